@@ -1,0 +1,293 @@
+// syncache: the command-line tool. Each subcommand prints one JSON object on success;
+// bad input ends with a one-line error on stderr, exit code 2, and no output.
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <cstdlib>
+#include <iostream>
+#include <limits>
+#include <stdexcept>
+#include <string>
+
+#include "syncache/perceptron.hpp"
+#include "syncache/theory.hpp"
+
+namespace {
+
+using json = nlohmann::ordered_json;
+constexpr int kUsageError = 2;
+
+[[noreturn]] void fail(const std::string& message) {
+  std::cerr << "syncache: error: " << message << "\n";
+  std::exit(kUsageError);
+}
+
+// Numbers given as text so that "inf" is accepted and the error names the option.
+double parse_real(const std::string& option, const std::string& text, bool allow_inf) {
+  if (allow_inf && (text == "inf" || text == "Inf" || text == "infinity")) {
+    return std::numeric_limits<double>::infinity();
+  }
+  std::size_t used = 0;
+  double v = 0.0;
+  try {
+    v = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != text.size() || text.empty() || !std::isfinite(v)) {
+    fail(option + ": '" + text + "' is not a " + (allow_inf ? "number or inf" : "finite number"));
+  }
+  return v;
+}
+
+long long parse_positive_int(const std::string& option, const std::string& text) {
+  std::size_t used = 0;
+  long long v = 0;
+  try {
+    v = std::stoll(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != text.size() || text.empty() || v <= 0) {
+    fail(option + ": must be a positive integer (got '" + text + "')");
+  }
+  return v;
+}
+
+json energy_json(const syncache::EnergyTally& e, double minimal) {
+  json j;
+  j["classic"] = e.classic;
+  j["consolidation"] = e.consolidation;
+  j["maintenance"] = e.maintenance;
+  j["change"] = e.change;
+  j["total"] = e.total();
+  j["minimal"] = minimal;
+  return j;
+}
+
+struct PerceptronArgs {
+  std::string N = "1000", P = "1000", seed = "1", rule = "classic", theta, tau = "inf", c = "0",
+              b = "0", alpha = "1", eta = "1", max_epochs = "10000", patterns;
+  bool potentiation_only = false, zero_mean = false;
+};
+
+void add_perceptron(CLI::App& app) {
+  auto args = std::make_shared<PerceptronArgs>();
+  auto* cmd = app.add_subcommand("perceptron", "Train one perceptron and print its energies as JSON");
+  cmd->add_option("--N", args->N, "number of inputs (a bias input is added)")->capture_default_str();
+  cmd->add_option("--P", args->P, "number of random patterns")->capture_default_str();
+  cmd->add_option("--patterns", args->patterns,
+                  "CSV file, one pattern per line: N inputs then the desired output (+-1)");
+  cmd->add_option("--seed", args->seed, "random seed for patterns and targets")->capture_default_str();
+  cmd->add_option("--rule", args->rule, "classic|synapse|neuron|sum (classic = no caching)")
+      ->capture_default_str();
+  cmd->add_option("--theta", args->theta, "consolidation threshold (required unless classic)");
+  cmd->add_option("--tau", args->tau, "decay time constant of transient weights, presentations (>= 1, or inf)")
+      ->capture_default_str();
+  cmd->add_option("--c", args->c, "maintenance cost per unit transient weight per presentation")
+      ->capture_default_str();
+  cmd->add_option("--b", args->b, "cost per unit change of a transient weight")->capture_default_str();
+  cmd->add_option("--alpha", args->alpha, "energy exponent in [0, 2]")->capture_default_str();
+  cmd->add_flag("--potentiation-only", args->potentiation_only, "only weight increases cost energy");
+  cmd->add_option("--eta", args->eta, "learning rate")->capture_default_str();
+  cmd->add_option("--max-epochs", args->max_epochs, "epoch cap")->capture_default_str();
+  cmd->add_flag("--zero-mean", args->zero_mean, "subtract the overall pattern mean (authors' code)");
+  cmd->callback([args]() {
+    syncache::PerceptronConfig cfg;
+    try {
+      cfg.rule = syncache::parse_rule(args->rule);
+    } catch (const std::invalid_argument& e) {
+      fail(e.what());
+    }
+    if (cfg.rule == syncache::Rule::layer) {
+      fail("--rule: unknown rule 'layer' for the perceptron (allowed: classic, synapse, neuron, sum)");
+    }
+    if (args->patterns.empty()) {
+      cfg.N = static_cast<std::size_t>(parse_positive_int("--N", args->N));
+      cfg.P = static_cast<std::size_t>(parse_positive_int("--P", args->P));
+    }
+    cfg.patterns_file = args->patterns;
+    {
+      std::size_t used = 0;
+      unsigned long long s = 0;
+      try {
+        s = std::stoull(args->seed, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used != args->seed.size() || args->seed.empty() || args->seed[0] == '-') {
+        fail("--seed: must be a non-negative integer (got '" + args->seed + "')");
+      }
+      cfg.seed = s;
+    }
+    if (cfg.rule != syncache::Rule::classic) {
+      if (args->theta.empty()) {
+        fail("--theta: required for rule '" + args->rule + "' (a number >= 0, or inf)");
+      }
+      cfg.cache.theta = parse_real("--theta", args->theta, true);
+    } else if (!args->theta.empty()) {
+      cfg.cache.theta = parse_real("--theta", args->theta, true);
+    }
+    cfg.cache.tau = parse_real("--tau", args->tau, true);
+    cfg.cache.c = parse_real("--c", args->c, false);
+    cfg.cache.b = parse_real("--b", args->b, false);
+    cfg.alpha = parse_real("--alpha", args->alpha, false);
+    cfg.eta = parse_real("--eta", args->eta, false);
+    cfg.max_epochs = parse_positive_int("--max-epochs", args->max_epochs);
+    cfg.potentiation_only = args->potentiation_only;
+    cfg.zero_mean = args->zero_mean;
+    // Options that only apply to caching are still checked, so a typo is never ignored.
+    if (cfg.cache.tau <= 0.0) fail("--tau: must be >= 1 time step, or inf (got " + args->tau + ")");
+    if (cfg.cache.theta < 0.0) fail("--theta: must be >= 0 (got " + args->theta + ")");
+    if (cfg.cache.c < 0.0) fail("--c: must be >= 0 (got " + args->c + ")");
+    if (cfg.cache.b < 0.0) fail("--b: must be >= 0 (got " + args->b + ")");
+    if (!(cfg.alpha >= 0.0 && cfg.alpha <= 2.0)) fail("--alpha: must lie in [0, 2] (got " + args->alpha + ")");
+    if (!(cfg.eta > 0.0)) fail("--eta: must be > 0 (got " + args->eta + ")");
+
+    syncache::PerceptronResult r;
+    std::size_t N = 0, P = 0;
+    try {
+      cfg.validate();
+      r = syncache::run_perceptron(cfg, &N, &P);
+    } catch (const std::invalid_argument& e) {
+      fail(e.what());
+    }
+    json j;
+    j["N"] = N;
+    j["P"] = P;
+    j["rule"] = args->rule;
+    j["seed"] = cfg.seed;
+    if (cfg.rule != syncache::Rule::classic) {
+      j["theta"] = cfg.cache.theta;
+      j["tau"] = std::isinf(cfg.cache.tau) ? json("inf") : json(cfg.cache.tau);
+      j["c"] = cfg.cache.c;
+      j["b"] = cfg.cache.b;
+    }
+    j["alpha"] = cfg.alpha;
+    j["potentiation_only"] = cfg.potentiation_only;
+    j["eta"] = cfg.eta;
+    j["converged"] = r.converged;
+    j["epochs"] = r.epochs;
+    j["presentations"] = r.presentations;
+    j["updates"] = r.updates;
+    j["consolidation_events"] = r.consolidation_events;
+    j["energy"] = energy_json(r.energy, r.minimal);
+    const double ineff = r.inefficiency();
+    j["inefficiency"] = std::isnan(ineff) ? json(nullptr) : json(ineff);
+    j["version"] = SYNCACHE_VERSION;
+    std::cout << j.dump(2) << "\n";
+  });
+}
+
+void add_theory(CLI::App& app) {
+  auto* theory = app.add_subcommand("theory", "Closed-form predictions of the paper's theory");
+  theory->require_subcommand(1);
+
+  struct PArgs {
+    std::string N, P, c = "0", eta = "1";
+  };
+  auto pa = std::make_shared<PArgs>();
+  auto* perc = theory->add_subcommand(
+      "perceptron", "Classic inefficiency (Eq. 3), K, T, optimal threshold and caching gain");
+  perc->add_option("--N", pa->N, "number of inputs")->required();
+  perc->add_option("--P", pa->P, "number of patterns (0 < P < 2N)")->required();
+  perc->add_option("--c", pa->c, "maintenance cost")->capture_default_str();
+  perc->add_option("--eta", pa->eta, "learning rate")->capture_default_str();
+  perc->callback([pa]() {
+    const double N = parse_real("--N", pa->N, false), P = parse_real("--P", pa->P, false);
+    const double c = parse_real("--c", pa->c, false), eta = parse_real("--eta", pa->eta, false);
+    if (!(N > 0)) fail("--N: must be > 0 (got " + pa->N + ")");
+    if (!(P > 0) || !(P < 2 * N)) fail("--P: must satisfy 0 < P < 2N (got " + pa->P + ")");
+    if (c < 0) fail("--c: must be >= 0 (got " + pa->c + ")");
+    if (!(eta > 0)) fail("--eta: must be > 0 (got " + pa->eta + ")");
+    syncache::theory::PerceptronTheory t{};
+    try {
+      t = syncache::theory::perceptron(N, P, c, eta);
+    } catch (const std::invalid_argument& e) {
+      fail(e.what());
+    }
+    json j;
+    j["N"] = N;
+    j["P"] = P;
+    j["c"] = c;
+    j["eta"] = eta;
+    j["inefficiency"] = t.inefficiency;
+    j["updates"] = t.updates;
+    j["presentations"] = t.presentations;
+    j["theta_opt"] = t.theta_opt;
+    j["caching_inefficiency"] = t.caching_inefficiency;
+    std::cout << j.dump(2) << "\n";
+  });
+
+  struct TArgs {
+    std::string theta, tau, p, eta = "1", N = "1", c = "0";
+  };
+  auto ta = std::make_shared<TArgs>();
+  auto* tr = theory->add_subcommand(
+      "transient", "Decaying transient weight: density width, <|s|>, consolidation rate, powers (Eqs. 5-7)");
+  tr->add_option("--theta", ta->theta, "consolidation threshold (> 0)")->required();
+  tr->add_option("--tau", ta->tau, "decay time constant in time steps (> 0, or inf)")->required();
+  tr->add_option("--p", ta->p, "update probability per time step, in [0, 1]")->required();
+  tr->add_option("--eta", ta->eta, "update size")->capture_default_str();
+  tr->add_option("--N", ta->N, "number of synapses")->capture_default_str();
+  tr->add_option("--c", ta->c, "maintenance cost")->capture_default_str();
+  tr->callback([ta]() {
+    const double theta = parse_real("--theta", ta->theta, false);
+    const double tau = parse_real("--tau", ta->tau, true);
+    const double p = parse_real("--p", ta->p, false);
+    const double eta = parse_real("--eta", ta->eta, false);
+    const double N = parse_real("--N", ta->N, false);
+    const double c = parse_real("--c", ta->c, false);
+    if (!(theta > 0)) fail("--theta: must be > 0 (got " + ta->theta + ")");
+    if (!(tau > 0)) fail("--tau: must be > 0, or inf (got " + ta->tau + ")");
+    if (!(p >= 0 && p <= 1)) fail("--p: must lie in [0, 1] (got " + ta->p + ")");
+    if (!(eta > 0)) fail("--eta: must be > 0 (got " + ta->eta + ")");
+    if (!(N > 0)) fail("--N: must be > 0 (got " + ta->N + ")");
+    if (c < 0) fail("--c: must be >= 0 (got " + ta->c + ")");
+    syncache::theory::TransientTheory t{};
+    try {
+      t = syncache::theory::transient(theta, tau, p, eta, N, c);
+    } catch (const std::invalid_argument& e) {
+      fail(e.what());
+    }
+    json j;
+    j["theta"] = theta;
+    j["tau"] = std::isinf(tau) ? json("inf") : json(tau);
+    j["p"] = p;
+    j["eta"] = eta;
+    j["N"] = N;
+    j["c"] = c;
+    j["sigma"] = std::isinf(t.sigma) ? json("inf") : json(t.sigma);
+    j["mean_abs_s"] = t.mean_abs_s;
+    j["consolidation_rate"] = t.consolidation_rate;
+    j["maintenance_power"] = t.maintenance_power;
+    j["consolidation_power"] = t.consolidation_power;
+    std::cout << j.dump(2) << "\n";
+  });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"syncache: metabolic energy of synaptic plasticity, and synaptic caching"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("syncache ") + SYNCACHE_VERSION);
+  add_perceptron(app);
+  add_theory(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string what = e.what();
+    if (what.empty()) what = e.get_name();
+    std::cerr << "syncache: error: " << what << " (see --help)\n";
+    return kUsageError;
+  }
+  return 0;
+}

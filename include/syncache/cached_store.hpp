@@ -1,0 +1,131 @@
+// Cached weight store: w = l + s, with persistent weights l and transient weights s
+// that decay, cost maintenance, and are consolidated into l by a threshold rule
+// (MODEL.md section 2; paper Figures 2-4). Any learning rule and any number of rows
+// (postsynaptic neurons) can use it; the network decides the order of the primitives
+// decay(), charge_maintenance(), add(), apply_rule() within its time step.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "syncache/energy.hpp"
+#include "syncache/input.hpp"
+#include "syncache/kernels.hpp"
+#include "syncache/rule.hpp"
+
+namespace syncache {
+
+enum class DecayForm {
+  linear,       // s <- s (1 - 1/tau) per step (the perceptron code)
+  exponential,  // s <- s exp(-1/tau) per step (the MNIST code)
+};
+
+struct CacheParams {
+  Rule rule = Rule::neuron;
+  double theta = 0.0;                                    // consolidation threshold
+  double tau = std::numeric_limits<double>::infinity();  // decay time constant, steps
+  double c = 0.0;                                        // maintenance cost per |s| per step
+  double b = 0.0;                                        // cost per |Delta s| left transient
+  DecayForm decay = DecayForm::linear;
+
+  // Throws std::invalid_argument naming the offending option and the allowed values.
+  void validate() const;
+  // Per-step multiplicative decay factor of s (1 for tau = inf).
+  double decay_factor() const;
+};
+
+class CachedStore {
+ public:
+  using Weight = double;
+
+  CachedStore(std::size_t rows, std::size_t cols, CacheParams params, ChangeCost cost);
+
+  std::size_t rows() const { return rows_; }
+  std::size_t cols() const { return cols_; }
+  const CacheParams& params() const { return params_; }
+
+  // s <- s * decay_factor, applied lazily through one common gain g (s = g * s~).
+  void decay();
+  // M_trans += c sum_i |s_i| (accrued once per step).
+  void charge_maintenance() {
+    if (params_.c > 0.0) energy_.maintenance += params_.c * transient_abs_sum();
+  }
+  // The perceptron's order: decay, then maintenance, before the output is computed.
+  void begin_step() {
+    decay();
+    charge_maintenance();
+  }
+
+  // Field of a row: sum_i (l_i + s_i) x_i.
+  template <class X>
+  double field(std::size_t row, const Input<X>& in) const {
+    return kernels::dot2(&l_[row * cols_], &s_[row * cols_], g_, in.x, in.n);
+  }
+
+  // s_row += scale * x (one fused pass that also refreshes the row's sum and max |s|).
+  template <class X>
+  void add(std::size_t row, double scale, const Input<X>& in) {
+    double* s = &s_[row * cols_];
+    const kernels::RowStats st = kernels::add_and_stats(s, scale / g_, in.x, in.n);
+    row_sum_[row] = st.sum_abs;
+    row_max_[row] = st.max_abs;
+    energy_.classic += cost_.is_absolute() ? g_ * st.sum_abs_delta : in.change_cost(scale, cost_);
+    if (params_.b > 0.0) {
+      double* d = &step_delta_[row * cols_];
+      for (std::size_t i = 0; i < in.n; ++i) d[i] += scale * in.x[i];
+    }
+    touched_[row] = 1;
+  }
+  // s_row += dw (a general change vector of length cols()).
+  void add(std::size_t row, const double* dw);
+
+  // Checks the consolidation rule on the rows changed since the last call, consolidates,
+  // and charges b |Delta s| for the changes that stayed transient.
+  void apply_rule();
+
+  // add() then apply_rule(): the perceptron's update.
+  template <class X>
+  void update(std::size_t row, double scale, const Input<X>& in) {
+    add(row, scale, in);
+    apply_rule();
+  }
+
+  // End of learning: every remaining transient weight consolidates (counted in M_cons).
+  void finish() { consolidate_all(); }
+  void consolidate_all();
+  void consolidate_row(std::size_t row);
+
+  double persistent(std::size_t row, std::size_t col) const { return l_[row * cols_ + col]; }
+  double transient(std::size_t row, std::size_t col) const { return g_ * s_[row * cols_ + col]; }
+  double weight(std::size_t row, std::size_t col) const {
+    return persistent(row, col) + transient(row, col);
+  }
+  // sum over all rows and synapses of |s_i|
+  double transient_abs_sum() const;
+  const EnergyTally& energy() const { return energy_; }
+  const ChangeCost& cost() const { return cost_; }
+  // Number of synapse consolidations (one synapse consolidating once counts 1).
+  std::int64_t consolidation_events() const { return events_; }
+
+ private:
+  void consolidate_synapse(std::size_t index);
+  void refresh_row_stats(std::size_t row);
+  void renormalise();
+
+  std::size_t rows_, cols_;
+  CacheParams params_;
+  ChangeCost cost_;
+  double factor_;
+  double g_ = 1.0;                  // common gain: s_i = g_ * s_[i]
+  std::vector<double> l_, s_;       // persistent weights, scaled transient weights
+  std::vector<double> row_sum_;     // sum_i |s~_i| per row
+  std::vector<double> row_max_;     // max_i |s~_i| per row
+  std::vector<double> step_delta_;  // Delta s of the current step (only when b > 0)
+  std::vector<char> touched_;       // rows changed since the last apply_rule()
+  EnergyTally energy_;
+  std::int64_t events_ = 0;
+};
+
+}  // namespace syncache

@@ -1,0 +1,40 @@
+// Vectorised inner loops shared by the weight stores. Each kernel is compiled for
+// several instruction sets (AVX-512, AVX2, baseline) and chosen at run time, so one
+// binary is fast on any x86-64 machine. Inputs are either int8 (+-1/0 patterns, the
+// paper's perceptron) or double (pattern files, zero-mean patterns).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace syncache::kernels {
+
+// sum_i w_i x_i, exact in 32-bit lanes; the caller guarantees sum_i |w_i| < 2^31.
+std::int32_t dot(const std::int32_t* w, const std::int8_t* x, std::size_t n);
+// sum_i w_i x_i with 64-bit accumulation (used when the 32-bit bound cannot be proven).
+std::int64_t dot_wide(const std::int32_t* w, const std::int8_t* x, std::size_t n);
+// w_i += a x_i
+void axpy(std::int32_t* w, std::int32_t a, const std::int8_t* x, std::size_t n);
+// sum_i |w_i|
+std::int64_t sum_abs(const std::int32_t* w, std::size_t n);
+
+double dot(const double* w, const std::int8_t* x, std::size_t n);
+double dot(const double* w, const double* x, std::size_t n);
+void axpy(double* w, double a, const std::int8_t* x, std::size_t n);
+void axpy(double* w, double a, const double* x, std::size_t n);
+
+// Persistent plus scaled transient field: returns sum_i l_i x_i + g sum_i s_i x_i.
+double dot2(const double* l, const double* s, double g, const std::int8_t* x, std::size_t n);
+double dot2(const double* l, const double* s, double g, const double* x, std::size_t n);
+
+// One fused pass over a row of transient weights: s_i += a x_i, returning
+// sum_i |s_i| and max_i |s_i| after the update, and sum_i |a x_i|.
+struct RowStats {
+  double sum_abs = 0.0;
+  double max_abs = 0.0;
+  double sum_abs_delta = 0.0;
+};
+RowStats add_and_stats(double* s, double a, const std::int8_t* x, std::size_t n);
+RowStats add_and_stats(double* s, double a, const double* x, std::size_t n);
+
+}  // namespace syncache::kernels

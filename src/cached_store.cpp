@@ -1,0 +1,180 @@
+#include "syncache/cached_store.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+namespace syncache {
+
+namespace {
+std::string num(double v) {
+  std::string s = std::to_string(v);
+  return s;
+}
+}  // namespace
+
+void CacheParams::validate() const {
+  if (rule == Rule::classic) return;
+  if (!(theta >= 0.0)) {
+    throw std::invalid_argument("--theta: must be >= 0 (or inf) for rule '" +
+                                std::string(rule_name(rule)) + "' (got " + num(theta) + ")");
+  }
+  const double tau_min = decay == DecayForm::linear ? 1.0 : 0.0;
+  if (!(tau > tau_min) && !(decay == DecayForm::linear && tau == 1.0)) {
+    throw std::invalid_argument(std::string("--tau: must be ") +
+                                (decay == DecayForm::linear ? ">= 1" : "> 0") +
+                                " time steps, or inf (got " + num(tau) + ")");
+  }
+  if (!(c >= 0.0) || std::isinf(c)) {
+    throw std::invalid_argument("--c: must be finite and >= 0 (got " + num(c) + ")");
+  }
+  if (!(b >= 0.0) || std::isinf(b)) {
+    throw std::invalid_argument("--b: must be finite and >= 0 (got " + num(b) + ")");
+  }
+}
+
+double CacheParams::decay_factor() const {
+  if (std::isinf(tau)) return 1.0;
+  return decay == DecayForm::linear ? 1.0 - 1.0 / tau : std::exp(-1.0 / tau);
+}
+
+CachedStore::CachedStore(std::size_t rows, std::size_t cols, CacheParams params, ChangeCost cost)
+    : rows_(rows),
+      cols_(cols),
+      params_(params),
+      cost_(cost),
+      l_(rows * cols, 0.0),
+      s_(rows * cols, 0.0),
+      row_sum_(rows, 0.0),
+      row_max_(rows, 0.0),
+      touched_(rows, 0) {
+  params_.validate();
+  if (params_.rule == Rule::classic) {
+    throw std::invalid_argument("--rule: a cached store needs synapse, neuron, sum or layer");
+  }
+  factor_ = params_.decay_factor();
+  if (params_.b > 0.0) step_delta_.assign(rows * cols, 0.0);
+}
+
+void CachedStore::decay() {
+  if (factor_ == 1.0) return;
+  g_ *= factor_;
+  // Keep g far from underflow: fold it into the stored values now and then.
+  if (g_ < 1e-150) renormalise();
+}
+
+void CachedStore::renormalise() {
+  for (double& v : s_) v *= g_;
+  for (double& v : row_sum_) v *= g_;
+  for (double& v : row_max_) v *= g_;
+  g_ = 1.0;
+}
+
+double CachedStore::transient_abs_sum() const {
+  double sum = 0.0;
+  for (double v : row_sum_) sum += v;
+  return g_ * sum;
+}
+
+void CachedStore::add(std::size_t row, const double* dw) {
+  double* s = &s_[row * cols_];
+  const double inv_g = 1.0 / g_;
+  double sum = 0.0, mx = 0.0;
+  for (std::size_t i = 0; i < cols_; ++i) {
+    energy_.classic += cost_(dw[i]);
+    s[i] += dw[i] * inv_g;
+    const double a = std::fabs(s[i]);
+    sum += a;
+    mx = std::max(mx, a);
+  }
+  row_sum_[row] = sum;
+  row_max_[row] = mx;
+  if (params_.b > 0.0) {
+    double* d = &step_delta_[row * cols_];
+    for (std::size_t i = 0; i < cols_; ++i) d[i] += dw[i];
+  }
+  touched_[row] = 1;
+}
+
+void CachedStore::consolidate_synapse(std::size_t index) {
+  const double v = g_ * s_[index];
+  if (v != 0.0) {
+    l_[index] += v;                      // Delta l = s
+    energy_.consolidation += cost_(v);  // |Delta l|^alpha
+    ++events_;
+  }
+  s_[index] = 0.0;
+  if (!step_delta_.empty()) step_delta_[index] = 0.0;  // consolidated: no change cost
+}
+
+void CachedStore::refresh_row_stats(std::size_t row) {
+  const double* s = &s_[row * cols_];
+  double sum = 0.0, mx = 0.0;
+  for (std::size_t i = 0; i < cols_; ++i) {
+    const double a = std::fabs(s[i]);
+    sum += a;
+    mx = std::max(mx, a);
+  }
+  row_sum_[row] = sum;
+  row_max_[row] = mx;
+}
+
+void CachedStore::consolidate_row(std::size_t row) {
+  for (std::size_t i = 0; i < cols_; ++i) consolidate_synapse(row * cols_ + i);
+  row_sum_[row] = 0.0;
+  row_max_[row] = 0.0;
+}
+
+void CachedStore::consolidate_all() {
+  for (std::size_t r = 0; r < rows_; ++r) consolidate_row(r);
+  if (!step_delta_.empty()) std::fill(step_delta_.begin(), step_delta_.end(), 0.0);
+}
+
+void CachedStore::apply_rule() {
+  const double theta = params_.theta;
+  switch (params_.rule) {
+    case Rule::synapse:
+      for (std::size_t r = 0; r < rows_; ++r) {
+        if (!touched_[r] || !(g_ * row_max_[r] > theta)) continue;
+        for (std::size_t i = 0; i < cols_; ++i) {
+          const std::size_t k = r * cols_ + i;
+          if (g_ * std::fabs(s_[k]) > theta) consolidate_synapse(k);
+        }
+        refresh_row_stats(r);
+      }
+      break;
+    case Rule::neuron:
+      for (std::size_t r = 0; r < rows_; ++r) {
+        if (touched_[r] && g_ * row_max_[r] > theta) consolidate_row(r);
+      }
+      break;
+    case Rule::sum:
+      for (std::size_t r = 0; r < rows_; ++r) {
+        if (touched_[r] && g_ * row_sum_[r] > theta) consolidate_row(r);
+      }
+      break;
+    case Rule::layer: {
+      bool any = false;
+      for (std::size_t r = 0; r < rows_ && !any; ++r) any = touched_[r] && g_ * row_max_[r] > theta;
+      if (any) consolidate_all();
+      break;
+    }
+    case Rule::classic: break;  // rejected by the constructor
+  }
+  // Changes that stayed transient pay b |Delta s| (M_change).
+  if (!step_delta_.empty()) {
+    for (std::size_t r = 0; r < rows_; ++r) {
+      if (!touched_[r]) continue;
+      double* d = &step_delta_[r * cols_];
+      double m = 0.0;
+      for (std::size_t i = 0; i < cols_; ++i) {
+        m += std::fabs(d[i]);
+        d[i] = 0.0;
+      }
+      energy_.change += params_.b * m;
+    }
+  }
+  std::fill(touched_.begin(), touched_.end(), 0);
+}
+
+}  // namespace syncache
