@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 // GCC builds one clone per listed target and dispatches through an ifunc at load time.
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
@@ -9,6 +10,8 @@
 #else
 #define SYNCACHE_CLONES
 #endif
+// Helpers are forced inline so that each clone compiles them for its own target.
+#define SYNCACHE_INLINE __attribute__((always_inline))
 
 namespace syncache::kernels {
 
@@ -38,33 +41,62 @@ SYNCACHE_CLONES std::int64_t sum_abs(const std::int32_t* w, std::size_t n) {
   return acc;
 }
 
-// Floating-point reductions are written with four independent partial sums so the
-// compiler may vectorise them without -ffast-math; the summation order is fixed, hence
-// results are identical on every machine and with every clone.
-SYNCACHE_CLONES double dot(const double* w, const std::int8_t* x, std::size_t n) {
-  double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+// Floating-point reductions use GCC/Clang vector extensions with several independent
+// 8-lane accumulators; the summation order is fixed by the code (and contraction into
+// FMA is disabled for the library), so every clone gives bit-identical results.
+typedef double v8d __attribute__((vector_size(64)));
+typedef std::int8_t v8b __attribute__((vector_size(8)));
+typedef std::int32_t v8i __attribute__((vector_size(32)));
+
+SYNCACHE_INLINE static inline v8d load8(const double* p) {
+  v8d v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+SYNCACHE_INLINE static inline void store8(double* p, v8d v) { std::memcpy(p, &v, sizeof v); }
+SYNCACHE_INLINE static inline double hsum(v8d v) {
+  return ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]));
+}
+SYNCACHE_INLINE static inline v8d vabs(v8d v) { return v < 0.0 ? -v : v; }
+SYNCACHE_INLINE static inline v8d vmax(v8d a, v8d b) { return a > b ? a : b; }
+
+// int8 -> double in blocks: GCC's loop vectoriser widens int8 to double with vector
+// instructions, whereas converting an 8-lane vector-extension value goes lane by lane.
+constexpr std::size_t kBlock = 64;
+SYNCACHE_INLINE static inline const double* widen(const std::int8_t* x, std::size_t n,
+                                                  double* buf) {
+  for (std::size_t j = 0; j < n; ++j) buf[j] = x[j];
+  return buf;
+}
+SYNCACHE_INLINE static inline const double* widen(const double* x, std::size_t, double*) {
+  return x;
+}
+
+template <class X>
+SYNCACHE_INLINE static inline double dot_impl(const double* w, const X* x, std::size_t n) {
+  alignas(64) double buf[kBlock];
+  v8d a0 = {}, a1 = {}, a2 = {}, a3 = {};
   std::size_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    a0 += w[i] * x[i];
-    a1 += w[i + 1] * x[i + 1];
-    a2 += w[i + 2] * x[i + 2];
-    a3 += w[i + 3] * x[i + 3];
+  for (; i + kBlock <= n; i += kBlock) {
+    const double* xd = widen(x + i, kBlock, buf);
+    for (std::size_t j = 0; j < kBlock; j += 32) {
+      a0 += load8(w + i + j) * load8(xd + j);
+      a1 += load8(w + i + j + 8) * load8(xd + j + 8);
+      a2 += load8(w + i + j + 16) * load8(xd + j + 16);
+      a3 += load8(w + i + j + 24) * load8(xd + j + 24);
+    }
   }
-  for (; i < n; ++i) a0 += w[i] * x[i];
-  return (a0 + a1) + (a2 + a3);
+  double tail = 0.0;
+  for (; i < n; ++i) tail += w[i] * x[i];
+  return (hsum(a0) + hsum(a1)) + (hsum(a2) + hsum(a3)) + tail;
+}
+
+SYNCACHE_CLONES double dot(const double* w, const std::int8_t* x, std::size_t n) {
+  return dot_impl(w, x, n);
 }
 
 SYNCACHE_CLONES double dot(const double* w, const double* x, std::size_t n) {
-  double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-  std::size_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    a0 += w[i] * x[i];
-    a1 += w[i + 1] * x[i + 1];
-    a2 += w[i + 2] * x[i + 2];
-    a3 += w[i + 3] * x[i + 3];
-  }
-  for (; i < n; ++i) a0 += w[i] * x[i];
-  return (a0 + a1) + (a2 + a3);
+  return dot_impl(w, x, n);
 }
 
 SYNCACHE_CLONES void axpy(double* w, double a, const std::int8_t* x, std::size_t n) {
@@ -75,89 +107,78 @@ SYNCACHE_CLONES void axpy(double* w, double a, const double* x, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) w[i] += a * x[i];
 }
 
+template <class X>
+SYNCACHE_INLINE static inline double dot2_impl(const double* l, const double* s, double g,
+                                               const X* x, std::size_t n) {
+  alignas(64) double buf[kBlock];
+  v8d a0 = {}, a1 = {}, b0 = {}, b1 = {};
+  std::size_t i = 0;
+  for (; i + kBlock <= n; i += kBlock) {
+    const double* xd = widen(x + i, kBlock, buf);
+    for (std::size_t j = 0; j < kBlock; j += 16) {
+      const v8d x0 = load8(xd + j), x1 = load8(xd + j + 8);
+      a0 += load8(l + i + j) * x0;
+      a1 += load8(l + i + j + 8) * x1;
+      b0 += load8(s + i + j) * x0;
+      b1 += load8(s + i + j + 8) * x1;
+    }
+  }
+  double ta = 0.0, tb = 0.0;
+  for (; i < n; ++i) {
+    ta += l[i] * x[i];
+    tb += s[i] * x[i];
+  }
+  return (hsum(a0) + hsum(a1) + ta) + g * (hsum(b0) + hsum(b1) + tb);
+}
+
 SYNCACHE_CLONES double dot2(const double* l, const double* s, double g, const std::int8_t* x,
                             std::size_t n) {
-  double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-  double b0 = 0, b1 = 0, b2 = 0, b3 = 0;
-  std::size_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    a0 += l[i] * x[i];
-    a1 += l[i + 1] * x[i + 1];
-    a2 += l[i + 2] * x[i + 2];
-    a3 += l[i + 3] * x[i + 3];
-    b0 += s[i] * x[i];
-    b1 += s[i + 1] * x[i + 1];
-    b2 += s[i + 2] * x[i + 2];
-    b3 += s[i + 3] * x[i + 3];
-  }
-  for (; i < n; ++i) {
-    a0 += l[i] * x[i];
-    b0 += s[i] * x[i];
-  }
-  return ((a0 + a1) + (a2 + a3)) + g * ((b0 + b1) + (b2 + b3));
+  return dot2_impl(l, s, g, x, n);
 }
 
 SYNCACHE_CLONES double dot2(const double* l, const double* s, double g, const double* x,
                             std::size_t n) {
-  double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-  double b0 = 0, b1 = 0, b2 = 0, b3 = 0;
-  std::size_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    a0 += l[i] * x[i];
-    a1 += l[i + 1] * x[i + 1];
-    a2 += l[i + 2] * x[i + 2];
-    a3 += l[i + 3] * x[i + 3];
-    b0 += s[i] * x[i];
-    b1 += s[i + 1] * x[i + 1];
-    b2 += s[i + 2] * x[i + 2];
-    b3 += s[i + 3] * x[i + 3];
-  }
-  for (; i < n; ++i) {
-    a0 += l[i] * x[i];
-    b0 += s[i] * x[i];
-  }
-  return ((a0 + a1) + (a2 + a3)) + g * ((b0 + b1) + (b2 + b3));
+  return dot2_impl(l, s, g, x, n);
 }
 
 template <class X>
-static inline RowStats add_and_stats_impl(double* s, double a, const X* x, std::size_t n) {
-  double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-  double m0 = 0, m1 = 0, m2 = 0, m3 = 0;
-  double d0 = 0, d1 = 0, d2 = 0, d3 = 0;
+SYNCACHE_INLINE static inline RowStats add_and_stats_impl(double* s, double a, const X* x,
+                                                          std::size_t n) {
+  alignas(64) double buf[kBlock];
+  v8d sum0 = {}, sum1 = {}, mx0 = {}, mx1 = {}, d0 = {}, d1 = {};
   std::size_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const double e0 = a * x[i], e1 = a * x[i + 1], e2 = a * x[i + 2], e3 = a * x[i + 3];
-    s[i] += e0;
-    s[i + 1] += e1;
-    s[i + 2] += e2;
-    s[i + 3] += e3;
-    const double v0 = std::fabs(s[i]), v1 = std::fabs(s[i + 1]);
-    const double v2 = std::fabs(s[i + 2]), v3 = std::fabs(s[i + 3]);
-    s0 += v0;
-    s1 += v1;
-    s2 += v2;
-    s3 += v3;
-    m0 = std::max(m0, v0);
-    m1 = std::max(m1, v1);
-    m2 = std::max(m2, v2);
-    m3 = std::max(m3, v3);
-    d0 += std::fabs(e0);
-    d1 += std::fabs(e1);
-    d2 += std::fabs(e2);
-    d3 += std::fabs(e3);
+  for (; i + kBlock <= n; i += kBlock) {
+    const double* xd = widen(x + i, kBlock, buf);
+    for (std::size_t j = 0; j < kBlock; j += 16) {
+      const v8d e0 = a * load8(xd + j), e1 = a * load8(xd + j + 8);
+      const v8d s0 = load8(s + i + j) + e0, s1 = load8(s + i + j + 8) + e1;
+      store8(s + i + j, s0);
+      store8(s + i + j + 8, s1);
+      const v8d v0 = vabs(s0), v1 = vabs(s1);
+      sum0 += v0;
+      sum1 += v1;
+      mx0 = vmax(mx0, v0);
+      mx1 = vmax(mx1, v1);
+      d0 += vabs(e0);
+      d1 += vabs(e1);
+    }
   }
+  double ts = 0.0, tm = 0.0, td = 0.0;
   for (; i < n; ++i) {
     const double e = a * x[i];
     s[i] += e;
     const double v = std::fabs(s[i]);
-    s0 += v;
-    m0 = std::max(m0, v);
-    d0 += std::fabs(e);
+    ts += v;
+    tm = std::max(tm, v);
+    td += std::fabs(e);
   }
+  const v8d m = vmax(mx0, mx1);
+  double mx = tm;
+  for (int k = 0; k < 8; ++k) mx = std::max(mx, m[k]);
   RowStats r;
-  r.sum_abs = (s0 + s1) + (s2 + s3);
-  r.max_abs = std::max(std::max(m0, m1), std::max(m2, m3));
-  r.sum_abs_delta = (d0 + d1) + (d2 + d3);
+  r.sum_abs = hsum(sum0) + hsum(sum1) + ts;
+  r.max_abs = mx;
+  r.sum_abs_delta = hsum(d0) + hsum(d1) + td;
   return r;
 }
 

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "syncache/energy.hpp"
@@ -71,7 +72,11 @@ class CachedStore {
     const kernels::RowStats st = kernels::add_and_stats(s, scale / g_, in.x, in.n);
     row_sum_[row] = st.sum_abs;
     row_max_[row] = st.max_abs;
-    energy_.classic += cost_.is_absolute() ? g_ * st.sum_abs_delta : in.change_cost(scale, cost_);
+    if constexpr (std::is_same_v<X, std::int8_t>) {
+      energy_.classic += in.change_cost(scale, cost_);  // exact from the +-1 counts
+    } else {
+      energy_.classic += cost_.is_absolute() ? g_ * st.sum_abs_delta : in.change_cost(scale, cost_);
+    }
     if (params_.b > 0.0) {
       double* d = &step_delta_[row * cols_];
       for (std::size_t i = 0; i < in.n; ++i) d[i] += scale * in.x[i];
