@@ -75,34 +75,31 @@ struct PerceptronArgs {
 void add_perceptron(CLI::App& app) {
   auto args = std::make_shared<PerceptronArgs>();
   auto* cmd = app.add_subcommand("perceptron", "Train one perceptron and print its energies as JSON");
-  cmd->add_option("--N", args->N, "number of inputs (a bias input is added)")->capture_default_str();
-  cmd->add_option("--P", args->P, "number of random patterns")->capture_default_str();
+  cmd->add_option("--N", args->N, "number of inputs (a bias input is added)")->type_name("INT")->capture_default_str();
+  cmd->add_option("--P", args->P, "number of random patterns")->type_name("INT")->capture_default_str();
   cmd->add_option("--patterns", args->patterns,
-                  "CSV file, one pattern per line: N inputs then the desired output (+-1)");
-  cmd->add_option("--seed", args->seed, "random seed for patterns and targets")->capture_default_str();
-  cmd->add_option("--rule", args->rule, "classic|synapse|neuron|sum (classic = no caching)")
+                  "CSV file, one pattern per line: N inputs then the desired output (+-1)")->type_name("FILE");
+  cmd->add_option("--seed", args->seed, "random seed for patterns and targets")->type_name("INT")->capture_default_str();
+  cmd->add_option("--rule", args->rule, "classic|synapse|neuron|sum (classic = no caching)")->type_name("RULE")
       ->capture_default_str();
-  cmd->add_option("--theta", args->theta, "consolidation threshold (required unless classic)");
-  cmd->add_option("--tau", args->tau, "decay time constant of transient weights, presentations (>= 1, or inf)")
+  cmd->add_option("--theta", args->theta, "consolidation threshold (required unless classic)")->type_name("X|inf");
+  cmd->add_option("--tau", args->tau, "decay time constant of transient weights, presentations (>= 1, or inf)")->type_name("X|inf")
       ->capture_default_str();
-  cmd->add_option("--c", args->c, "maintenance cost per unit transient weight per presentation")
+  cmd->add_option("--c", args->c, "maintenance cost per unit transient weight per presentation")->type_name("X")
       ->capture_default_str();
-  cmd->add_option("--b", args->b, "cost per unit change of a transient weight")->capture_default_str();
-  cmd->add_option("--alpha", args->alpha, "energy exponent in [0, 2]")->capture_default_str();
+  cmd->add_option("--b", args->b, "cost per unit change of a transient weight")->type_name("X")->capture_default_str();
+  cmd->add_option("--alpha", args->alpha, "energy exponent in [0, 2]")->type_name("X")->capture_default_str();
   cmd->add_flag("--potentiation-only", args->potentiation_only, "only weight increases cost energy");
-  cmd->add_option("--eta", args->eta, "learning rate")->capture_default_str();
-  cmd->add_option("--max-epochs", args->max_epochs, "epoch cap")->capture_default_str();
+  cmd->add_option("--eta", args->eta, "learning rate")->type_name("X")->capture_default_str();
+  cmd->add_option("--max-epochs", args->max_epochs, "epoch cap")->type_name("INT")->capture_default_str();
   cmd->add_flag("--zero-mean", args->zero_mean, "subtract the overall pattern mean (authors' code)");
   cmd->callback([args]() {
     syncache::PerceptronConfig cfg;
-    try {
-      cfg.rule = syncache::parse_rule(args->rule);
-    } catch (const std::invalid_argument& e) {
-      fail(e.what());
+    if (args->rule != "classic" && args->rule != "synapse" && args->rule != "neuron" &&
+        args->rule != "sum") {
+      fail("--rule: unknown rule '" + args->rule + "' (allowed: classic, synapse, neuron, sum)");
     }
-    if (cfg.rule == syncache::Rule::layer) {
-      fail("--rule: unknown rule 'layer' for the perceptron (allowed: classic, synapse, neuron, sum)");
-    }
+    cfg.rule = syncache::parse_rule(args->rule);
     if (args->patterns.empty()) {
       cfg.N = static_cast<std::size_t>(parse_positive_int("--N", args->N));
       cfg.P = static_cast<std::size_t>(parse_positive_int("--P", args->P));
@@ -190,10 +187,10 @@ void add_theory(CLI::App& app) {
   auto pa = std::make_shared<PArgs>();
   auto* perc = theory->add_subcommand(
       "perceptron", "Classic inefficiency (Eq. 3), K, T, optimal threshold and caching gain");
-  perc->add_option("--N", pa->N, "number of inputs")->required();
-  perc->add_option("--P", pa->P, "number of patterns (0 < P < 2N)")->required();
-  perc->add_option("--c", pa->c, "maintenance cost")->capture_default_str();
-  perc->add_option("--eta", pa->eta, "learning rate")->capture_default_str();
+  perc->add_option("--N", pa->N, "number of inputs")->type_name("X")->required();
+  perc->add_option("--P", pa->P, "number of patterns (0 < P < 2N)")->type_name("X")->required();
+  perc->add_option("--c", pa->c, "maintenance cost")->type_name("X")->capture_default_str();
+  perc->add_option("--eta", pa->eta, "learning rate")->type_name("X")->capture_default_str();
   perc->callback([pa]() {
     const double N = parse_real("--N", pa->N, false), P = parse_real("--P", pa->P, false);
     const double c = parse_real("--c", pa->c, false), eta = parse_real("--eta", pa->eta, false);
@@ -226,12 +223,12 @@ void add_theory(CLI::App& app) {
   auto ta = std::make_shared<TArgs>();
   auto* tr = theory->add_subcommand(
       "transient", "Decaying transient weight: density width, <|s|>, consolidation rate, powers (Eqs. 5-7)");
-  tr->add_option("--theta", ta->theta, "consolidation threshold (> 0)")->required();
-  tr->add_option("--tau", ta->tau, "decay time constant in time steps (> 0, or inf)")->required();
-  tr->add_option("--p", ta->p, "update probability per time step, in [0, 1]")->required();
-  tr->add_option("--eta", ta->eta, "update size")->capture_default_str();
-  tr->add_option("--N", ta->N, "number of synapses")->capture_default_str();
-  tr->add_option("--c", ta->c, "maintenance cost")->capture_default_str();
+  tr->add_option("--theta", ta->theta, "consolidation threshold (> 0)")->type_name("X")->required();
+  tr->add_option("--tau", ta->tau, "decay time constant in time steps (> 0, or inf)")->type_name("X|inf")->required();
+  tr->add_option("--p", ta->p, "update probability per time step, in [0, 1]")->type_name("X")->required();
+  tr->add_option("--eta", ta->eta, "update size")->type_name("X")->capture_default_str();
+  tr->add_option("--N", ta->N, "number of synapses")->type_name("X")->capture_default_str();
+  tr->add_option("--c", ta->c, "maintenance cost")->type_name("X")->capture_default_str();
   tr->callback([ta]() {
     const double theta = parse_real("--theta", ta->theta, false);
     const double tau = parse_real("--tau", ta->tau, true);

@@ -120,7 +120,17 @@ void CachedStore::refresh_row_stats(std::size_t row) {
 }
 
 void CachedStore::consolidate_row(std::size_t row) {
-  for (std::size_t i = 0; i < cols_; ++i) consolidate_synapse(row * cols_ + i);
+  if (cost_.is_absolute()) {  // one vector pass: M_cons += sum_i |s_i|
+    const kernels::Consolidated c =
+        kernels::consolidate(&l_[row * cols_], &s_[row * cols_], g_, cols_);
+    energy_.consolidation += c.sum_abs;
+    events_ += c.nonzero;
+    if (!step_delta_.empty()) {
+      std::fill_n(step_delta_.begin() + static_cast<std::ptrdiff_t>(row * cols_), cols_, 0.0);
+    }
+  } else {
+    for (std::size_t i = 0; i < cols_; ++i) consolidate_synapse(row * cols_ + i);
+  }
   row_sum_[row] = 0.0;
   row_max_[row] = 0.0;
 }

@@ -190,4 +190,17 @@ SYNCACHE_CLONES RowStats add_and_stats(double* s, double a, const double* x, std
   return add_and_stats_impl(s, a, x, n);
 }
 
+SYNCACHE_CLONES Consolidated consolidate(double* l, double* s, double g, std::size_t n) {
+  double sum = 0.0;
+  std::int64_t nonzero = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double v = g * s[i];
+    l[i] += v;
+    sum += std::fabs(v);
+    nonzero += s[i] != 0.0;
+    s[i] = 0.0;
+  }
+  return Consolidated{sum, nonzero};
+}
+
 }  // namespace syncache::kernels

@@ -37,4 +37,12 @@ struct RowStats {
 RowStats add_and_stats(double* s, double a, const std::int8_t* x, std::size_t n);
 RowStats add_and_stats(double* s, double a, const double* x, std::size_t n);
 
+// Consolidation of a row: l_i += g s_i, s_i = 0. Returns sum_i |g s_i| and the number of
+// non-zero s_i (for the event count).
+struct Consolidated {
+  double sum_abs = 0.0;
+  std::int64_t nonzero = 0;
+};
+Consolidated consolidate(double* l, double* s, double g, std::size_t n);
+
 }  // namespace syncache::kernels

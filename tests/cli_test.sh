@@ -1,0 +1,408 @@
+#!/usr/bin/env bash
+# Command-line contract tests for syncache.
+#   SYNCACHE=/path/to/syncache bash tests/cli_test.sh
+# Every check is a function; a failed check prints "FAIL <check>: <reason>", and the script
+# exits 1 after running all checks.
+set -u -o pipefail
+
+: "${SYNCACHE:?set SYNCACHE to the syncache executable}"
+if [[ ! -x "$SYNCACHE" ]]; then
+  echo "FAIL setup: SYNCACHE='$SYNCACHE' is not an executable" >&2
+  exit 1
+fi
+PY=/usr/bin/python3
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+
+CHECK=setup
+FAILURES=0
+FAILED_CHECKS=()
+
+fail() {
+  echo "FAIL $CHECK: $*" >&2
+  FAILURES=$((FAILURES + 1))
+  FAILED_CHECKS+=("$CHECK")
+}
+
+# run ARGS...: runs the program; stdout -> $OUT, stderr -> $ERR, exit code -> $RC.
+OUT="$TMP/stdout"
+ERR="$TMP/stderr"
+RC=0
+run() {
+  "$SYNCACHE" "$@" </dev/null >"$OUT" 2>"$ERR"
+  RC=$?
+}
+cmdline() { printf 'syncache %s' "$*"; }
+
+# run_ok ARGS...: run; exit 0 and an empty stderr are required (returns 1 after fail).
+run_ok() {
+  run "$@"
+  if [[ $RC -ne 0 ]]; then
+    fail "$(cmdline "$@") exited $RC: $(head -c 300 "$ERR")"
+    return 1
+  fi
+  if [[ -s "$ERR" ]]; then
+    fail "$(cmdline "$@") wrote to stderr: $(head -c 300 "$ERR")"
+    return 1
+  fi
+}
+
+# jcheck FILE [EXTRA...] <<CODE: runs the Python CODE (stdin) with j = the JSON object in
+# FILE, close(a, b, rel) and the extras as args[0], args[1], ...; on failure prints the
+# assertion message (or the parse error) and exits 1.
+JCHECK="$TMP/jcheck.py"
+cat >"$JCHECK" <<'EOF'
+import json, math, sys
+
+
+def close(a, b, rel=1e-9):
+    return (isinstance(a, (int, float)) and not isinstance(a, bool)
+            and math.isclose(a, b, rel_tol=rel, abs_tol=0.0))
+
+
+code = sys.stdin.read()
+args = sys.argv[2:]
+try:
+    with open(sys.argv[1]) as f:
+        j = json.load(f)  # exactly one JSON value, nothing after it
+    assert isinstance(j, dict), "output is not a JSON object"
+    exec(code)
+except AssertionError as e:
+    print(str(e) or "assertion failed")
+    sys.exit(1)
+except Exception as e:
+    print(f"{type(e).__name__}: {e}")
+    sys.exit(1)
+EOF
+jcheck() { "$PY" "$JCHECK" "$@"; }
+
+# check_json ARGS... <<CODE: run_ok ARGS, then jcheck the output with CODE.
+check_json() {
+  local code msg
+  code=$(cat)
+  run_ok "$@" || return 1
+  if ! msg=$(jcheck "$OUT" <<<"$code"); then
+    fail "$(cmdline "$@"): $msg"
+    return 1
+  fi
+}
+
+# usage_error NEEDLE ARGS...: exit code 2, nothing on stdout, exactly one non-blank stderr
+# line, and that line contains NEEDLE (normally the option's name).
+usage_error() {
+  local needle=$1 what lines
+  shift
+  run "$@"
+  what=$(cmdline "$@")
+  if [[ $RC -ne 2 ]]; then fail "$what: exit code $RC, expected 2 (stderr: $(head -c 200 "$ERR"))"; return; fi
+  if [[ -s "$OUT" ]]; then fail "$what: stdout not empty: $(head -c 200 "$OUT")"; return; fi
+  lines=$(grep -c '' "$ERR")
+  if [[ $lines -ne 1 ]]; then fail "$what: $lines stderr lines, expected 1: $(head -c 300 "$ERR")"; return; fi
+  if ! grep -q '[^[:space:]]' "$ERR"; then fail "$what: the stderr line is blank"; return; fi
+  if ! grep -qF -- "$needle" "$ERR"; then fail "$what: stderr does not contain '$needle': $(cat "$ERR")"; fi
+}
+
+# ----------------------------------------------------------------------------- checks
+
+check_help() {
+  local -a cases=(
+    "|perceptron theory --version"
+    "perceptron|--N --P --patterns --seed --rule --theta --tau --c --b --alpha --potentiation-only --eta --max-epochs --zero-mean"
+    "theory|perceptron transient"
+    "theory perceptron|--N --P --c --eta"
+    "theory transient|--theta --tau --p --eta --N --c"
+  )
+  local entry sub words w
+  local -a subargs
+  for entry in "${cases[@]}"; do
+    IFS='|' read -r sub words <<<"$entry"
+    read -r -a subargs <<<"$sub"
+    run "${subargs[@]}" --help
+    if [[ $RC -ne 0 ]]; then fail "$(cmdline "${subargs[@]}" --help) exited $RC"; continue; fi
+    for w in $words; do
+      # Whole word, so that --c is not satisfied by a longer option.
+      if ! grep -qE -- "(^|[^[:alnum:]-])${w}([^[:alnum:]-]|$)" "$OUT"; then
+        fail "$(cmdline "${subargs[@]}" --help) does not mention $w"
+      fi
+    done
+  done
+}
+
+check_default_classic() {
+  check_json perceptron <<'PY'
+for k in ["N", "P", "rule", "seed", "converged", "epochs", "presentations", "updates",
+          "energy", "inefficiency"]:
+    assert k in j, f"missing key {k}"
+e = j["energy"]
+for k in ["classic", "consolidation", "maintenance", "change", "total", "minimal"]:
+    assert k in e, f"missing key energy.{k}"
+assert (j["N"], j["P"]) == (1000, 1000), f"(N, P) = {(j['N'], j['P'])}, expected (1000, 1000)"
+assert j["rule"] == "classic", f"rule = {j['rule']!r}"
+assert j["seed"] == 1, f"seed = {j['seed']}"
+assert j["converged"] is True, f"converged = {j['converged']!r}, expected true"
+assert 1 <= j["epochs"] <= 10000, f"epochs = {j['epochs']}"
+assert j["presentations"] == j["epochs"] * j["P"], \
+    f"presentations {j['presentations']} != epochs * P = {j['epochs'] * j['P']}"
+assert e["total"] == e["classic"] == e["consolidation"], \
+    f"total {e['total']}, classic {e['classic']}, consolidation {e['consolidation']} differ"
+assert e["maintenance"] == 0 and e["change"] == 0, "a classic run has maintenance or change energy"
+# +-1 inputs and eta = 1: every update changes all N + 1 weights by exactly 1.
+assert e["classic"] == j["updates"] * (j["N"] + 1), \
+    f"energy.classic {e['classic']} != updates * (N + 1) = {j['updates'] * (j['N'] + 1)}"
+assert 0 < e["minimal"] <= e["total"], f"minimal {e['minimal']} not in (0, total]"
+assert close(j["inefficiency"], e["total"] / e["minimal"], 1e-12), \
+    f"inefficiency {j['inefficiency']} != total/minimal = {e['total'] / e['minimal']}"
+PY
+}
+
+check_epoch_cap() {
+  check_json perceptron --N 300 --P 300 --max-epochs 1 <<'PY'
+assert j["converged"] is False, f"converged = {j['converged']!r} after 1 epoch with P = N = 300"
+got = (j["epochs"], j["presentations"])
+assert got == (1, 300), f"(epochs, presentations) = {got}, expected (1, 300)"
+PY
+}
+
+# Hand-trained file: N = 2, P = 3; the bias input +1 is appended as the last weight.
+#   x1 = (0.5, 0, 1) d = +1;  x2 = (0, 1, 1) d = -1;  x3 = (1, 1, 1) d = +1;  w = (0, 0, 0)
+#   epoch 1: x1 h = 0     error  w = (0.5,  0, 1)   |dw| = 1.5
+#            x2 h = 1     error  w = (0.5, -1, 0)   |dw| = 2
+#            x3 h = -0.5  error  w = (1.5,  0, 1)   |dw| = 3
+#   epoch 2: x1 h = 1.75  ok
+#            x2 h = 1     error  w = (1.5, -1, 0)   |dw| = 2
+#            x3 h = 0.5   ok
+#   epoch 3: x1 h = 0.75, x2 h = -1, x3 h = 0.5: no error, stop (this epoch counts).
+#   epochs 3, presentations 9, updates 4, classic = 1.5 + 2 + 3 + 2 = 8.5,
+#   minimal = 1.5 + 1 + 0 = 2.5, inefficiency = 8.5 / 2.5 = 3.4.
+HAND="$TMP/hand.csv"
+write_hand_file() {
+  printf '# N = 2 inputs, then the desired output\n0.5,0,1\n0,1,-1\n\n1,1,1\n' >"$HAND"
+}
+
+check_hand_classic() {
+  write_hand_file
+  check_json perceptron --patterns "$HAND" <<'PY'
+assert (j["N"], j["P"]) == (2, 3), f"(N, P) = {(j['N'], j['P'])}, expected (2, 3)"
+assert j["converged"] is True, "not converged"
+got = (j["epochs"], j["presentations"], j["updates"])
+assert got == (3, 9, 4), f"(epochs, presentations, updates) = {got}, expected (3, 9, 4)"
+e = j["energy"]
+got = (e["classic"], e["consolidation"], e["maintenance"], e["change"], e["total"], e["minimal"])
+assert got == (8.5, 8.5, 0, 0, 8.5, 2.5), \
+    f"(classic, consolidation, maintenance, change, total, minimal) = {got}, " \
+    "expected (8.5, 8.5, 0, 0, 8.5, 2.5)"
+assert close(j["inefficiency"], 3.4, 1e-12), f"inefficiency {j['inefficiency']}, expected 3.4"
+PY
+}
+
+check_hand_crlf() {
+  write_hand_file
+  local crlf="$TMP/hand_crlf.csv"
+  sed 's/$/\r/' "$HAND" >"$crlf"
+  run_ok perceptron --patterns "$HAND" || return
+  cp "$OUT" "$TMP/lf.json"
+  run_ok perceptron --patterns "$crlf" || return
+  cmp -s "$OUT" "$TMP/lf.json" || fail "the hand file with CRLF line endings gives different output"
+}
+
+check_hand_synapse_large_theta() {
+  write_hand_file
+  # No |s| reaches 1000: everything is consolidated once at the end, total = sum |w| = minimal.
+  check_json perceptron --patterns "$HAND" --rule synapse --theta 1000 <<'PY'
+e = j["energy"]
+assert j["rule"] == "synapse", f"rule = {j['rule']!r}"
+got = (j["epochs"], j["updates"])
+assert got == (3, 4), f"(epochs, updates) = {got}, expected (3, 4) as for classic"
+assert e["total"] == e["minimal"] == 2.5, \
+    f"total {e['total']}, minimal {e['minimal']}, expected both 2.5"
+assert close(j["inefficiency"], 1.0, 1e-12), f"inefficiency {j['inefficiency']}, expected 1"
+PY
+}
+
+check_bad_perceptron_options() {
+  usage_error --N perceptron --N 0
+  usage_error --N perceptron --N -5
+  usage_error --N perceptron --N abc
+  usage_error --P perceptron --P 0
+  usage_error --P perceptron --P -3
+  usage_error --tau perceptron --tau 0
+  usage_error --tau perceptron --tau -1
+  usage_error --tau perceptron --rule neuron --theta 1 --tau 0
+  usage_error --theta perceptron --rule synapse --theta -1
+  usage_error --theta perceptron --rule synapse
+  usage_error --theta perceptron --rule neuron
+  usage_error --theta perceptron --rule sum
+  usage_error --c perceptron --c -1
+  usage_error --c perceptron --rule sum --theta 1 --c -0.5
+  usage_error --b perceptron --b -1
+  usage_error --alpha perceptron --alpha -0.1
+  usage_error --alpha perceptron --alpha 2.5
+  usage_error --rule perceptron --rule foo
+  local r
+  for r in classic synapse neuron sum; do  # the allowed values are listed
+    grep -qw -- "$r" "$ERR" || fail "syncache perceptron --rule foo: message does not list '$r': $(cat "$ERR")"
+  done
+}
+
+check_bad_pattern_files() {
+  local f="$TMP/bad.csv"
+  usage_error --patterns perceptron --patterns "$TMP/does-not-exist.csv"
+  printf '' >"$f"
+  usage_error --patterns perceptron --patterns "$f"
+  printf '# comment only\n\n' >"$f"
+  usage_error --patterns perceptron --patterns "$f"
+  # name|content (printf format)|expected line tag after the path
+  local -a cases=(
+    "ragged|1,2,1\n0,1,-1\n3,1\n|:3:"
+    "non-numeric|1,2,1\n1,x,-1\n|:2:"
+    "empty field|1,,1\n|:1:"
+    "one column|1\n|:1:"
+    "semicolons|1;2;1\n|:1:"
+    "target 0|1,2,1\n1,2,0\n|:2:"
+    "target 2|# c\n1,2,2\n|:2:"
+  )
+  local entry name content where
+  for entry in "${cases[@]}"; do
+    IFS='|' read -r name content where <<<"$entry"
+    # shellcheck disable=SC2059
+    printf "$content" >"$f"
+    usage_error --patterns perceptron --patterns "$f"
+    grep -qF -- "$f$where" "$ERR" || fail "$name file: message lacks '$f$where': $(cat "$ERR")"
+  done
+}
+
+check_unknown_options() {
+  usage_error --bogus perceptron --bogus 3
+  usage_error --bogus perceptron --bogus
+  usage_error --zzz theory transient --theta 1 --tau 1 --p 0.5 --zzz
+  usage_error "" frobnicate
+  usage_error "" theory
+}
+
+check_bad_theory_options() {
+  usage_error --P theory perceptron --N 100
+  usage_error --N theory perceptron --N 0 --P 10
+  usage_error --P theory perceptron --N 100 --P -1
+  usage_error --c theory perceptron --N 100 --P 10 --c -1
+  usage_error --theta theory transient --tau 10 --p 0.5
+  usage_error --tau theory transient --theta 1 --tau 0 --p 0.5
+  usage_error --tau theory transient --theta 1 --tau -2 --p 0.5
+  usage_error --c theory transient --theta 1 --tau inf --p 0.5 --c -1
+}
+
+check_theory_perceptron() {
+  # "N P c eta": the first point takes the caching branch of the min, the second the
+  # sqrt(pi K / 2) cap and the default --c 0 --eta 1.
+  local spec msg
+  local -a p args
+  for spec in "1000 500 0.01 0.5" "50 2 0 1"; do
+    read -r -a p <<<"$spec"
+    args=(theory perceptron --N "${p[0]}" --P "${p[1]}")
+    [[ ${p[2]} != 0 ]] && args+=(--c "${p[2]}")
+    [[ ${p[3]} != 1 ]] && args+=(--eta "${p[3]}")
+    run_ok "${args[@]}" || continue
+    if ! msg=$(jcheck "$OUT" "${p[@]}" <<'PY'
+N, P, c, eta = map(float, args)
+d = 2 - P / N
+K = 2 * P / d**2
+T = P**1.5 / d**2
+want = {
+    "inefficiency": math.sqrt(math.pi * P) / d,
+    "updates": K,
+    "presentations": T,
+    "theta_opt": math.sqrt(3 * K * eta**2 / (1 + c * T)),
+    "caching_inefficiency": min(math.sqrt(2 * math.pi / 3 * (1 + c * T)),
+                                math.sqrt(math.pi * K / 2)),
+}
+for k, v in want.items():
+    assert k in j, f"missing key {k}"
+    assert close(j[k], v, 1e-9), f"{k} = {j[k]}, expected {v!r}"
+PY
+    ); then
+      fail "$(cmdline "${args[@]}"): $msg"
+    fi
+  done
+}
+
+check_theory_transient_no_decay() {
+  # tau = inf: <|s|> = theta/3, r = p eta^2/theta^2, m_trans = c N theta/3, m_cons = N theta r.
+  check_json theory transient --theta 2 --tau inf --p 0.3 --eta 0.5 --N 100 --c 0.1 <<'PY'
+theta, p, eta, N, c = 2.0, 0.3, 0.5, 100.0, 0.1
+r = p * eta**2 / theta**2
+assert str(j["sigma"]).lower() in ("inf", "infinity"), f"sigma = {j['sigma']!r}, expected inf"
+for k, v in {"mean_abs_s": theta / 3, "consolidation_rate": r,
+             "maintenance_power": c * N * theta / 3, "consolidation_power": N * theta * r}.items():
+    assert close(j[k], v, 1e-9), f"{k} = {j[k]}, expected {v!r}"
+PY
+  # Defaults --eta 1 --N 1 --c 0.
+  check_json theory transient --theta 3 --tau inf --p 1 <<'PY'
+for k, v in {"mean_abs_s": 1.0, "consolidation_rate": 1 / 9, "consolidation_power": 1 / 3}.items():
+    assert close(j[k], v, 1e-9), f"{k} = {j[k]}, expected {v!r}"
+assert j["maintenance_power"] == 0, f"maintenance_power = {j['maintenance_power']} with c = 0"
+PY
+}
+
+check_theory_transient_decay() {
+  # Finite tau: sigma = sqrt(tau p) eta, and the powers follow from <|s|> and r.
+  check_json theory transient --theta 2 --tau 50 --p 0.3 --eta 0.5 --N 10 --c 0.2 <<'PY'
+assert close(j["sigma"], math.sqrt(50 * 0.3) * 0.5, 1e-12), f"sigma = {j['sigma']}"
+assert 0 < j["mean_abs_s"] < 2 / 3, f"mean_abs_s = {j['mean_abs_s']} not in (0, theta/3)"
+assert close(j["maintenance_power"], 0.2 * 10 * j["mean_abs_s"], 1e-12), \
+    f"maintenance_power {j['maintenance_power']} != c N <|s|>"
+assert close(j["consolidation_power"], 10 * 2 * j["consolidation_rate"], 1e-12), \
+    f"consolidation_power {j['consolidation_power']} != N theta r"
+PY
+  # A very long tau approaches the no-decay limit.
+  check_json theory transient --theta 2 --tau 1e12 --p 0.3 <<'PY'
+for k, v in {"mean_abs_s": 2 / 3, "consolidation_rate": 0.3 / 4}.items():
+    assert close(j[k], v, 1e-6), f"{k} = {j[k]}, expected about {v!r} (tau -> inf)"
+PY
+}
+
+check_seeds() {
+  local a="$TMP/seed_a.json" msg
+  run_ok perceptron --N 200 --P 200 --seed 7 || return
+  cp "$OUT" "$a"
+  run_ok perceptron --N 200 --P 200 --seed 7 || return
+  cmp -s "$OUT" "$a" || fail "the same seed (7) twice gives different output"
+  run_ok perceptron --N 200 --P 200 --seed 8 || return
+  if ! msg=$(jcheck "$OUT" "$a" <<'PY'
+a = json.load(open(args[0]))
+key = lambda r: (r["epochs"], r["updates"], r["energy"]["classic"], r["energy"]["minimal"])
+assert (a["seed"], j["seed"]) == (7, 8), "seed not echoed"
+assert key(a) != key(j), f"seeds 7 and 8 give the same (epochs, updates, classic, minimal) = {key(j)}"
+PY
+  ); then
+    fail "$msg"
+  fi
+}
+
+# ------------------------------------------------------------------------------ main
+
+CHECKS=(
+  check_help
+  check_default_classic
+  check_epoch_cap
+  check_hand_classic
+  check_hand_crlf
+  check_hand_synapse_large_theta
+  check_bad_perceptron_options
+  check_bad_pattern_files
+  check_unknown_options
+  check_bad_theory_options
+  check_theory_perceptron
+  check_theory_transient_no_decay
+  check_theory_transient_decay
+  check_seeds
+)
+for CHECK in "${CHECKS[@]}"; do
+  before=$FAILURES
+  "$CHECK"
+  [[ $FAILURES -eq $before ]] && echo "ok   $CHECK"
+done
+
+if [[ $FAILURES -gt 0 ]]; then
+  echo "$FAILURES failure(s) in: $(printf '%s\n' "${FAILED_CHECKS[@]}" | sort -u | tr '\n' ' ')" >&2
+  exit 1
+fi
+echo "all ${#CHECKS[@]} checks passed"
