@@ -64,6 +64,9 @@ void CachedStore::decay() {
 }
 
 void CachedStore::renormalise() {
+  if (proj_) {
+    for (double& v : proj_->B) v *= g_;
+  }
   for (double& v : s_) v *= g_;
   for (double& v : row_sum_) v *= g_;
   for (double& v : row_max_) v *= g_;
@@ -77,6 +80,7 @@ double CachedStore::transient_abs_sum() const {
 }
 
 void CachedStore::add(std::size_t row, const double* dw) {
+  if (proj_) proj_->dirty = true;
   double* s = &s_[row * cols_];
   const double inv_g = 1.0 / g_;
   double sum = 0.0, mx = 0.0;
@@ -120,6 +124,12 @@ void CachedStore::refresh_row_stats(std::size_t row) {
 }
 
 void CachedStore::consolidate_row(std::size_t row) {
+  if (proj_ && !proj_->dirty) {  // l += g s~ and s~ = 0, projected: A += g B, B = 0
+    for (std::size_t p = 0; p < proj_->A.size(); ++p) {
+      proj_->A[p] += g_ * proj_->B[p];
+      proj_->B[p] = 0.0;
+    }
+  }
   if (cost_.is_absolute()) {  // one vector pass: M_cons += sum_i |s_i|
     const kernels::Consolidated c =
         kernels::consolidate(&l_[row * cols_], &s_[row * cols_], g_, cols_);
@@ -140,6 +150,65 @@ void CachedStore::consolidate_all() {
   if (!step_delta_.empty()) std::fill(step_delta_.begin(), step_delta_.end(), 0.0);
 }
 
+bool CachedStore::attach_inputs(const std::vector<Input<std::int8_t>>& inputs,
+                                std::size_t max_inputs) {
+  const bool whole_row = params_.rule == Rule::neuron || params_.rule == Rule::sum ||
+                         params_.rule == Rule::layer;
+  if (rows_ != 1 || !whole_row || inputs.empty() || inputs.size() > max_inputs) return false;
+  for (std::size_t p = 0; p < inputs.size(); ++p) {
+    // Overlaps are kept in 16 bits: every input must have entries in {-1, 0, 1}, length
+    // cols() < 2^15, and know its own index.
+    if (inputs[p].n != cols_ || cols_ >= 32768 || inputs[p].index != static_cast<std::int64_t>(p)) {
+      return false;
+    }
+    for (std::size_t i = 0; i < cols_; ++i) {
+      if (inputs[p].x[i] < -1 || inputs[p].x[i] > 1) return false;
+    }
+  }
+  auto proj = std::make_unique<Projections>();
+  const std::size_t P = inputs.size();
+  proj->inputs = inputs;
+  proj->overlap.assign(P * P, 0);
+  for (std::size_t p = 0; p < P; ++p) {
+    for (std::size_t q = p; q < P; ++q) {
+      const auto c = static_cast<std::int16_t>(kernels::dot(inputs[p].x, inputs[q].x, cols_));
+      proj->overlap[p * P + q] = c;
+      proj->overlap[q * P + p] = c;
+    }
+  }
+  proj->A.assign(P, 0.0);
+  proj->B.assign(P, 0.0);
+  proj_ = std::move(proj);
+  refresh_projections();
+  return true;
+}
+
+void CachedStore::refresh_projections() {
+  for (std::size_t p = 0; p < proj_->inputs.size(); ++p) {
+    const Input<std::int8_t>& in = proj_->inputs[p];
+    proj_->A[p] = kernels::dot(l_.data(), in.x, cols_);
+    proj_->B[p] = kernels::dot(s_.data(), in.x, cols_);
+  }
+  proj_->dirty = false;
+  proj_->updates_since_refresh = 0;
+}
+
+double CachedStore::projected_field(std::int64_t p) {
+  if (proj_->dirty) refresh_projections();
+  const auto k = static_cast<std::size_t>(p);
+  return proj_->A[k] + g_ * proj_->B[k];
+}
+
+void CachedStore::project_update(std::int64_t q, double a) {
+  if (proj_->dirty) return;  // recomputed before the next projected field
+  if (q < 0 || ++proj_->updates_since_refresh > proj_->inputs.size()) {
+    proj_->dirty = true;
+    return;
+  }
+  const std::size_t P = proj_->inputs.size();
+  kernels::axpy(proj_->B.data(), a, &proj_->overlap[static_cast<std::size_t>(q) * P], P);
+}
+
 void CachedStore::apply_rule() {
   const double theta = params_.theta;
   switch (params_.rule) {
@@ -150,6 +219,7 @@ void CachedStore::apply_rule() {
           const std::size_t k = r * cols_ + i;
           if (g_ * std::fabs(s_[k]) > theta) consolidate_synapse(k);
         }
+        if (proj_) proj_->dirty = true;
         refresh_row_stats(r);
       }
       break;

@@ -24,6 +24,26 @@ SYNCACHE_CLONES std::int32_t dot(const std::int32_t* w, const std::int8_t* x, st
   return static_cast<std::int32_t>(acc);
 }
 
+SYNCACHE_CLONES std::int32_t dot(const std::int8_t* a, const std::int8_t* b, std::size_t n) {
+  // 16-bit lanes: with |a_i b_i| <= 128^2 a block of 2 products per lane cannot overflow;
+  // for +-1/0 inputs (the perceptron) blocks of 16384 stay exact, which is what we use.
+  std::int32_t acc = 0;
+  constexpr std::size_t kChunk = 16384;
+  for (std::size_t start = 0; start < n; start += kChunk) {
+    const std::size_t end = std::min(n, start + kChunk);
+    std::uint16_t part = 0;  // modular arithmetic; exact when |sum| < 2^15
+    for (std::size_t i = start; i < end; ++i) {
+      part = static_cast<std::uint16_t>(part + static_cast<std::uint16_t>(a[i] * b[i]));
+    }
+    acc += static_cast<std::int16_t>(part);
+  }
+  return acc;
+}
+
+SYNCACHE_CLONES void axpy(double* y, double a, const std::int16_t* c, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) y[i] += a * c[i];
+}
+
 SYNCACHE_CLONES std::int64_t dot_wide(const std::int32_t* w, const std::int8_t* x,
                                       std::size_t n) {
   std::int64_t acc = 0;

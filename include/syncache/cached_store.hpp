@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <type_traits>
 #include <vector>
 
@@ -61,15 +62,37 @@ class CachedStore {
 
   // Field of a row: sum_i (l_i + s_i) x_i.
   template <class X>
-  double field(std::size_t row, const Input<X>& in) const {
+  double field(std::size_t row, const Input<X>& in) {
+    if constexpr (std::is_same_v<X, std::int8_t>) {
+      if (proj_ && in.index >= 0) return projected_field(in.index);
+    }
     return kernels::dot2(&l_[row * cols_], &s_[row * cols_], g_, in.x, in.n);
   }
+
+  // Pattern projections, for a one-row store with a whole-row rule that sees a fixed set
+  // of +-1/0 inputs again and again (the perceptron): the store keeps A_p = l.x_p and
+  // B_p = s~.x_p for every input p and updates them through the overlap matrix
+  // C_pq = x_p.x_q, so that a field costs O(1) instead of O(N); an update costs O(N + P)
+  // and a consolidation O(P). Every P updates (and after any change the projections do
+  // not follow) they are recomputed directly, which bounds rounding drift; with integer
+  // values (tau = inf, integer eta) they are exact. Returns false (and changes nothing)
+  // when the store does not qualify or P is larger than max_inputs.
+  bool attach_inputs(const std::vector<Input<std::int8_t>>& inputs, std::size_t max_inputs = 8192);
+  bool has_projections() const { return proj_ != nullptr; }
 
   // s_row += scale * x (one fused pass that also refreshes the row's sum and max |s|).
   template <class X>
   void add(std::size_t row, double scale, const Input<X>& in) {
     double* s = &s_[row * cols_];
-    const kernels::RowStats st = kernels::add_and_stats(s, scale / g_, in.x, in.n);
+    const double a = scale / g_;
+    const kernels::RowStats st = kernels::add_and_stats(s, a, in.x, in.n);
+    if (proj_) {
+      if constexpr (std::is_same_v<X, std::int8_t>) {
+        project_update(in.index, a);
+      } else {
+        proj_->dirty = true;
+      }
+    }
     row_sum_[row] = st.sum_abs;
     row_max_[row] = st.max_abs;
     if constexpr (std::is_same_v<X, std::int8_t>) {
@@ -115,6 +138,17 @@ class CachedStore {
   std::int64_t consolidation_events() const { return events_; }
 
  private:
+  struct Projections {
+    std::vector<Input<std::int8_t>> inputs;
+    std::vector<std::int16_t> overlap;  // P x P, C_pq = x_p . x_q
+    std::vector<double> A, B;           // A_p = l . x_p, B_p = s~ . x_p
+    bool dirty = false;
+    std::size_t updates_since_refresh = 0;
+  };
+  double projected_field(std::int64_t p);
+  void project_update(std::int64_t q, double a);
+  void refresh_projections();
+
   void consolidate_synapse(std::size_t index);
   void refresh_row_stats(std::size_t row);
   void renormalise();
@@ -131,6 +165,7 @@ class CachedStore {
   std::vector<char> touched_;       // rows changed since the last apply_rule()
   EnergyTally energy_;
   std::int64_t events_ = 0;
+  std::unique_ptr<Projections> proj_;
 };
 
 }  // namespace syncache

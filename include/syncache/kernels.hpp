@@ -13,6 +13,10 @@ namespace syncache::kernels {
 std::int32_t dot(const std::int32_t* w, const std::int8_t* x, std::size_t n);
 // sum_i w_i x_i with 64-bit accumulation (used when the 32-bit bound cannot be proven).
 std::int64_t dot_wide(const std::int32_t* w, const std::int8_t* x, std::size_t n);
+// sum_i a_i b_i of two vectors with entries in {-1, 0, +1} (exact for any n)
+std::int32_t dot(const std::int8_t* a, const std::int8_t* b, std::size_t n);
+// y_i += a c_i for an int16 row c (the overlap matrix of the pattern projections)
+void axpy(double* y, double a, const std::int16_t* c, std::size_t n);
 // w_i += a x_i
 void axpy(std::int32_t* w, std::int32_t a, const std::int8_t* x, std::size_t n);
 // sum_i |w_i|

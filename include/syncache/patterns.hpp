@@ -41,7 +41,9 @@ class PatternSet {
     }
   }
 
-  Input<X> input(std::size_t p) const { return Input<X>{row(p), stride_, n_pos_[p], n_neg_[p]}; }
+  Input<X> input(std::size_t p) const {
+    return Input<X>{row(p), stride_, n_pos_[p], n_neg_[p], static_cast<std::int64_t>(p)};
+  }
 
  private:
   std::size_t N_ = 0, P_ = 0, stride_ = 0;

@@ -4,6 +4,7 @@
 // weight store caches: it only calls begin_step(), field(), update() and finish().
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <functional>
@@ -44,15 +45,34 @@ struct PerceptronResult {
   }
 };
 
+// Epoch after which a cached store switches to pattern projections (O(1) fields, see
+// CachedStore::attach_inputs): building the P x P overlap matrix costs about P/8 epochs
+// of direct fields, so only runs that are still learning by then take it.
+inline std::int64_t auto_projection_epoch(std::size_t P) {
+  return std::max<std::int64_t>(20, static_cast<std::int64_t>(P / 8));
+}
+
 // Trains one perceptron on `patterns` with weight store `store` (one row).
+// projection_epoch: for a cached store and +-1 patterns, use pattern projections from
+// this epoch on (1 = from the start, 0 = never, -1 = auto_projection_epoch(P)).
 template <class Store, class X>
 PerceptronResult train_perceptron(const PatternSet<X>& patterns, Store& store,
                                   typename Store::Weight eta, std::int64_t max_epochs,
-                                  const EpochObserver* observer = nullptr) {
+                                  const EpochObserver* observer = nullptr,
+                                  std::int64_t projection_epoch = -1) {
   PerceptronResult res;
   const std::size_t P = patterns.P();
+  if (projection_epoch < 0) projection_epoch = auto_projection_epoch(P);
   while (res.epochs < max_epochs) {
     ++res.epochs;
+    if constexpr (std::is_same_v<Store, CachedStore> && std::is_same_v<X, std::int8_t>) {
+      if (res.epochs == projection_epoch) {
+        std::vector<Input<std::int8_t>> inputs;
+        inputs.reserve(P);
+        for (std::size_t p = 0; p < P; ++p) inputs.push_back(patterns.input(p));
+        store.attach_inputs(inputs);
+      }
+    }
     std::int64_t errors = 0;
     for (std::size_t p = 0; p < P; ++p) {
       store.begin_step();
@@ -105,6 +125,7 @@ struct PerceptronConfig {
   bool potentiation_only = false;
   double eta = 1.0;
   std::int64_t max_epochs = 10000;
+  std::int64_t projection_epoch = -1;  // see train_perceptron; -1 = automatic
 
   // Throws std::invalid_argument naming the option and the allowed values.
   void validate() const;

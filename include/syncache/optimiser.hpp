@@ -1,0 +1,68 @@
+// Robust 1-D minimiser of the mean over seeds of a noisy objective, used to find the
+// energy-optimal consolidation threshold theta_hat (MODEL.md section 2). Generic: it knows
+// nothing about perceptrons, only a function of (theta, seed_index).
+//
+// Method: evaluate all seeds on a log-spaced grid over [lo, hi]; take the point with the
+// lowest mean (ties: the smaller theta); then, refine_rounds times, evaluate a finer
+// log-spaced grid of refine_points over [left neighbour, right neighbour] of the current
+// best point (the best point itself when it is an end of [lo, hi]) and re-select the best
+// over every point evaluated so far. A grid search, not a descent, so flat stretches and
+// steps (theta below eta all alike; jumps where ceil(theta/eta) changes) cannot stall it.
+#pragma once
+
+#include <functional>
+#include <utility>
+#include <vector>
+
+namespace syncache {
+
+struct OptimiserOptions {
+  double lo = 0.5, hi = 1000.0;  // search interval, 0 < lo < hi, both finite
+  int grid_points = 13;          // initial log-spaced grid over [lo, hi], >= 3
+  int refine_rounds = 2;         // >= 0; each: a finer log grid over the best point's neighbours
+  int refine_points = 7;         // points of each refine grid, ends included, >= 3
+  // Seeds are 0..seeds-1; the objective receives (theta, seed_index). >= 1.
+  int seeds = 3;
+
+  // Throws std::invalid_argument naming the option, its value and what is allowed.
+  void validate() const;
+};
+
+struct CurvePoint {
+  double theta;
+  double mean;  // mean over seeds, summed in seed order
+  double se;    // standard error of the mean (sample SD / sqrt(count)); 0 when count == 1
+  int count;    // number of seeds evaluated (== seeds)
+};
+
+struct OptimiserResult {
+  double theta_hat;  // evaluated theta with the lowest mean; ties -> the smallest theta
+  double mean;
+  double se;
+  std::vector<CurvePoint> curve;  // every theta evaluated, sorted by theta, no duplicates
+  bool at_boundary;               // theta_hat == lo or hi: the caller should widen the interval
+  // Neighbours of theta_hat in the curve (theta_hat itself at an end of [lo, hi]): for a
+  // unimodal mean they bracket the true minimiser; their spacing is the final resolution.
+  double bracket_lo;
+  double bracket_hi;
+  long evaluations;  // (theta, seed) pairs evaluated == curve.size() * seeds
+};
+
+// objective(theta, seed_index) -> energy (finite). No (theta, seed) pair is evaluated
+// twice: values are memoised by exact theta, and refine-grid points within a relative
+// 1e-10 of an evaluated theta reuse it. Throws std::invalid_argument for bad options or an
+// empty function, std::runtime_error naming theta and seed for a non-finite value;
+// exceptions thrown by the objective propagate unchanged.
+OptimiserResult minimise_threshold(const std::function<double(double, int)>& objective,
+                                   const OptimiserOptions& opt);
+
+// Batched variant: evaluate(points) receives every new (theta, seed_index) pair of one grid
+// (sorted by theta, then seed) and returns the values in the same order, so the caller may
+// evaluate them in parallel. Same result as minimise_threshold for the same objective.
+// Throws std::runtime_error if the returned vector has the wrong size.
+using BatchObjective =
+    std::function<std::vector<double>(const std::vector<std::pair<double, int>>&)>;
+OptimiserResult minimise_threshold_batched(const BatchObjective& evaluate,
+                                           const OptimiserOptions& opt);
+
+}  // namespace syncache

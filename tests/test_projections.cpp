@@ -1,0 +1,111 @@
+// Pattern projections of the cached store (O(1) fields through the overlap matrix) must
+// reproduce the direct computation: exactly with integer values, to rounding otherwise.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "syncache/perceptron.hpp"
+
+namespace syncache {
+namespace {
+
+PerceptronConfig cfg(Rule rule, double theta, double tau, double c, std::int64_t proj) {
+  PerceptronConfig k;
+  k.N = 300;
+  k.P = 280;
+  k.seed = 17;
+  k.rule = rule;
+  k.cache.theta = theta;
+  k.cache.tau = tau;
+  k.cache.c = c;
+  k.max_epochs = 400;
+  k.projection_epoch = proj;
+  return k;
+}
+
+TEST(Projections, ExactWithoutDecay) {
+  for (Rule rule : {Rule::neuron, Rule::sum}) {
+    const auto direct = run_perceptron(cfg(rule, 6.0, INFINITY, 0.0, 0));
+    const auto proj = run_perceptron(cfg(rule, 6.0, INFINITY, 0.0, 1));
+    EXPECT_EQ(proj.epochs, direct.epochs);
+    EXPECT_EQ(proj.updates, direct.updates);
+    EXPECT_EQ(proj.weights, direct.weights);
+    EXPECT_EQ(proj.energy.consolidation, direct.energy.consolidation);
+  }
+}
+
+TEST(Projections, MatchDirectFieldsWithDecayAndMaintenance) {
+  // Thresholds that keep values transient for a while (the sum rule sums 301 synapses):
+  // when every update consolidates at once, l holds integers up to rounding and fields of
+  // exactly zero become ties decided by rounding noise, in either computation.
+  for (Rule rule : {Rule::neuron, Rule::sum}) {
+    const double theta = rule == Rule::sum ? 1500.0 : 4.0;
+    for (double tau : {50.0, 1000.0}) {
+      const auto direct = run_perceptron(cfg(rule, theta, tau, 0.01, 0));
+      const auto proj = run_perceptron(cfg(rule, theta, tau, 0.01, 1));
+      const auto late = run_perceptron(cfg(rule, theta, tau, 0.01, 5));
+      for (const auto* r : {&proj, &late}) {
+        // Fields differ from the direct sums by rounding only (~1e-13 relative), far below
+        // the spacing of distinct fields, so every decision and count is the same.
+        EXPECT_EQ(r->epochs, direct.epochs) << rule_name(rule) << " tau " << tau;
+        EXPECT_EQ(r->updates, direct.updates);
+        EXPECT_EQ(r->consolidation_events, direct.consolidation_events);
+        EXPECT_NEAR(r->energy.total(), direct.energy.total(), 1e-9 * direct.energy.total());
+        EXPECT_NEAR(r->minimal, direct.minimal, 1e-9 * direct.minimal);
+      }
+    }
+  }
+}
+
+TEST(Projections, FieldsEqualDirectDotProductsStepByStep) {
+  // Drive two identical stores with the same updates; one with projections. After every
+  // step, the projected field of each pattern equals the direct dot product.
+  const auto ps = random_patterns(100, 40, 3);
+  CacheParams p;
+  p.rule = Rule::neuron;
+  p.theta = 3.0;
+  p.tau = 20.0;  // fast decay: the gain g shrinks quickly and is renormalised
+  p.c = 0.1;
+  CachedStore direct(1, ps.stride(), p, ChangeCost());
+  CachedStore proj(1, ps.stride(), p, ChangeCost());
+  std::vector<Input<std::int8_t>> inputs;
+  for (std::size_t q = 0; q < ps.P(); ++q) inputs.push_back(ps.input(q));
+  ASSERT_TRUE(proj.attach_inputs(inputs));
+  for (int t = 0; t < 4000; ++t) {
+    const std::size_t q = static_cast<std::size_t>(t * 7 % 40);
+    direct.begin_step();
+    proj.begin_step();
+    const double scale = (t % 3 == 0) ? -1.0 : 1.0;
+    direct.update(0, scale, ps.input(q));
+    proj.update(0, scale, ps.input(q));
+    if (t % 97 == 0) {
+      for (std::size_t k = 0; k < ps.P(); ++k) {
+        Input<std::int8_t> plain = ps.input(k);
+        plain.index = -1;  // forces the direct dot product
+        const double f = direct.field(0, plain);
+        EXPECT_NEAR(proj.field(0, ps.input(k)), f, 1e-9 * (1.0 + std::fabs(f))) << "t " << t;
+      }
+    }
+  }
+  EXPECT_EQ(proj.consolidation_events(), direct.consolidation_events());
+}
+
+TEST(Projections, RefusedWhereTheyCannotFollowTheStore) {
+  const auto ps = random_patterns(50, 10, 1);
+  std::vector<Input<std::int8_t>> inputs;
+  for (std::size_t q = 0; q < ps.P(); ++q) inputs.push_back(ps.input(q));
+  CacheParams p;
+  p.theta = 2.0;
+  p.rule = Rule::synapse;  // per-synapse consolidation: not a whole-row rule
+  CachedStore syn(1, ps.stride(), p, ChangeCost());
+  EXPECT_FALSE(syn.attach_inputs(inputs));
+  p.rule = Rule::neuron;
+  CachedStore two_rows(2, ps.stride(), p, ChangeCost());
+  EXPECT_FALSE(two_rows.attach_inputs(inputs));
+  CachedStore ok(1, ps.stride(), p, ChangeCost());
+  EXPECT_FALSE(ok.attach_inputs(inputs, 5));  // more inputs than allowed
+  EXPECT_TRUE(ok.attach_inputs(inputs));
+}
+
+}  // namespace
+}  // namespace syncache
