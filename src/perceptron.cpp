@@ -40,7 +40,8 @@ PerceptronResult train_any(const PatternSet<X>& patterns, const PerceptronConfig
     CacheParams p = cfg.cache;
     p.rule = cfg.rule;
     CachedStore store(1, cols, p, cost);
-    return train_perceptron(patterns, store, cfg.eta, cfg.max_epochs, observer);
+    return train_perceptron(patterns, store, cfg.eta, cfg.max_epochs, observer,
+                            cfg.projection_epoch);
   }
   if constexpr (std::is_same_v<X, std::int8_t>) {
     // Exact integer weights: eta an integer and |w_i| <= eta * updates stays < 2^31.
