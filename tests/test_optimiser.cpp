@@ -1,0 +1,361 @@
+// Tests of the threshold optimiser. Each expectation is known independently of the code:
+// minima of a/theta + b*theta derived by hand, flat and step functions whose minimisers
+// are read off their definitions, and bounds on the error derived from the grid spacing
+// and from the (exactly computable) pseudo-noise of the mean.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <limits>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "syncache/optimiser.hpp"
+
+using syncache::CurvePoint;
+using syncache::minimise_threshold;
+using syncache::minimise_threshold_batched;
+using syncache::OptimiserOptions;
+using syncache::OptimiserResult;
+
+namespace {
+
+// Smooth, convex in log theta: a/theta + b*theta = 2 sqrt(ab) cosh(ln(theta/theta*)),
+// theta* = sqrt(a/b). Symmetric in log theta, so the best grid point is the nearest in log.
+double smooth(double theta, double a, double b) {
+  return a / theta + b * theta;
+}
+
+std::uint64_t splitmix64(std::uint64_t x) {
+  x += 0x9E3779B97F4A7C15ULL;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+  return x ^ (x >> 31);
+}
+
+// Deterministic pseudo-noise, uniform on [-amp, amp), from the bits of theta and seed.
+double noise(double theta, int seed, double amp) {
+  std::uint64_t bits;
+  std::memcpy(&bits, &theta, sizeof bits);
+  const std::uint64_t h = splitmix64(bits ^ splitmix64(static_cast<std::uint64_t>(seed) + 1));
+  const double u = static_cast<double>(h >> 11) * 0x1.0p-53;  // [0, 1)
+  return amp * (2.0 * u - 1.0);
+}
+
+// Log spacing of the final grid around an interior minimum: the initial grid has spacing
+// h0 = ln(hi/lo)/(G-1); a refine grid of P points over [best/e^h, best*e^h] has spacing
+// 2h/(P-1), so after R rounds h0 * (2/(P-1))^R.
+double final_log_spacing(const OptimiserOptions& o) {
+  const double h0 = std::log(o.hi / o.lo) / (o.grid_points - 1);
+  return h0 * std::pow(2.0 / (o.refine_points - 1), o.refine_rounds);
+}
+
+void expect_well_formed(const OptimiserResult& r, const OptimiserOptions& o) {
+  ASSERT_FALSE(r.curve.empty());
+  EXPECT_EQ(r.curve.front().theta, o.lo);
+  EXPECT_EQ(r.curve.back().theta, o.hi);
+  for (std::size_t i = 0; i < r.curve.size(); ++i) {
+    EXPECT_EQ(r.curve[i].count, o.seeds);
+    if (i > 0) {
+      EXPECT_LT(r.curve[i - 1].theta, r.curve[i].theta);
+    }
+  }
+  EXPECT_EQ(r.evaluations, static_cast<long>(r.curve.size()) * o.seeds);
+  EXPECT_LE(r.bracket_lo, r.theta_hat);
+  EXPECT_GE(r.bracket_hi, r.theta_hat);
+}
+
+}  // namespace
+
+TEST(OptimiserSmooth, FindsHandDerivedMinimumWithinFinalGridResolution) {
+  // a = 50, b = 2: theta* = sqrt(25) = 5, minimum 2 sqrt(100) = 20.
+  const OptimiserOptions o;  // [0.5, 1000], 13 points, 2 rounds of 7, 3 seeds
+  const auto r = minimise_threshold([](double t, int) { return smooth(t, 50.0, 2.0); }, o);
+  expect_well_formed(r, o);
+  const double h = final_log_spacing(o);  // ln(2000)/12/9 = 0.0704
+  EXPECT_NEAR(h, 0.0703787, 1e-6);
+  EXPECT_LE(std::fabs(std::log(r.theta_hat / 5.0)), 0.5 * h + 1e-12) << r.theta_hat;
+  EXPECT_LE(r.bracket_lo, 5.0);
+  EXPECT_GE(r.bracket_hi, 5.0);
+  EXPECT_NEAR(std::log(r.bracket_hi / r.bracket_lo), 2 * h, 1e-9);
+  EXPECT_GE(r.mean, 20.0);
+  EXPECT_LE(r.mean, 20.0 * std::cosh(0.5 * h) + 1e-12);
+  EXPECT_EQ(r.se, 0.0);
+  EXPECT_FALSE(r.at_boundary);
+  // 13 initial points, then each round adds the 4 new interior points of its grid.
+  EXPECT_EQ(r.curve.size(), 21u);
+}
+
+TEST(OptimiserSmooth, CachingTheoryTotalEnergy) {
+  // MODEL.md: M(theta) = eta^2 N K / theta + N theta (1 + cT) / 3 (consolidation plus
+  // maintenance, no decay). N = 1000, K = 2000, T = 31623, c = 0.001, eta = 1:
+  // 1 + cT = 32.623, theta_hat^2 = 3 * 2000 / 32.623 = 183.9193, theta_hat = 13.56169.
+  const double N = 1000, K = 2000, T = 31623, c = 0.001, eta = 1.0;
+  const double want = 13.56169;
+  EXPECT_NEAR(std::sqrt(3 * K * eta * eta / (1 + c * T)), want, 1e-5);
+  const OptimiserOptions o;
+  const auto r = minimise_threshold(
+      [&](double t, int) { return eta * eta * N * K / t + N * t * (1 + c * T) / 3; }, o);
+  expect_well_formed(r, o);
+  // Same cosh shape in ln(theta/theta_hat): nearest grid point in log.
+  EXPECT_LE(std::fabs(std::log(r.theta_hat / want)), 0.5 * final_log_spacing(o) + 1e-6)
+      << r.theta_hat;
+  EXPECT_FALSE(r.at_boundary);
+}
+
+TEST(OptimiserNoisy, MeanOverSeedsFindsMinimumWithinDerivedTolerance) {
+  // f(theta, seed) = g(theta) + e(theta, seed), g = 50/theta + 2 theta (theta* = 5,
+  // g_min = 20), e uniform on [-0.5, 0.5). Let E = max over evaluated theta of |mean_s e|
+  // (computable exactly). The chosen point beats every evaluated point on the mean, so
+  // g(theta_hat) <= min_curve g + 2E; with g = 20 cosh(x), x = ln(theta/5):
+  //   |x_hat| <= acosh((min_curve g + 2E) / 20).
+  // Averaging 16 seeds makes E ~ 0.5/sqrt(3*16) per point, well below the amplitude.
+  const double amp = 0.5;
+  OptimiserOptions o;
+  o.seeds = 16;
+  auto f = [&](double t, int s) { return smooth(t, 50.0, 2.0) + noise(t, s, amp); };
+  const auto r = minimise_threshold(f, o);
+  expect_well_formed(r, o);
+
+  double E = 0.0, g_best = std::numeric_limits<double>::infinity();
+  for (const CurvePoint& p : r.curve) {
+    double m = 0.0;
+    for (int s = 0; s < o.seeds; ++s) m += noise(p.theta, s, amp);
+    m /= o.seeds;
+    E = std::max(E, std::fabs(m));
+    g_best = std::min(g_best, smooth(p.theta, 50.0, 2.0));
+    EXPECT_NEAR(p.mean, smooth(p.theta, 50.0, 2.0) + m, 1e-12);
+    EXPECT_GT(p.se, 0.0);
+  }
+  EXPECT_LT(E, 0.5 * amp);  // the noise of the mean averages down
+  const double tol = std::acosh((g_best + 2 * E) / 20.0);
+  EXPECT_LT(tol, 0.25);  // the bound is informative (theta within ~28 %)
+  EXPECT_LE(std::fabs(std::log(r.theta_hat / 5.0)), tol) << r.theta_hat << " tol " << tol;
+  EXPECT_FALSE(r.at_boundary);
+}
+
+TEST(OptimiserFlat, FlatBelowOneReturnsSmallestTie) {
+  // Constant 1 for theta < 1, rising after: every theta < 1 is a minimiser; the smallest
+  // evaluated one is lo itself (which is also the boundary).
+  auto f = [](double t, int) { return t < 1.0 ? 1.0 : 1.0 + (t - 1.0) * (t - 1.0); };
+  const OptimiserOptions o;
+  const auto r = minimise_threshold(f, o);
+  expect_well_formed(r, o);
+  EXPECT_LT(r.theta_hat, 1.0);
+  EXPECT_EQ(r.theta_hat, o.lo);
+  EXPECT_EQ(r.mean, 1.0);
+  EXPECT_TRUE(r.at_boundary);
+}
+
+TEST(OptimiserFlat, InteriorPlateauReturnsItsSmallestEvaluatedTheta) {
+  // 1 on [2, 8], rising on both sides: theta_hat is the smallest evaluated theta >= 2.
+  auto f = [](double t, int) {
+    if (t < 2.0) return 1.0 + std::log(2.0 / t);
+    if (t > 8.0) return 1.0 + std::log(t / 8.0);
+    return 1.0;
+  };
+  const OptimiserOptions o;
+  const auto r = minimise_threshold(f, o);
+  expect_well_formed(r, o);
+  EXPECT_GE(r.theta_hat, 2.0);
+  EXPECT_LE(r.theta_hat, 8.0);
+  EXPECT_EQ(r.mean, 1.0);
+  for (const CurvePoint& p : r.curve)
+    if (p.theta >= 2.0) {
+      EXPECT_EQ(p.theta, r.theta_hat);  // the first curve point in the plateau
+      break;
+    }
+  EXPECT_FALSE(r.at_boundary);
+}
+
+TEST(OptimiserStep, CeilBasedStepFunction) {
+  // Like the perceptron's ceil(theta/eta): f = A/k + B k with k = ceil(theta/eta),
+  // A = 100, B = 4: A/k + Bk for k = 4, 5, 6 is 41, 40, 40.67, so k* = sqrt(A/B) = 5 and
+  // the minimiser set is theta in (4 eta, 5 eta], value exactly 40.
+  const double eta = 0.7;
+  auto k_of = [eta](double t) { return std::ceil(t / eta); };
+  auto f = [&](double t, int) { return 100.0 / k_of(t) + 4.0 * k_of(t); };
+  const OptimiserOptions o;
+  const auto r = minimise_threshold(f, o);
+  expect_well_formed(r, o);
+  EXPECT_EQ(k_of(r.theta_hat), 5.0) << r.theta_hat;
+  EXPECT_EQ(r.mean, 40.0);
+  for (const CurvePoint& p : r.curve) {  // smallest tie: no smaller theta with k = 5
+    if (p.theta < r.theta_hat) {
+      EXPECT_NE(k_of(p.theta), 5.0) << p.theta;
+    }
+  }
+  EXPECT_FALSE(r.at_boundary);
+}
+
+TEST(OptimiserBoundary, MinimumAtEitherEndSetsAtBoundary) {
+  OptimiserOptions o;
+  o.lo = 1.0;
+  o.hi = 100.0;
+  const auto up = minimise_threshold([](double t, int) { return t; }, o);
+  expect_well_formed(up, o);
+  EXPECT_EQ(up.theta_hat, 1.0);
+  EXPECT_TRUE(up.at_boundary);
+  EXPECT_EQ(up.bracket_lo, 1.0);
+  const auto down = minimise_threshold([](double t, int) { return 1.0 / t; }, o);
+  expect_well_formed(down, o);
+  EXPECT_EQ(down.theta_hat, 100.0);
+  EXPECT_TRUE(down.at_boundary);
+  EXPECT_EQ(down.bracket_hi, 100.0);
+  // The true minimiser 5 lies outside [10, 100]: reported at the lower edge.
+  o.lo = 10.0;
+  const auto out = minimise_threshold([](double t, int) { return smooth(t, 50.0, 2.0); }, o);
+  EXPECT_EQ(out.theta_hat, 10.0);
+  EXPECT_TRUE(out.at_boundary);
+}
+
+TEST(OptimiserMemo, NoPairEvaluatedTwice) {
+  // Several shapes and grids, including odd refine grids whose midpoint recomputes the
+  // best theta (up to rounding) and many rounds that shrink the bracket.
+  const std::vector<std::pair<int, int>> grids = {{7, 2}, {5, 3}, {9, 6}, {4, 8}};
+  for (const auto& [points, rounds] : grids) {
+    for (int shape = 0; shape < 3; ++shape) {
+      OptimiserOptions o;
+      o.seeds = 4;
+      o.refine_points = points;
+      o.refine_rounds = rounds;
+      std::map<std::pair<double, int>, int> calls;
+      auto f = [&](double t, int s) {
+        ++calls[{t, s}];
+        EXPECT_GE(s, 0);
+        EXPECT_LT(s, o.seeds);
+        if (shape == 0) return smooth(t, 50.0, 2.0) + noise(t, s, 0.5);
+        if (shape == 1) return t < 1.0 ? 1.0 : t;
+        return std::ceil(t);
+      };
+      const auto r = minimise_threshold(f, o);
+      expect_well_formed(r, o);
+      for (const auto& [key, n] : calls) EXPECT_EQ(n, 1) << key.first << " seed " << key.second;
+      EXPECT_EQ(calls.size(), r.curve.size() * static_cast<std::size_t>(o.seeds));
+    }
+  }
+}
+
+TEST(OptimiserBatched, SameResultAsPlainAndWellFormedBatches) {
+  OptimiserOptions o;
+  o.seeds = 5;
+  auto f = [](double t, int s) { return smooth(t, 50.0, 2.0) + noise(t, s, 1.0); };
+  const auto plain = minimise_threshold(f, o);
+  int batches = 0;
+  const auto batched = minimise_threshold_batched(
+      [&](const std::vector<std::pair<double, int>>& pts) {
+        ++batches;
+        EXPECT_EQ(pts.size() % static_cast<std::size_t>(o.seeds), 0u);
+        std::vector<double> v;
+        for (std::size_t i = 0; i < pts.size(); ++i) {
+          EXPECT_EQ(pts[i].second, static_cast<int>(i % static_cast<std::size_t>(o.seeds)));
+          if (i > 0 && pts[i].second > 0) {
+            EXPECT_EQ(pts[i].first, pts[i - 1].first);
+          }
+          if (i > 0 && pts[i].second == 0) {
+            EXPECT_LT(pts[i - 1].first, pts[i].first);
+          }
+          v.push_back(f(pts[i].first, pts[i].second));
+        }
+        return v;
+      },
+      o);
+  EXPECT_EQ(batches, 1 + o.refine_rounds);  // one batch per grid
+  EXPECT_EQ(batched.theta_hat, plain.theta_hat);
+  EXPECT_EQ(batched.mean, plain.mean);
+  EXPECT_EQ(batched.se, plain.se);
+  EXPECT_EQ(batched.at_boundary, plain.at_boundary);
+  EXPECT_EQ(batched.bracket_lo, plain.bracket_lo);
+  EXPECT_EQ(batched.bracket_hi, plain.bracket_hi);
+  EXPECT_EQ(batched.evaluations, plain.evaluations);
+  ASSERT_EQ(batched.curve.size(), plain.curve.size());
+  for (std::size_t i = 0; i < plain.curve.size(); ++i) {
+    EXPECT_EQ(batched.curve[i].theta, plain.curve[i].theta);
+    EXPECT_EQ(batched.curve[i].mean, plain.curve[i].mean);
+    EXPECT_EQ(batched.curve[i].se, plain.curve[i].se);
+    EXPECT_EQ(batched.curve[i].count, plain.curve[i].count);
+  }
+}
+
+TEST(OptimiserErrors, InvalidOptionsThrow) {
+  auto f = [](double t, int) { return t; };
+  auto bad = [&](auto change) {
+    OptimiserOptions o;
+    change(o);
+    EXPECT_THROW(minimise_threshold(f, o), std::invalid_argument);
+    EXPECT_THROW(minimise_threshold_batched(
+                     [](const std::vector<std::pair<double, int>>& p) {
+                       return std::vector<double>(p.size(), 1.0);
+                     },
+                     o),
+                 std::invalid_argument);
+  };
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  bad([](OptimiserOptions& o) { o.lo = 0.0; });
+  bad([](OptimiserOptions& o) { o.lo = -1.0; });
+  bad([&](OptimiserOptions& o) { o.lo = nan; });
+  bad([](OptimiserOptions& o) { o.hi = o.lo; });
+  bad([](OptimiserOptions& o) { o.hi = 0.1; });
+  bad([&](OptimiserOptions& o) { o.hi = inf; });
+  bad([&](OptimiserOptions& o) { o.hi = nan; });
+  bad([](OptimiserOptions& o) { o.seeds = 0; });
+  bad([](OptimiserOptions& o) { o.grid_points = 2; });
+  bad([](OptimiserOptions& o) { o.refine_rounds = -1; });
+  bad([](OptimiserOptions& o) { o.refine_points = 2; });
+  try {
+    OptimiserOptions o;
+    o.seeds = 0;
+    o.validate();
+    FAIL() << "no throw";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("seeds"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(minimise_threshold(std::function<double(double, int)>{}, OptimiserOptions{}),
+               std::invalid_argument);
+  EXPECT_THROW(minimise_threshold_batched(syncache::BatchObjective{}, OptimiserOptions{}),
+               std::invalid_argument);
+  // Zero refine rounds is allowed: the initial grid only.
+  OptimiserOptions o;
+  o.refine_rounds = 0;
+  EXPECT_EQ(minimise_threshold(f, o).curve.size(), 13u);
+}
+
+TEST(OptimiserErrors, NonFiniteObjectiveNamesTheta) {
+  const OptimiserOptions o;  // grid ends are exactly 0.5 and 1000
+  auto message = [&](const std::function<double(double, int)>& f) -> std::string {
+    try {
+      minimise_threshold(f, o);
+    } catch (const std::runtime_error& e) {
+      return e.what();
+    }
+    return "no throw";
+  };
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  std::string m = message([&](double t, int) { return t == 1000.0 ? nan : t; });
+  EXPECT_NE(m.find("theta = 1000"), std::string::npos) << m;
+  m = message([&](double t, int s) { return t == 0.5 && s == 2 ? nan : t; });
+  EXPECT_NE(m.find("theta = 0.5"), std::string::npos) << m;
+  EXPECT_NE(m.find("seed 2"), std::string::npos) << m;
+  m = message([](double t, int) { return t == 0.5 ? std::numeric_limits<double>::infinity() : t; });
+  EXPECT_NE(m.find("theta = 0.5"), std::string::npos) << m;
+  // Batched: NaN and a wrong number of values.
+  EXPECT_THROW(minimise_threshold_batched(
+                   [&](const std::vector<std::pair<double, int>>& p) {
+                     return std::vector<double>(p.size(), nan);
+                   },
+                   o),
+               std::runtime_error);
+  EXPECT_THROW(minimise_threshold_batched(
+                   [](const std::vector<std::pair<double, int>>& p) {
+                     return std::vector<double>(p.size() - 1, 1.0);
+                   },
+                   o),
+               std::runtime_error);
+}
