@@ -3,14 +3,22 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <sys/stat.h>
+
+#include <algorithm>
 #include <cmath>
+#include <memory>
+#include <sstream>
 #include <cstdlib>
 #include <iostream>
 #include <limits>
 #include <stdexcept>
 #include <string>
 
+#include "syncache/experiment.hpp"
+#include "syncache/figures.hpp"
 #include "syncache/perceptron.hpp"
+#include "syncache/results.hpp"
 #include "syncache/theory.hpp"
 
 namespace {
@@ -264,6 +272,195 @@ void add_theory(CLI::App& app) {
   });
 }
 
+struct BatchArgs {
+  std::string threads = "0", store;
+};
+
+syncache::ExperimentEnv make_env(const BatchArgs& a, const std::string& default_store,
+                                 std::unique_ptr<syncache::ResultsStore>& holder) {
+  syncache::ExperimentEnv env;
+  std::size_t used = 0;
+  long t = -1;
+  try {
+    t = std::stol(a.threads, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != a.threads.size() || t < 0) {
+    fail("--threads: must be a non-negative integer, 0 = all cores (got '" + a.threads + "')");
+  }
+  env.runner.threads = static_cast<int>(t);
+  const std::string path = a.store.empty() ? default_store : a.store;
+  if (path != "none") {
+    try {
+      holder = std::make_unique<syncache::ResultsStore>(path);
+    } catch (const std::exception& e) {
+      fail(std::string("--store: ") + e.what());
+    }
+    env.store = holder.get();
+  }
+  return env;
+}
+
+void add_figure(CLI::App& app) {
+  struct FArgs {
+    std::string name, out = "results", experiments;
+    bool quick = false, full = false, no_plot = false, list = false;
+    BatchArgs batch;
+  };
+  auto fa = std::make_shared<FArgs>();
+  auto* cmd = app.add_subcommand("figure", "Reproduce a figure of the paper: data (CSV) and picture (PNG, SVG)");
+  cmd->add_option("name", fa->name, "figure name, or 'all'")->type_name("NAME|all");
+  cmd->add_flag("--quick", fa->quick, "paper's N and shapes, fewer seeds and points (default)");
+  cmd->add_flag("--full", fa->full, "the paper's scale");
+  cmd->add_option("--out", fa->out, "output directory")->capture_default_str()->type_name("DIR");
+  cmd->add_option("--threads", fa->batch.threads, "worker threads, 0 = all cores")
+      ->capture_default_str()->type_name("INT");
+  cmd->add_option("--store", fa->batch.store,
+                  "results store (SQLite); default DIR/results.sqlite; 'none' to keep nothing")
+      ->type_name("FILE");
+  cmd->add_option("--experiments", fa->experiments, "directory of experiment files (TOML)")
+      ->type_name("DIR");
+  cmd->add_flag("--no-plot", fa->no_plot, "write the CSV only");
+  cmd->add_flag("--list", fa->list, "list the figures and exit");
+  cmd->callback([fa]() {
+    if (fa->list) {
+      for (const auto& f : syncache::figure_registry()) {
+        std::cout << f.name << "\t" << f.description << "\n";
+      }
+      return;
+    }
+    if (fa->name.empty()) fail("figure: name required (one of the names of 'syncache figure --list', or all)");
+    if (fa->quick && fa->full) fail("--quick/--full: choose one");
+    std::vector<const syncache::FigureSpec*> todo;
+    if (fa->name == "all") {
+      for (const auto& f : syncache::figure_registry()) todo.push_back(&f);
+    } else if (const auto* f = syncache::find_figure(fa->name)) {
+      todo.push_back(f);
+    } else {
+      std::string names;
+      for (const auto& f : syncache::figure_registry()) names += (names.empty() ? "" : ", ") + f.name;
+      fail("figure: unknown figure '" + fa->name + "' (allowed: " + names + ", all)");
+    }
+    std::unique_ptr<syncache::ResultsStore> store;
+    ::mkdir(fa->out.c_str(), 0755);
+    const auto env = make_env(fa->batch, fa->out + "/results.sqlite", store);
+    syncache::FigureRunOptions opt;
+    opt.scale = fa->full ? "full" : "quick";
+    opt.out_dir = fa->out;
+    opt.experiments_dir = fa->experiments;
+    opt.plot = !fa->no_plot;
+    for (const auto* f : todo) {
+      try {
+        syncache::run_figure(*f, opt, env);
+      } catch (const std::invalid_argument& e) {
+        fail(e.what());
+      } catch (const std::exception& e) {
+        std::cerr << "syncache: error: " << e.what() << "\n";
+        std::exit(1);
+      }
+    }
+  });
+}
+
+void add_sweep(CLI::App& app) {
+  struct SArgs {
+    std::string file, out;
+    BatchArgs batch;
+  };
+  auto sa = std::make_shared<SArgs>();
+  auto* cmd = app.add_subcommand("sweep", "Run a grid over the perceptron's options with repeats; tidy CSV");
+  cmd->add_option("file", sa->file, "sweep file (TOML): name, repeats, master_seed, [fixed], [grid]")
+      ->required()->type_name("FILE.toml");
+  cmd->add_option("--out", sa->out, "CSV output file (default: standard output)")->type_name("FILE");
+  cmd->add_option("--threads", sa->batch.threads, "worker threads, 0 = all cores")
+      ->capture_default_str()->type_name("INT");
+  cmd->add_option("--store", sa->batch.store, "results store (SQLite); 'none' to keep nothing")
+      ->capture_default_str()->type_name("FILE");
+  cmd->callback([sa]() {
+    std::unique_ptr<syncache::ResultsStore> store;
+    const auto env = make_env(sa->batch, "syncache-results.sqlite", store);
+    std::string csv;
+    try {
+      const auto cfg = syncache::ExperimentConfig::load(sa->file, "");
+      csv = syncache::run_sweep(cfg, env);
+    } catch (const std::invalid_argument& e) {
+      fail(e.what());
+    } catch (const std::exception& e) {
+      std::cerr << "syncache: error: " << e.what() << "\n";
+      std::exit(1);
+    }
+    if (sa->out.empty()) {
+      std::cout << csv;
+    } else {
+      syncache::write_file_atomic(sa->out, csv);
+    }
+  });
+}
+
+void flatten(const json& j, const std::string& prefix, std::vector<std::pair<std::string, std::string>>& out) {
+  if (j.is_object()) {
+    for (const auto& [k, v] : j.items()) flatten(v, prefix.empty() ? k : prefix + "." + k, out);
+  } else {
+    out.emplace_back(prefix, j.is_string() ? j.get<std::string>() : j.dump());
+  }
+}
+
+void add_results(CLI::App& app) {
+  auto* res = app.add_subcommand("results", "Inspect and export the results store");
+  res->require_subcommand(1);
+  struct EArgs {
+    std::string store = "results/results.sqlite", experiment = "perceptron", out;
+  };
+  auto ea = std::make_shared<EArgs>();
+  auto* exp = res->add_subcommand("export", "Write every stored run of an experiment as CSV");
+  exp->add_option("--store", ea->store, "results store")->capture_default_str()->type_name("FILE");
+  exp->add_option("--experiment", ea->experiment, "experiment key")->capture_default_str();
+  exp->add_option("--out", ea->out, "CSV file (default: standard output)")->type_name("FILE");
+  exp->callback([ea]() {
+    std::unique_ptr<syncache::ResultsStore> store;
+    struct stat st {};
+    if (::stat(ea->store.c_str(), &st) != 0) fail("--store: no such file '" + ea->store + "'");
+    try {
+      store = std::make_unique<syncache::ResultsStore>(ea->store);
+    } catch (const std::exception& e) {
+      fail(std::string("--store: ") + e.what());
+    }
+    const auto rows = store->rows(ea->experiment);
+    std::vector<std::string> columns;
+    std::vector<std::vector<std::pair<std::string, std::string>>> flat;
+    for (const auto& r : rows) {
+      std::vector<std::pair<std::string, std::string>> f;
+      flatten(r.spec.params, "", f);
+      f.emplace_back("seed", std::to_string(r.spec.seed));
+      flatten(r.result, "", f);
+      f.emplace_back("version", r.version);
+      for (const auto& [k, v] : f) {
+        if (std::find(columns.begin(), columns.end(), k) == columns.end()) columns.push_back(k);
+      }
+      flat.push_back(std::move(f));
+    }
+    std::ostringstream out;
+    for (std::size_t c = 0; c < columns.size(); ++c) out << (c ? "," : "") << columns[c];
+    out << "\n";
+    for (const auto& f : flat) {
+      for (std::size_t c = 0; c < columns.size(); ++c) {
+        std::string v;
+        for (const auto& [k, val] : f) {
+          if (k == columns[c]) v = val;
+        }
+        out << (c ? "," : "") << v;
+      }
+      out << "\n";
+    }
+    if (ea->out.empty()) {
+      std::cout << out.str();
+    } else {
+      syncache::write_file_atomic(ea->out, out.str());
+    }
+  });
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -272,6 +469,9 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("syncache ") + SYNCACHE_VERSION);
   add_perceptron(app);
   add_theory(app);
+  add_figure(app);
+  add_sweep(app);
+  add_results(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -28,6 +28,9 @@ struct EpochRecord {
   double transient_abs_sum = 0.0;  // sum_i |s_i| at the end of the epoch (0 if classic)
 };
 using EpochObserver = std::function<void(const EpochRecord&)>;
+// Called after every presentation with the presentation count so far (1-based) and
+// whether it updated the weights; the caller inspects its own store (Figure 2A traces).
+using StepObserver = std::function<void(std::int64_t presentation, bool updated)>;
 
 struct PerceptronResult {
   bool converged = false;
@@ -59,7 +62,8 @@ template <class Store, class X>
 PerceptronResult train_perceptron(const PatternSet<X>& patterns, Store& store,
                                   typename Store::Weight eta, std::int64_t max_epochs,
                                   const EpochObserver* observer = nullptr,
-                                  std::int64_t projection_epoch = -1) {
+                                  std::int64_t projection_epoch = -1,
+                                  const StepObserver* on_step = nullptr) {
   PerceptronResult res;
   const std::size_t P = patterns.P();
   if (projection_epoch < 0) projection_epoch = auto_projection_epoch(P);
@@ -79,9 +83,13 @@ PerceptronResult train_perceptron(const PatternSet<X>& patterns, Store& store,
       const Input<X> in = patterns.input(p);
       const int d = patterns.target(p);
       const auto h = store.field(0, in);
-      if (d > 0 ? h <= 0 : h >= 0) {  // d (w.x) <= 0: an error (zero field included)
+      const bool error = d > 0 ? h <= 0 : h >= 0;  // d (w.x) <= 0, a zero field included
+      if (error) {
         store.update(0, d > 0 ? eta : -eta, in);
         ++errors;
+      }
+      if (on_step != nullptr) {
+        (*on_step)(res.presentations + static_cast<std::int64_t>(p) + 1, error);
       }
     }
     res.presentations += static_cast<std::int64_t>(P);

@@ -1,0 +1,25 @@
+// JSON forms of a perceptron run: its parameters (the key of a stored run; the names are
+// the `syncache perceptron` option names) and its result (the command's output).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "syncache/perceptron.hpp"
+
+namespace syncache {
+
+// Every parameter that changes the result, with the command-line names (N, P, rule,
+// theta, tau, c, b, alpha, potentiation_only, eta, max_epochs, zero_mean; patterns for a
+// file). tau = inf and theta = inf are written as the string "inf". The seed is not
+// included (it is the store's separate key).
+nlohmann::json perceptron_params_json(const PerceptronConfig& cfg);
+
+// The inverse, for sweep files: unknown keys and wrong types throw std::invalid_argument
+// naming the key. Keys that are absent keep the defaults of PerceptronConfig.
+PerceptronConfig perceptron_config_from_json(const nlohmann::json& params);
+
+// converged, epochs, presentations, updates, consolidation_events, energy {classic,
+// consolidation, maintenance, change, total, minimal}, inefficiency (null if undefined).
+nlohmann::json perceptron_result_json(const PerceptronResult& r);
+
+}  // namespace syncache

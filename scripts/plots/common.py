@@ -1,0 +1,77 @@
+"""Shared helpers for the figure layouts: reading the tidy CSV and drawing series."""
+import csv
+import os
+
+import matplotlib.pyplot as plt
+
+
+class Data:
+    """Rows of a figure CSV (panel, series, x, mean, se, n) and its '#' notes."""
+
+    def __init__(self, rows, notes):
+        self.rows = rows
+        self.notes = notes
+
+    def series(self, panel, series):
+        """(x, mean, se, n) lists of one curve, sorted by x."""
+        pts = sorted((r["x"], r["mean"], r["se"], r["n"]) for r in self.rows
+                     if r["panel"] == panel and r["series"] == series)
+        return ([p[0] for p in pts], [p[1] for p in pts], [p[2] for p in pts],
+                [p[3] for p in pts])
+
+    def series_names(self, panel):
+        seen = []
+        for r in self.rows:
+            if r["panel"] == panel and r["series"] not in seen:
+                seen.append(r["series"])
+        return seen
+
+    def panels(self):
+        seen = []
+        for r in self.rows:
+            if r["panel"] not in seen:
+                seen.append(r["panel"])
+        return seen
+
+
+def read_csv(path):
+    rows, notes, lines = [], [], []
+    with open(path, newline="") as f:
+        for line in f:
+            if line.startswith("#"):
+                notes.append(line[1:].strip())
+            else:
+                lines.append(line)
+    for r in csv.DictReader(lines):
+        rows.append({"panel": r["panel"], "series": r["series"], "x": float(r["x"]),
+                     "mean": float(r["mean"]), "se": float(r["se"]), "n": int(r["n"])})
+    return Data(rows, notes)
+
+
+def curve(ax, data, panel, series, label=None, theory=False, **kw):
+    """Draw one series: simulation with SE error bars, theory as a dashed line."""
+    x, y, se, n = data.series(panel, series)
+    if not x:
+        return
+    label = series if label is None else label
+    if theory or all(k == 0 for k in n):
+        ax.plot(x, y, linestyle="--", label=label, **kw)
+    else:
+        ax.errorbar(x, y, yerr=se, marker="o", markersize=3, capsize=2, label=label, **kw)
+
+
+def scale_note(fig, data, scale):
+    """Say on the picture how many seeds the points average (quick runs use few)."""
+    ns = sorted({r["n"] for r in data.rows if r["n"] > 0})
+    if ns:
+        seeds = "%d" % ns[-1] if len(ns) == 1 else "%d-%d" % (ns[0], ns[-1])
+        fig.text(0.99, 0.005, "%s scale; mean +- SE over %s seeds" % (scale, seeds),
+                 ha="right", va="bottom", fontsize=7, color="0.4")
+
+
+def save(fig, outbase):
+    for ext in ("png", "svg"):
+        tmp = "%s.%s.tmp.%d" % (outbase, ext, os.getpid())
+        fig.savefig(tmp, format=ext, dpi=130, bbox_inches="tight")
+        os.replace(tmp, outbase + "." + ext)
+    plt.close(fig)

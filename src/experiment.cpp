@@ -1,0 +1,378 @@
+#include "syncache/experiment.hpp"
+
+#include <toml++/toml.h>
+
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <map>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+
+#include "syncache/perceptron_json.hpp"
+#include "syncache/random.hpp"
+
+namespace syncache {
+
+using nlohmann::json;
+
+// ---- ExperimentConfig ----
+
+struct ExperimentConfig::Impl {
+  std::string source;
+  toml::table root;
+  std::map<std::string, const toml::node*> merged;
+};
+
+ExperimentConfig::ExperimentConfig() : impl_(std::make_unique<Impl>()) {}
+ExperimentConfig::~ExperimentConfig() = default;
+ExperimentConfig::ExperimentConfig(ExperimentConfig&&) noexcept = default;
+ExperimentConfig& ExperimentConfig::operator=(ExperimentConfig&&) noexcept = default;
+
+ExperimentConfig ExperimentConfig::parse(const std::string& text, const std::string& source,
+                                         const std::string& scale) {
+  ExperimentConfig cfg;
+  cfg.impl_->source = source;
+  try {
+    cfg.impl_->root = toml::parse(text, source);
+  } catch (const toml::parse_error& e) {
+    throw std::invalid_argument(source + ":" + std::to_string(e.source().begin.line) + ": " +
+                                std::string(e.description()));
+  }
+  for (auto&& [k, v] : cfg.impl_->root) {
+    const std::string key(k.str());
+    if (key == "quick" || key == "full") {
+      if (!v.is_table()) {
+        throw std::invalid_argument(source + ":" + std::to_string(v.source().begin.line) +
+                                    ": key '" + key + "': must be a table ([" + key + "])");
+      }
+      continue;
+    }
+    cfg.impl_->merged[key] = &v;
+  }
+  if (const toml::table* t = cfg.impl_->root[scale].as_table()) {
+    for (auto&& [k, v] : *t) cfg.impl_->merged[std::string(k.str())] = &v;
+  }
+  return cfg;
+}
+
+ExperimentConfig ExperimentConfig::load(const std::string& path, const std::string& scale) {
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) throw std::invalid_argument(path + ": cannot open experiment file");
+  std::string text;
+  char buf[4096];
+  std::size_t got;
+  while ((got = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, got);
+  std::fclose(f);
+  return parse(text, path, scale);
+}
+
+const std::string& ExperimentConfig::source() const { return impl_->source; }
+
+bool ExperimentConfig::has(const std::string& key) const { return impl_->merged.count(key) > 0; }
+
+std::string ExperimentConfig::where(const std::string& key) const {
+  std::string out = impl_->source;
+  auto it = impl_->merged.find(key);
+  if (it != impl_->merged.end()) {
+    out += ':';
+    out += std::to_string(it->second->source().begin.line);
+  }
+  out += ": key '";
+  out += key;
+  out += '\'';
+  return out;
+}
+
+namespace {
+const toml::node& need(const std::map<std::string, const toml::node*>& m, const std::string& key,
+                       const ExperimentConfig& cfg) {
+  auto it = m.find(key);
+  if (it == m.end()) throw std::invalid_argument(cfg.where(key) + ": missing");
+  return *it->second;
+}
+
+double node_number(const toml::node& n, const std::string& where) {
+  if (auto v = n.value<double>(); v && (n.is_floating_point() || n.is_integer())) return *v;
+  if (n.is_string() && *n.value<std::string>() == "inf") {
+    return std::numeric_limits<double>::infinity();
+  }
+  throw std::invalid_argument(where + ": expected a number");
+}
+}  // namespace
+
+double ExperimentConfig::number(const std::string& key) const {
+  return node_number(need(impl_->merged, key, *this), where(key));
+}
+
+std::int64_t ExperimentConfig::integer(const std::string& key) const {
+  const toml::node& n = need(impl_->merged, key, *this);
+  if (!n.is_integer()) throw std::invalid_argument(where(key) + ": expected an integer");
+  return *n.value<std::int64_t>();
+}
+
+std::string ExperimentConfig::text(const std::string& key) const {
+  const toml::node& n = need(impl_->merged, key, *this);
+  if (!n.is_string()) throw std::invalid_argument(where(key) + ": expected a string");
+  return *n.value<std::string>();
+}
+
+bool ExperimentConfig::boolean(const std::string& key) const {
+  const toml::node& n = need(impl_->merged, key, *this);
+  if (!n.is_boolean()) throw std::invalid_argument(where(key) + ": expected true or false");
+  return *n.value<bool>();
+}
+
+std::vector<double> ExperimentConfig::numbers(const std::string& key) const {
+  const toml::node& n = need(impl_->merged, key, *this);
+  const toml::array* a = n.as_array();
+  if (!a) throw std::invalid_argument(where(key) + ": expected an array of numbers");
+  if (a->empty()) throw std::invalid_argument(where(key) + ": empty array");
+  std::vector<double> out;
+  for (const toml::node& e : *a) out.push_back(node_number(e, where(key)));
+  return out;
+}
+
+std::vector<std::string> ExperimentConfig::texts(const std::string& key) const {
+  const toml::node& n = need(impl_->merged, key, *this);
+  const toml::array* a = n.as_array();
+  if (!a) throw std::invalid_argument(where(key) + ": expected an array of strings");
+  if (a->empty()) throw std::invalid_argument(where(key) + ": empty array");
+  std::vector<std::string> out;
+  for (const toml::node& e : *a) {
+    if (!e.is_string()) throw std::invalid_argument(where(key) + ": expected strings");
+    out.push_back(*e.value<std::string>());
+  }
+  return out;
+}
+
+namespace {
+json to_json(const toml::node& n, const std::string& where) {
+  if (n.is_integer()) return json(*n.value<std::int64_t>());
+  if (n.is_floating_point()) return json(*n.value<double>());
+  if (n.is_boolean()) return json(*n.value<bool>());
+  if (n.is_string()) return json(*n.value<std::string>());
+  if (const toml::array* a = n.as_array()) {
+    json out = json::array();
+    for (const toml::node& e : *a) out.push_back(to_json(e, where));
+    return out;
+  }
+  if (const toml::table* t = n.as_table()) {
+    json out = json::object();
+    for (auto&& [k, v] : *t) out[std::string(k.str())] = to_json(v, where);
+    return out;
+  }
+  throw std::invalid_argument(where + ": unsupported value type");
+}
+}  // namespace
+
+json ExperimentConfig::table(const std::string& key) const {
+  const toml::node& n = need(impl_->merged, key, *this);
+  if (!n.is_table()) throw std::invalid_argument(where(key) + ": expected a table [" + key + "]");
+  return to_json(n, where(key));
+}
+
+void ExperimentConfig::check_keys(const std::vector<std::string>& allowed) const {
+  const std::set<std::string> ok(allowed.begin(), allowed.end());
+  for (const auto& [key, node] : impl_->merged) {
+    if (!ok.count(key)) {
+      std::string list;
+      for (const auto& a : allowed) {
+        if (!list.empty()) list += ", ";
+        list += a;
+      }
+      throw std::invalid_argument(where(key) + ": unknown key (allowed: " + list + ")");
+    }
+  }
+}
+
+// ---- Statistics and tables ----
+
+MeanSe mean_se(const std::vector<double>& values) {
+  MeanSe r;
+  double sum = 0.0;
+  for (double v : values) {
+    if (std::isnan(v)) continue;
+    sum += v;
+    ++r.n;
+  }
+  if (r.n == 0) {
+    r.mean = std::numeric_limits<double>::quiet_NaN();
+    return r;
+  }
+  r.mean = sum / static_cast<double>(r.n);
+  if (r.n > 1) {
+    double ss = 0.0;
+    for (double v : values) {
+      if (!std::isnan(v)) ss += (v - r.mean) * (v - r.mean);
+    }
+    r.se = std::sqrt(ss / static_cast<double>(r.n - 1) / static_cast<double>(r.n));
+  }
+  return r;
+}
+
+void FigureData::add(const std::string& panel, const std::string& series, double x,
+                     const std::vector<double>& values) {
+  const MeanSe m = mean_se(values);
+  if (m.n == 0) return;  // nothing measured at this point (e.g. no run converged)
+  rows.push_back(FigureRow{panel, series, x, m.mean, m.se, m.n});
+}
+
+void FigureData::add_theory(const std::string& panel, const std::string& series, double x,
+                            double value) {
+  if (!std::isfinite(value)) return;
+  rows.push_back(FigureRow{panel, series, x, value, 0.0, 0});
+}
+
+namespace {
+std::string fmt(double v) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+std::string quote(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char ch : s) {
+    if (ch == '"') out += '"';
+    out += ch;
+  }
+  return out + "\"";
+}
+}  // namespace
+
+std::string FigureData::csv() const {
+  std::ostringstream out;
+  for (const auto& note : notes) out << "# " << note << "\n";
+  out << "panel,series,x,mean,se,n\n";
+  for (const auto& r : rows) {
+    out << quote(r.panel) << ',' << quote(r.series) << ',' << fmt(r.x) << ',' << fmt(r.mean)
+        << ',' << fmt(r.se) << ',' << r.n << "\n";
+  }
+  return out.str();
+}
+
+// ---- Running ----
+
+std::vector<std::uint64_t> repeat_seeds(std::uint64_t master, std::int64_t repeats) {
+  std::vector<std::uint64_t> seeds;
+  for (std::int64_t k = 0; k < repeats; ++k) {
+    seeds.push_back(derive_seed(master, static_cast<std::uint64_t>(k)));
+  }
+  return seeds;
+}
+
+std::vector<json> run_perceptrons(const std::vector<PerceptronConfig>& configs,
+                                  const ExperimentEnv& env, const std::string& label) {
+  std::vector<RunSpec> specs;
+  specs.reserve(configs.size());
+  for (const auto& c : configs) {
+    specs.push_back(RunSpec{"perceptron", perceptron_params_json(c), c.seed});
+  }
+  auto work = [&configs, &specs](const RunSpec& spec) -> json {
+    const std::size_t i = static_cast<std::size_t>(&spec - specs.data());
+    return perceptron_result_json(run_perceptron(configs[i]));
+  };
+  RunnerOptions opt = env.runner;
+  opt.label = label;
+  return run_all(specs, work, env.store, opt);
+}
+
+// ---- Sweeps ----
+
+std::string run_sweep(const ExperimentConfig& config, const ExperimentEnv& env_in) {
+  config.check_keys({"name", "description", "repeats", "master_seed", "fixed", "grid"});
+  const std::string name = config.has("name") ? config.text("name") : "sweep";
+  const std::int64_t repeats = config.has("repeats") ? config.integer("repeats") : 1;
+  if (repeats < 1) throw std::invalid_argument(config.where("repeats") + ": must be >= 1");
+  ExperimentEnv env = env_in;
+  if (config.has("master_seed")) {
+    env.master_seed = static_cast<std::uint64_t>(config.integer("master_seed"));
+  }
+  json fixed = config.has("fixed") ? config.table("fixed") : json::object();
+  json grid = config.has("grid") ? config.table("grid") : json::object();
+  std::vector<std::string> keys;
+  std::vector<std::vector<json>> values;
+  for (const auto& [key, v] : grid.items()) {
+    if (!v.is_array()) {
+      throw std::invalid_argument(config.where("grid") + ": grid key '" + key +
+                                  "' must be an array of values");
+    }
+    if (v.empty()) {
+      throw std::invalid_argument(config.where("grid") + ": grid key '" + key + "' is empty");
+    }
+    if (fixed.contains(key)) {
+      throw std::invalid_argument(config.where("grid") + ": key '" + key +
+                                  "' is both fixed and in the grid");
+    }
+    keys.push_back(key);
+    values.emplace_back(v.begin(), v.end());
+  }
+  // The product of the grid, in row-major order of the keys as written (sorted by TOML).
+  std::vector<json> points(1, fixed);
+  for (std::size_t k = 0; k < keys.size(); ++k) {
+    std::vector<json> next;
+    for (const auto& p : points) {
+      for (const auto& v : values[k]) {
+        json q = p;
+        q[keys[k]] = v;
+        next.push_back(q);
+      }
+    }
+    points = std::move(next);
+  }
+  const auto seeds = repeat_seeds(env.master_seed, repeats);
+  std::vector<PerceptronConfig> configs;
+  for (const auto& p : points) {
+    PerceptronConfig c;
+    try {
+      c = perceptron_config_from_json(p);
+    } catch (const std::exception& e) {
+      throw std::invalid_argument(config.source() + ": grid point " + p.dump() + ": " + e.what());
+    }
+    for (auto s : seeds) {
+      c.seed = s;
+      configs.push_back(c);
+    }
+  }
+  const auto results = run_perceptrons(configs, env, name);
+  std::ostringstream out;
+  out << "# sweep " << name << " from " << config.source() << "; " << repeats
+      << " repeats; master_seed " << env.master_seed << "\n";
+  for (const auto& k : keys) out << quote(k) << ',';
+  out << "quantity,mean,se,n\n";
+  const std::vector<std::pair<std::string, std::vector<std::string>>> quantities = {
+      {"converged", {"converged"}},
+      {"epochs", {"epochs"}},
+      {"presentations", {"presentations"}},
+      {"updates", {"updates"}},
+      {"energy_classic", {"energy", "classic"}},
+      {"energy_consolidation", {"energy", "consolidation"}},
+      {"energy_maintenance", {"energy", "maintenance"}},
+      {"energy_change", {"energy", "change"}},
+      {"energy_total", {"energy", "total"}},
+      {"energy_minimal", {"energy", "minimal"}},
+      {"inefficiency", {"inefficiency"}}};
+  for (std::size_t p = 0; p < points.size(); ++p) {
+    for (const auto& [qname, path] : quantities) {
+      std::vector<double> v;
+      for (std::size_t s = 0; s < seeds.size(); ++s) {
+        const json* node = &results[p * seeds.size() + s];
+        for (const auto& part : path) node = &(*node)[part];
+        v.push_back(node->is_null()    ? std::numeric_limits<double>::quiet_NaN()
+                    : node->is_boolean() ? (node->get<bool>() ? 1.0 : 0.0)
+                                         : node->get<double>());
+      }
+      const MeanSe m = mean_se(v);
+      for (const auto& k : keys) {
+        const json& val = points[p][k];
+        out << quote(val.is_string() ? val.get<std::string>() : val.dump()) << ',';
+      }
+      out << qname << ',' << fmt(m.mean) << ',' << fmt(m.se) << ',' << m.n << "\n";
+    }
+  }
+  return out.str();
+}
+
+}  // namespace syncache
