@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all bootstrap build test run bench format clean
+.PHONY: all bootstrap build test run bench format clean full
 
 all: build
 
@@ -19,8 +19,14 @@ build: bootstrap $(BUILD)/CMakeCache.txt
 test: build
 	@ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 
+# The main job: the demonstration table, then every figure at the quick scale into results/.
 run: build
-	@scripts/demo
+	@SEEDS=2 scripts/demo
+	@$(BUILD)/bin/syncache figure all --quick --out results
+
+# Every figure at the paper's scale (hours); resumable: re-running computes only what is missing.
+full: build
+	@$(BUILD)/bin/syncache figure all --full --out results-full
 
 bench: build
 	@$(BUILD)/bin/bench_perceptron

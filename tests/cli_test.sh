@@ -377,6 +377,91 @@ PY
   fi
 }
 
+
+# --------------------------------------------------------------- figures and sweeps
+
+# A tiny Figure 1 experiment: CSV, PNG and SVG written; a re-run is served by the store
+# and writes the identical CSV; the store exports as CSV.
+check_figure_pipeline() {
+  local exp="$TMP/exp" out="$TMP/figout"
+  mkdir -p "$exp"
+  cat >"$exp/fig1.toml" <<'TOML'
+description = "tiny"
+master_seed = 3
+N = 60
+max_epochs = 500
+[quick]
+P_start = 20
+P_stop = 80
+P_step = 30
+repeats = 2
+TOML
+  run figure fig1 --experiments "$exp" --out "$out" --threads 2
+  if [[ $RC -ne 0 ]]; then fail "figure fig1 exited $RC: $(head -c 300 "$ERR")"; return; fi
+  [[ -s "$out/fig1.csv" && -s "$out/fig1.svg" ]] || { fail "fig1.csv or fig1.svg missing"; return; }
+  [[ "$(head -c 4 "$out/fig1.png" | od -An -c | tr -d ' ')" == "211PNG" ]] || fail "fig1.png is not a PNG"
+  grep -q '^panel,series,x,mean,se,n$' "$out/fig1.csv" || fail "fig1.csv lacks the tidy header"
+  # 3 loads x (energy classic/minimal, inefficiency, epochs, updates) simulation rows
+  local sim
+  sim=$(grep -c ',2$' "$out/fig1.csv")
+  [[ "$sim" -eq 15 ]] || fail "expected 15 simulation rows with n = 2, got $sim"
+  cp "$out/fig1.csv" "$TMP/first.csv"
+  run figure fig1 --experiments "$exp" --out "$out" --threads 1 --no-plot
+  [[ $RC -eq 0 ]] || { fail "re-run exited $RC"; return; }
+  cmp -s "$out/fig1.csv" "$TMP/first.csv" || fail "re-run (1 thread, from the store) changed fig1.csv"
+  run_ok results export --store "$out/results.sqlite" || return
+  local rows
+  rows=$(($(wc -l <"$OUT") - 1))
+  [[ "$rows" -eq 6 ]] || fail "export: expected 6 stored runs, got $rows"
+  head -1 "$OUT" | grep -q 'seed' || fail "export header lacks seed: $(head -1 "$OUT")"
+}
+
+check_figure_errors() {
+  local exp="$TMP/badexp"
+  mkdir -p "$exp"
+  printf 'N = 60\nP_start = 20\nP_stop = 40\nP_step = 10\nrepeats = 1\nmax_epochs = 10\nbogus = 1\n' >"$exp/fig1.toml"
+  run figure fig1 --experiments "$exp" --out "$TMP/badout" --no-plot
+  [[ $RC -eq 2 && ! -s "$OUT" ]] || fail "unknown key: expected exit 2 and no output, got $RC"
+  grep -q "fig1.toml:7: key 'bogus'" "$ERR" || fail "unknown key: message lacks file:line:key: $(cat "$ERR")"
+  printf 'N = "many"\nP_start = 20\nP_stop = 40\nP_step = 10\nrepeats = 1\nmax_epochs = 10\n' >"$exp/fig1.toml"
+  run figure fig1 --experiments "$exp" --out "$TMP/badout" --no-plot
+  [[ $RC -eq 2 ]] && grep -q "fig1.toml:1: key 'N': expected an integer" "$ERR" ||
+    fail "wrong type: got $RC: $(cat "$ERR")"
+  run figure nosuchfigure
+  [[ $RC -eq 2 ]] && grep -q "unknown figure 'nosuchfigure'" "$ERR" || fail "unknown figure: got $RC: $(cat "$ERR")"
+}
+
+check_sweep() {
+  cat >"$TMP/sweep.toml" <<'TOML'
+name = "tiny"
+repeats = 2
+master_seed = 5
+[fixed]
+N = 40
+rule = "neuron"
+theta = 3.0
+[grid]
+P = [20, 30]
+c = [0.0, 0.01]
+TOML
+  run_ok sweep "$TMP/sweep.toml" --store none --threads 2 || return
+  local rows
+  rows=$(grep -vc '^#' "$OUT")
+  # header + 4 grid points x 11 quantities
+  [[ "$rows" -eq 45 ]] || fail "sweep: expected 45 CSV lines, got $rows"
+  head -2 "$OUT" | tail -1 | grep -q '^P,c,quantity,mean,se,n$' || fail "sweep header: $(head -2 "$OUT")"
+  cp "$OUT" "$TMP/sweep1.csv"
+  run_ok sweep "$TMP/sweep.toml" --store none --threads 1 || return
+  cmp -s "$OUT" "$TMP/sweep1.csv" || fail "sweep output differs between 2 threads and 1 thread"
+  printf '[grid]\nP = []\n' >"$TMP/empty.toml"
+  run sweep "$TMP/empty.toml" --store none
+  [[ $RC -eq 2 ]] && grep -q "empty.toml" "$ERR" && grep -q "'P' is empty" "$ERR" ||
+    fail "empty grid: got $RC: $(cat "$ERR")"
+  printf '[grid]\nP = [10]\n[fixed]\nN = 10\nthetaa = 2\n' >"$TMP/typo.toml"
+  run sweep "$TMP/typo.toml" --store none
+  [[ $RC -eq 2 ]] && grep -q "unknown key 'thetaa'" "$ERR" || fail "sweep typo: got $RC: $(cat "$ERR")"
+}
+
 # ------------------------------------------------------------------------------ main
 
 CHECKS=(
@@ -394,6 +479,9 @@ CHECKS=(
   check_theory_transient_no_decay
   check_theory_transient_decay
   check_seeds
+  check_figure_pipeline
+  check_figure_errors
+  check_sweep
 )
 for CHECK in "${CHECKS[@]}"; do
   before=$FAILURES
