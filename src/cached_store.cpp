@@ -59,11 +59,41 @@ CachedStore::CachedStore(std::size_t rows, std::size_t cols, CacheParams params,
 void CachedStore::decay() {
   if (factor_ == 1.0) return;
   g_ *= factor_;
-  // Keep g far from underflow: fold it into the stored values now and then.
-  if (g_ < 1e-150) renormalise();
+  // Fold g into the stored values now and then, so that s~ = s / g stays far below the
+  // float range (3.4e38) of the mirrors. The same schedule with or without mirrors keeps
+  // the double state, and hence every result, identical either way.
+  if (g_ < 1e-20) renormalise();
+}
+
+bool CachedStore::enable_float_mirrors() {
+  if (cols_ % 64 != 0) return false;
+  lf_.assign(rows_ * cols_, 0.0f);
+  sf_.assign(rows_ * cols_, 0.0f);
+  l_abs_.assign(rows_, 0.0);
+  for (std::size_t r = 0; r < rows_; ++r) {
+    sync_mirror_l(r);
+    sync_mirror_s(r);
+  }
+  return true;
+}
+
+void CachedStore::sync_mirror_s(std::size_t row) {
+  for (std::size_t i = row * cols_; i < (row + 1) * cols_; ++i) sf_[i] = static_cast<float>(s_[i]);
+}
+
+void CachedStore::sync_mirror_l(std::size_t row) {
+  double sum = 0.0;
+  for (std::size_t i = row * cols_; i < (row + 1) * cols_; ++i) {
+    lf_[i] = static_cast<float>(l_[i]);
+    sum += std::fabs(l_[i]);
+  }
+  l_abs_[row] = sum;
 }
 
 void CachedStore::renormalise() {
+  if (!sf_.empty()) {
+    for (std::size_t i = 0; i < s_.size(); ++i) sf_[i] = static_cast<float>(s_[i] * g_);
+  }
   if (proj_) {
     for (double& v : proj_->B) v *= g_;
   }
@@ -97,6 +127,7 @@ void CachedStore::add(std::size_t row, const double* dw) {
     double* d = &step_delta_[row * cols_];
     for (std::size_t i = 0; i < cols_; ++i) d[i] += dw[i];
   }
+  if (!sf_.empty()) sync_mirror_s(row);
   touched_[row] = 1;
 }
 
@@ -143,6 +174,10 @@ void CachedStore::consolidate_row(std::size_t row) {
   }
   row_sum_[row] = 0.0;
   row_max_[row] = 0.0;
+  if (!lf_.empty()) {
+    sync_mirror_l(row);
+    sync_mirror_s(row);
+  }
 }
 
 void CachedStore::consolidate_all() {
@@ -220,6 +255,10 @@ void CachedStore::apply_rule() {
           if (g_ * std::fabs(s_[k]) > theta) consolidate_synapse(k);
         }
         if (proj_) proj_->dirty = true;
+        if (!lf_.empty()) {
+          sync_mirror_l(r);
+          sync_mirror_s(r);
+        }
         refresh_row_stats(r);
       }
       break;

@@ -109,3 +109,71 @@ TEST(Projections, RefusedWhereTheyCannotFollowTheStore) {
 
 }  // namespace
 }  // namespace syncache
+
+namespace syncache {
+namespace {
+
+// Float mirrors decide with float sums only when the float result is farther from zero
+// than its rigorous error bound; otherwise they fall back to the double field. Whole runs
+// must therefore be bit-identical with and without them.
+template <class MakeStore>
+PerceptronResult train_with(const PatternSet<std::int8_t>& ps, MakeStore make, bool mirrors,
+                            std::int64_t* fallbacks = nullptr) {
+  CachedStore store = make(ps.stride());
+  auto r = train_perceptron(ps, store, 1.0, 300, nullptr, 0, nullptr, mirrors);
+  if (fallbacks) *fallbacks = store.exact_fallbacks();
+  return r;
+}
+
+TEST(FloatMirrors, RunsAreBitIdenticalWithAndWithout) {
+  const auto ps = random_patterns(250, 230, 21);
+  for (Rule rule : {Rule::synapse, Rule::neuron, Rule::sum}) {
+    for (double tau : {static_cast<double>(INFINITY), 300.0, 20.0}) {
+      CacheParams p;
+      p.rule = rule;
+      p.theta = rule == Rule::sum ? 400.0 : 3.0;
+      p.tau = tau;
+      p.c = 0.01;
+      auto make = [p](std::size_t cols) { return CachedStore(1, cols, p, ChangeCost()); };
+      std::int64_t fallbacks = 0;
+      const auto with = train_with(ps, make, true, &fallbacks);
+      const auto without = train_with(ps, make, false);
+      EXPECT_EQ(with.epochs, without.epochs) << rule_name(rule) << " tau " << tau;
+      EXPECT_EQ(with.updates, without.updates);
+      EXPECT_EQ(with.weights, without.weights);
+      EXPECT_EQ(with.energy.total(), without.energy.total());
+      EXPECT_EQ(with.energy.maintenance, without.energy.maintenance);
+      if (std::isinf(tau)) {
+        // Integer-valued fields: exact zeros occur (the first presentation has h = 0) and
+        // must be decided by the double fallback.
+        EXPECT_GT(fallbacks, 0);
+      }
+    }
+  }
+}
+
+TEST(FloatMirrors, ErrorBoundHoldsForAdversarialMagnitudes) {
+  // Large persistent weights with small transient parts: the float field loses the
+  // transient part, and the bound must then send the decision to the double path.
+  const std::size_t n = 128;
+  std::vector<std::int8_t> x(n, 1);
+  for (std::size_t i = 0; i < n; i += 2) x[i] = -1;
+  CacheParams p;
+  p.rule = Rule::neuron;
+  p.theta = 1e9;
+  CachedStore store(1, n, p, ChangeCost());
+  ASSERT_TRUE(store.enable_float_mirrors());
+  std::vector<double> dw(n, 0.0);
+  for (std::size_t i = 0; i < n; ++i) dw[i] = (i % 2 ? 1e7 : 1e7 + 1e-3);  // sum x dw = -64e-3
+  store.add(0, dw.data());
+  store.consolidate_all();  // l holds the big values, s = 0
+  const Input<std::int8_t> in{x.data(), n, 64, 64, -1};
+  const double exact = store.field(0, in);
+  const double fast = store.decision_field(0, in);
+  EXPECT_LT(exact, 0.0);
+  EXPECT_LT(fast, 0.0);
+  EXPECT_EQ(store.exact_fallbacks(), 1);  // float cannot resolve 1e-3 against 1e7
+}
+
+}  // namespace
+}  // namespace syncache

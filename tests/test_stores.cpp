@@ -681,7 +681,7 @@ TEST(CachedStoreDecay, UnderflowedTransientIsZeroAndLaterChangesStillWork) {
   EXPECT_EQ(st.transient(0, 0), 0.375);
 }
 
-// Long runs with tau = 2 push the lazy gain far below 1e-150 repeatedly.
+// Long runs with tau = 2 push the lazy gain below its renormalisation threshold repeatedly.
 TEST(CachedStoreDecay, LongFastDecayMatchesReference) {
   for (DecayForm form : {DecayForm::linear, DecayForm::exponential}) {
     for (Rule rule : kRules) {

@@ -69,6 +69,31 @@ class CachedStore {
     return kernels::dot2(&l_[row * cols_], &s_[row * cols_], g_, in.x, in.n);
   }
 
+  // A value with exactly the sign (and zero-ness) of field(row, in), computed faster:
+  // from the O(1) pattern projections when attached, else from float mirrors of l and s~
+  // when enabled and the float result is farther from zero than its rigorous error bound
+  // (kernels::dot2f_error_factor), else from field(). The perceptron only needs the sign.
+  template <class X>
+  double decision_field(std::size_t row, const Input<X>& in) {
+    if constexpr (std::is_same_v<X, std::int8_t>) {
+      if (proj_ && in.index >= 0) return projected_field(in.index);
+      if (!lf_.empty() && in.n == cols_) {
+        double a = 0.0, b = 0.0;
+        kernels::dot2f(&lf_[row * cols_], &sf_[row * cols_], in.x, in.n, &a, &b);
+        const double h = a + g_ * b;
+        const double bound = kernels::dot2f_error_factor(cols_) *
+                             (l_abs_[row] + g_ * row_sum_[row]) * (1.0 + 1e-9);
+        if (std::fabs(h) > bound && std::isfinite(a) && std::isfinite(b)) return h;
+        ++exact_fallbacks_;
+      }
+    }
+    return kernels::dot2(&l_[row * cols_], &s_[row * cols_], g_, in.x, in.n);
+  }
+  // Keeps float mirrors of l and s~ for decision_field(). Needs cols() % 64 == 0;
+  // returns false (and changes nothing) otherwise.
+  bool enable_float_mirrors();
+  std::int64_t exact_fallbacks() const { return exact_fallbacks_; }
+
   // Pattern projections, for a one-row store with a whole-row rule that sees a fixed set
   // of +-1/0 inputs again and again (the perceptron): the store keeps A_p = l.x_p and
   // B_p = s~.x_p for every input p and updates them through the overlap matrix
@@ -85,7 +110,14 @@ class CachedStore {
   void add(std::size_t row, double scale, const Input<X>& in) {
     double* s = &s_[row * cols_];
     const double a = scale / g_;
-    const kernels::RowStats st = kernels::add_and_stats(s, a, in.x, in.n);
+    kernels::RowStats st;
+    if constexpr (std::is_same_v<X, std::int8_t>) {
+      st = lf_.empty() ? kernels::add_and_stats(s, a, in.x, in.n)
+                       : kernels::add_and_stats_mirror(s, &sf_[row * cols_], a, in.x, in.n);
+    } else {
+      st = kernels::add_and_stats(s, a, in.x, in.n);
+      if (!lf_.empty()) sync_mirror_s(row);
+    }
     if (proj_) {
       if constexpr (std::is_same_v<X, std::int8_t>) {
         project_update(in.index, a);
@@ -146,6 +178,8 @@ class CachedStore {
     std::size_t updates_since_refresh = 0;
   };
   double projected_field(std::int64_t p);
+  void sync_mirror_s(std::size_t row);   // sf <- float(s~) on one row
+  void sync_mirror_l(std::size_t row);   // lf <- float(l), and sum |l| of the row
   void project_update(std::int64_t q, double a);
   void refresh_projections();
 
@@ -166,6 +200,9 @@ class CachedStore {
   EnergyTally energy_;
   std::int64_t events_ = 0;
   std::unique_ptr<Projections> proj_;
+  std::vector<float> lf_, sf_;   // float mirrors of l and s~ (empty unless enabled)
+  std::vector<double> l_abs_;    // sum_i |l_i| per row, kept with the mirrors
+  std::int64_t exact_fallbacks_ = 0;
 };
 
 }  // namespace syncache

@@ -49,4 +49,18 @@ struct Consolidated {
 };
 Consolidated consolidate(double* l, double* s, double g, std::size_t n);
 
+// Float mirror of the persistent-plus-transient field (n a multiple of 64):
+// a = sum_i l_i x_i and b = sum_i s_i x_i accumulated in float. With the error bound
+// below, the sign of a + g b decides a perceptron error exactly whenever
+// |a + g b| > dot2f_error_factor(n) (sum|l| + g sum|s|) (see CachedStore::decision_field).
+void dot2f(const float* l, const float* s, const std::int8_t* x, std::size_t n, double* a,
+           double* b);
+// Bound factor e(n) with |a - sum_i l_i x_i| <= e(n) sum_i |l_i| for the doubles l_i that
+// the floats mirror (conversion plus the n/32 + 5 sequential float additions of dot2f).
+double dot2f_error_factor(std::size_t n);
+// add_and_stats for int8 inputs that also refreshes the float mirror sf of s; its
+// sum_abs_delta is left 0 (int8 callers price changes from the +-1 counts).
+RowStats add_and_stats_mirror(double* s, float* sf, double a, const std::int8_t* x,
+                              std::size_t n);
+
 }  // namespace syncache::kernels

@@ -63,10 +63,14 @@ PerceptronResult train_perceptron(const PatternSet<X>& patterns, Store& store,
                                   typename Store::Weight eta, std::int64_t max_epochs,
                                   const EpochObserver* observer = nullptr,
                                   std::int64_t projection_epoch = -1,
-                                  const StepObserver* on_step = nullptr) {
+                                  const StepObserver* on_step = nullptr,
+                                  bool use_float_mirrors = true) {
   PerceptronResult res;
   const std::size_t P = patterns.P();
   if (projection_epoch < 0) projection_epoch = auto_projection_epoch(P);
+  if constexpr (std::is_same_v<Store, CachedStore> && std::is_same_v<X, std::int8_t>) {
+    if (use_float_mirrors) store.enable_float_mirrors();
+  }
   while (res.epochs < max_epochs) {
     ++res.epochs;
     if constexpr (std::is_same_v<Store, CachedStore> && std::is_same_v<X, std::int8_t>) {
@@ -82,7 +86,7 @@ PerceptronResult train_perceptron(const PatternSet<X>& patterns, Store& store,
       store.begin_step();
       const Input<X> in = patterns.input(p);
       const int d = patterns.target(p);
-      const auto h = store.field(0, in);
+      const auto h = store.decision_field(0, in);  // exact sign; see the stores
       const bool error = d > 0 ? h <= 0 : h >= 0;  // d (w.x) <= 0, a zero field included
       if (error) {
         store.update(0, d > 0 ? eta : -eta, in);

@@ -45,6 +45,12 @@ class PlainStore {
     }
   }
 
+  // The perceptron's decision value: the field itself (exact).
+  template <class X>
+  Field decision_field(std::size_t row, const Input<X>& in) {
+    return field(row, in);
+  }
+
   // w_row += scale * x. Every change is a persistent change (classic energy M).
   template <class X>
   void update(std::size_t row, W scale, const Input<X>& in) {
