@@ -85,6 +85,19 @@ std::string ExperimentConfig::where(const std::string& key) const {
   return out;
 }
 
+std::string ExperimentConfig::where_in(const std::string& table, const std::string& key) const {
+  auto it = impl_->merged.find(table);
+  if (it != impl_->merged.end()) {
+    if (const toml::table* t = it->second->as_table()) {
+      if (const toml::node* n = t->get(key)) {
+        return impl_->source + ":" + std::to_string(n->source().begin.line) + ": key '" + table +
+               "." + key + "'";
+      }
+    }
+  }
+  return where(table);
+}
+
 namespace {
 const toml::node& need(const std::map<std::string, const toml::node*>& m, const std::string& key,
                        const ExperimentConfig& cfg) {
@@ -329,7 +342,17 @@ std::string run_sweep(const ExperimentConfig& config, const ExperimentEnv& env_i
     try {
       c = perceptron_config_from_json(p);
     } catch (const std::exception& e) {
-      throw std::invalid_argument(config.source() + ": grid point " + p.dump() + ": " + e.what());
+      // Name the line of the offending key when the message names one.
+      const std::string what = e.what();
+      const auto a = what.find("key '");
+      std::string at = config.source();
+      if (a != std::string::npos) {
+        const auto b = what.find('\'', a + 5);
+        const std::string key = what.substr(a + 5, b - a - 5);
+        if (fixed.contains(key)) at = config.where_in("fixed", key);
+        if (grid.contains(key)) at = config.where_in("grid", key);
+      }
+      throw std::invalid_argument(at + ": grid point " + p.dump() + ": " + what);
     }
     for (auto s : seeds) {
       c.seed = s;

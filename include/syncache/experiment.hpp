@@ -45,8 +45,10 @@ class ExperimentConfig {
   nlohmann::json table(const std::string& key) const;
   // Every key of the merged top level must be in `allowed` (tables included).
   void check_keys(const std::vector<std::string>& allowed) const;
-  // "file:line: key 'k': message"
+  // "file:line: key 'k'"
   std::string where(const std::string& key) const;
+  // "file:line: key 't.k'" for key k of the sub-table t (the line of k itself).
+  std::string where_in(const std::string& table, const std::string& key) const;
 
  private:
   struct Impl;
