@@ -1,0 +1,87 @@
+"""Figure 3-supplement 1A: learning time vs energy, parametric in the threshold theta,
+one curve per maintenance cost c (dark: small c); classic learning as a reference point."""
+import re
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from common import scale_note
+
+
+def _meta(data, name):
+    _, y, _, _ = data.series("meta", name)
+    return y[0] if y else None
+
+
+def _rule(data):
+    m = [re.search(r"rule (\w+)", n) for n in data.notes]
+    m = [x for x in m if x]
+    return m[0].group(1) if m else "?"
+
+
+def draw(data, scale):
+    series = [s for s in data.series_names("energy") if s.startswith("c=")]
+    series.sort(key=lambda s: float(s[2:]))
+    colors = plt.cm.viridis(np.linspace(0.0, 0.85, max(len(series), 1)))
+    repeats = _meta(data, "repeats")
+    fig, ax = plt.subplots(figsize=(7.0, 5.2))
+
+    for i, (s, col) in enumerate(zip(series, colors)):
+        th, e, e_se, n = data.series("energy", s)
+        th2, t, t_se, _ = data.series("epochs", s)
+        pts = {x: (y, ys, k) for x, y, ys, k in zip(th, e, e_se, n)}
+        tpts = {x: (y, ys) for x, y, ys in zip(th2, t, t_se)}
+        xs = [x for x in th if x in tpts]
+        ex = [pts[x][0] for x in xs]
+        ey = [tpts[x][0] for x in xs]
+        ax.errorbar(ex, ey, xerr=[pts[x][1] for x in xs], yerr=[tpts[x][1] for x in xs],
+                    color=col, marker="o", markersize=3.5, capsize=1.5, linewidth=1.2,
+                    elinewidth=0.6, label=s.replace("c=", "c = "))
+        # Points where some seeds hit the epoch cap: hollow (means over converged seeds only).
+        part = [x for x in xs if repeats is not None and pts[x][2] < repeats]
+        if part:
+            ax.plot([pts[x][0] for x in part], [tpts[x][0] for x in part], "o", markersize=8,
+                    markerfacecolor="none", markeredgecolor="r")
+        # The energy-optimal threshold of this c.
+        best = min(xs, key=lambda x: pts[x][0])
+        ax.plot(pts[best][0], tpts[best][0], marker="*", markersize=13, color=col,
+                markeredgecolor="k", zorder=5)
+        # Threshold labels along the outer curves (smallest and largest c).
+        if i in (0, len(series) - 1):
+            for x in xs:
+                if any(abs(x - v) < 1e-9 for v in (1.0, 2.0, 5.0, 10.0)):
+                    ax.annotate("$\\theta$=%g" % x, (pts[x][0], tpts[x][0]),
+                                textcoords="offset points", xytext=(-28 if i == 0 else 5, 2),
+                                fontsize=7, color="k" if i == 0 else col)
+
+    x, y, xse, _ = data.series("energy", "classic")
+    _, t, tse, _ = data.series("epochs", "classic")
+    if x and t:
+        ax.errorbar(y, t, xerr=xse, yerr=tse, marker="s", markersize=7, color="k",
+                    linestyle="none", capsize=2, label="no caching (classic)")
+    ax.plot([], [], "*", color="0.5", markeredgecolor="k", markersize=11,
+            label="lowest energy of each c")
+    if x:
+        ax.annotate("$\\theta$=0.5 (every update consolidates)", (y[0], t[0]),
+                    textcoords="offset points", xytext=(-6, 7), ha="right", fontsize=7)
+    ax.set_xscale("log")
+    ticks = [4e5, 5e5, 6e5, 8e5, 1e6, 1.5e6, 2e6, 3e6]
+    lo, hi = ax.get_xlim()
+    ax.set_xticks([v for v in ticks if lo <= v <= hi])
+    ax.set_xticks([], minor=True)
+    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: "%g" % (v / 1e6)))
+    ax.set_xlabel("energy $M$ ($10^6$, sum of |weight changes|)")
+    ax.set_ylabel("learning time (epochs)")
+    tau = _meta(data, "tau")
+    ax.set_title("Learning time vs energy as $\\theta$ runs 0.5 ... 10 (labels: $\\theta$), "
+                 "$\\tau$ = %g" % tau, fontsize=10)
+    ax.legend(fontsize=7.5)
+    cap, capped, total = (_meta(data, k) for k in ("max_epochs", "capped_runs", "total_runs"))
+    if cap is not None:
+        msg = ("N = %d, P = %d, %s rule. Runs hitting the epoch cap (%d) are not solutions: "
+               "left out of the means\n(%d of %d runs; points with such runs circled red)"
+               % (_meta(data, "N"), _meta(data, "P"), _rule(data), cap, capped, total))
+        fig.text(0.01, 0.005, msg, ha="left", va="bottom", fontsize=6.5, color="0.3")
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    scale_note(fig, data, scale)
+    return fig
