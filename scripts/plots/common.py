@@ -48,9 +48,13 @@ def read_csv(path):
     return Data(rows, notes)
 
 
-def curve(ax, data, panel, series, label=None, theory=False, **kw):
-    """Draw one series: simulation with SE error bars, theory as a dashed line."""
+def curve(ax, data, panel, series, label=None, theory=False, xmax=None, **kw):
+    """Draw one series: simulation with SE error bars, theory as a dashed line.
+    xmax: leave out points beyond it (e.g. a theory that diverges past the data)."""
     x, y, se, n = data.series(panel, series)
+    if xmax is not None:
+        keep = [i for i, v in enumerate(x) if v <= xmax]
+        x, y, se, n = ([a[i] for i in keep] for a in (x, y, se, n))
     if not x:
         return
     label = series if label is None else label
