@@ -292,6 +292,73 @@ std::vector<json> run_perceptrons(const std::vector<PerceptronConfig>& configs,
   return run_all(specs, work, env.store, opt);
 }
 
+// ---- Helpers shared by the figures ----
+
+std::string short_number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+PerceptronConfig perceptron_base(const ExperimentConfig& cfg) {
+  PerceptronConfig base;
+  const std::int64_t N = cfg.integer("N"), P = cfg.integer("P");
+  if (N < 1) throw std::invalid_argument(cfg.where("N") + ": must be >= 1");
+  if (P < 1) throw std::invalid_argument(cfg.where("P") + ": must be >= 1");
+  base.N = static_cast<std::size_t>(N);
+  base.P = static_cast<std::size_t>(P);
+  if (cfg.has("eta")) {
+    base.eta = cfg.number("eta");
+    if (!(base.eta > 0.0) || std::isinf(base.eta)) {
+      throw std::invalid_argument(cfg.where("eta") + ": must be a finite number > 0");
+    }
+  }
+  if (cfg.has("max_epochs")) {
+    base.max_epochs = cfg.integer("max_epochs");
+    if (base.max_epochs < 1) throw std::invalid_argument(cfg.where("max_epochs") + ": must be >= 1");
+  }
+  return base;
+}
+
+Rule caching_rule(const ExperimentConfig& cfg, const std::string& key) {
+  Rule rule = Rule::classic;
+  try {
+    rule = parse_rule(cfg.text(key));
+  } catch (const std::invalid_argument& e) {
+    const std::string what = e.what();
+    if (what.rfind(cfg.source(), 0) == 0) throw;  // already names the file
+    throw std::invalid_argument(cfg.where(key) + ": " + what);
+  }
+  if (rule == Rule::classic || rule == Rule::layer) {
+    throw std::invalid_argument(cfg.where(key) + ": needs a caching rule (synapse, neuron, sum)");
+  }
+  return rule;
+}
+
+std::vector<PerceptronConfig> with_seeds(const PerceptronConfig& base,
+                                         const std::vector<std::uint64_t>& seeds) {
+  std::vector<PerceptronConfig> out;
+  out.reserve(seeds.size());
+  for (auto s : seeds) {
+    PerceptronConfig c = base;
+    c.seed = s;
+    out.push_back(c);
+  }
+  return out;
+}
+
+std::vector<double> result_values(const std::vector<json>& runs,
+                                  std::initializer_list<const char*> path) {
+  std::vector<double> v;
+  v.reserve(runs.size());
+  for (const auto& r : runs) {
+    const json* node = &r;
+    for (const char* key : path) node = &(*node)[key];
+    v.push_back(node->is_null() ? std::numeric_limits<double>::quiet_NaN() : node->get<double>());
+  }
+  return v;
+}
+
 // ---- Sweeps ----
 
 std::string run_sweep(const ExperimentConfig& config, const ExperimentEnv& env_in) {

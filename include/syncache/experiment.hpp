@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <vector>
@@ -98,6 +99,23 @@ std::vector<std::uint64_t> repeat_seeds(std::uint64_t master, std::int64_t repea
 // (experiment key "perceptron", so figures share runs). Results in input order.
 std::vector<nlohmann::json> run_perceptrons(const std::vector<PerceptronConfig>& configs,
                                             const ExperimentEnv& env, const std::string& label);
+
+// ---- Helpers shared by the figures ----
+
+// %.6g: numbers in notes and series names.
+std::string short_number(double v);
+// The perceptron settings every figure file states: N and P (required, >= 1), eta
+// (default 1) and max_epochs (default 10 000); errors name the file, line and key.
+PerceptronConfig perceptron_base(const ExperimentConfig& cfg);
+// The caching rule named by `key` (synapse, neuron, sum); classic or unknown is an error.
+Rule caching_rule(const ExperimentConfig& cfg, const std::string& key = "rule");
+// One copy of `base` per seed.
+std::vector<PerceptronConfig> with_seeds(const PerceptronConfig& base,
+                                         const std::vector<std::uint64_t>& seeds);
+// One quantity (a path of JSON keys, e.g. {"energy", "total"}) over the runs; NaN where
+// it is null.
+std::vector<double> result_values(const std::vector<nlohmann::json>& runs,
+                                  std::initializer_list<const char*> path);
 
 // ---- Figures ----
 

@@ -13,14 +13,6 @@
 
 namespace syncache {
 
-namespace {
-std::string g(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.6g", v);
-  return buf;
-}
-}  // namespace
-
 FigureData figure_fig2a(FigureContext& ctx) {
   const ExperimentConfig& cfg = ctx.config;
   cfg.check_keys({"description", "master_seed", "N", "P", "rule", "theta", "tau", "c", "eta",
@@ -134,22 +126,22 @@ FigureData figure_fig2a(FigureContext& ctx) {
       train_perceptron(patterns, store, eta, max_epochs, nullptr, -1, &on_step);
 
   data.notes.push_back("N = " + std::to_string(N) + ", P = " + std::to_string(P) + ", rule " +
-                       std::string(rule_name(params.rule)) + ", theta = " + g(params.theta) +
-                       ", tau = " + g(params.tau) + ", c = " + g(params.c) + ", eta = " + g(eta) +
+                       std::string(rule_name(params.rule)) + ", theta = " + short_number(params.theta) +
+                       ", tau = " + short_number(params.tau) + ", c = " + short_number(params.c) + ", eta = " + short_number(eta) +
                        "; one run (seed " + std::to_string(seed) + "), synapses " +
                        std::to_string(syn[0]) + " and " + std::to_string(syn[1]) + ": " + chosen);
   data.notes.push_back(
       "window: presentations " + std::to_string(t0) + " .. " + std::to_string(t1) + ", " +
       std::to_string(updates) + " updates, " + std::to_string(consolidations) +
       " consolidations; maintenance of the two synapses in the window c sum|s| = " +
-      g(params.c * area[0]) + ", " + g(params.c * area[1]));
+      short_number(params.c * area[0]) + ", " + short_number(params.c * area[1]));
   data.notes.push_back(
       std::string("whole run: ") + (res.converged ? "converged" : "NOT converged") + " after " +
       std::to_string(res.epochs) + " epochs (" + std::to_string(res.presentations) +
       " presentations, " + std::to_string(res.updates) +
-      " updates); M_cons = " + g(res.energy.consolidation) +
-      ", M_trans = " + g(res.energy.maintenance) + ", total = " + g(res.energy.total()) +
-      ", classic = " + g(res.energy.classic) + ", minimal = " + g(res.minimal));
+      " updates); M_cons = " + short_number(res.energy.consolidation) +
+      ", M_trans = " + short_number(res.energy.maintenance) + ", total = " + short_number(res.energy.total()) +
+      ", classic = " + short_number(res.energy.classic) + ", minimal = " + short_number(res.minimal));
   return data;
 }
 

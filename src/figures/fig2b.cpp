@@ -16,34 +16,15 @@
 
 namespace syncache {
 
-namespace {
-std::string g(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.6g", v);
-  return buf;
-}
-}  // namespace
-
 FigureData figure_fig2b(FigureContext& ctx) {
   const ExperimentConfig& cfg = ctx.config;
   cfg.check_keys({"description", "master_seed", "N", "P", "rule", "tau", "c", "eta", "theta_lo",
                   "theta_hi", "grid_points", "refine_rounds", "refine_points", "repeats",
                   "max_epochs"});
-  PerceptronConfig base;
-  base.N = static_cast<std::size_t>(cfg.integer("N"));
-  base.P = static_cast<std::size_t>(cfg.integer("P"));
-  try {
-    base.rule = parse_rule(cfg.text("rule"));
-  } catch (const std::invalid_argument& e) {
-    throw std::invalid_argument(cfg.where("rule") + ": " + e.what());
-  }
-  if (base.rule == Rule::classic) {
-    throw std::invalid_argument(cfg.where("rule") + ": caching needs synapse, neuron or sum");
-  }
+  PerceptronConfig base = perceptron_base(cfg);
+  base.rule = caching_rule(cfg);
   base.cache.tau = cfg.number("tau");
   base.cache.c = cfg.number("c");
-  base.eta = cfg.number("eta");
-  base.max_epochs = cfg.integer("max_epochs");
 
   OptimiserOptions opt;
   opt.lo = cfg.number("theta_lo");
@@ -161,16 +142,16 @@ FigureData figure_fig2b(FigureContext& ctx) {
   const MeanSe classic = mean_se(classic_all), minimal = mean_se(minimal_all);
   data.notes.push_back("N = " + std::to_string(base.N) + ", P = " + std::to_string(base.P) +
                        ", rule " + std::string(rule_name(base.rule)) +
-                       ", tau = " + g(base.cache.tau) + ", c = " + g(base.cache.c) +
-                       ", eta = " + g(base.eta) + "; " + std::to_string(opt.seeds) +
+                       ", tau = " + short_number(base.cache.tau) + ", c = " + short_number(base.cache.c) +
+                       ", eta = " + short_number(base.eta) + "; " + std::to_string(opt.seeds) +
                        " seeds per theta (the same for every theta)");
-  data.notes.push_back("theta_hat = " + g(best.theta_hat) + " (bracket " + g(best.bracket_lo) +
-                       " .. " + g(best.bracket_hi) +
+  data.notes.push_back("theta_hat = " + short_number(best.theta_hat) + " (bracket " + short_number(best.bracket_lo) +
+                       " .. " + short_number(best.bracket_hi) +
                        (best.at_boundary ? ", AT THE SEARCH BOUNDARY" : "") + "), total energy " +
-                       g(best.mean) + " +- " + g(best.se) + "; without caching " + g(classic.mean) +
-                       ", minimal " + g(minimal.mean));
+                       short_number(best.mean) + " +- " + short_number(best.se) + "; without caching " + short_number(classic.mean) +
+                       ", minimal " + short_number(minimal.mean));
   data.notes.push_back(
-      "measured K = " + g(K.mean) + ", T = " + g(T.mean) +
+      "measured K = " + short_number(K.mean) + ", T = " + short_number(T.mean) +
       (theory_ok ? "; theory (no decay) uses them" : "; no theory with decay") +
       "; runs that hit the epoch cap are left out of the means: " + std::to_string(not_converged));
   return data;

@@ -61,17 +61,11 @@ FigureData figure_fig2c(FigureContext& ctx) {
 
   // Classic learning: the classic and the minimal energy, K and T of each seed (without
   // decay, caching does not change the weights w = l + s, so K and T are the same).
-  std::vector<PerceptronConfig> classic_runs;
-  for (auto s : seeds) {
-    PerceptronConfig c = base;
-    c.seed = s;
-    classic_runs.push_back(c);
-  }
-  const auto classic = run_perceptrons(classic_runs, ctx.env, "fig2c classic");
-  const auto m_classic = figopt::values_of(classic, {"energy", "total"});
-  const auto m_min = figopt::values_of(classic, {"energy", "minimal"});
-  const auto K_runs = figopt::values_of(classic, {"updates"});
-  const auto T_runs = figopt::values_of(classic, {"presentations"});
+  const auto classic = run_perceptrons(with_seeds(base, seeds), ctx.env, "fig2c classic");
+  const auto m_classic = result_values(classic, {"energy", "total"});
+  const auto m_min = result_values(classic, {"energy", "minimal"});
+  const auto K_runs = result_values(classic, {"updates"});
+  const auto T_runs = result_values(classic, {"presentations"});
   const double K = mean_of(K_runs), T = mean_of(T_runs), Mmin = mean_of(m_min);
 
   FigureData data;
@@ -85,7 +79,7 @@ FigureData figure_fig2c(FigureContext& ctx) {
     pc.cache.c = c;
     const auto res = figopt::optimise_theta(pc, seeds, search, ctx.env,
                                             "fig2c c=" + figopt::short_num(c), tolerance);
-    const auto total = figopt::values_of(res.at_best, {"energy", "total"});
+    const auto total = result_values(res.at_best, {"energy", "total"});
     for (const auto& r : res.at_best) not_converged += !r["converged"].get<bool>();
     at_lo += res.opt.theta_hat == search.lo;
     at_hi += res.opt.theta_hat == search.hi;
@@ -107,8 +101,8 @@ FigureData figure_fig2c(FigureContext& ctx) {
       continue;
     }
     data.add("energy", "caching", c, total);
-    data.add("energy", "consolidation", c, figopt::values_of(res.at_best, {"energy", "consolidation"}));
-    data.add("energy", "maintenance", c, figopt::values_of(res.at_best, {"energy", "maintenance"}));
+    data.add("energy", "consolidation", c, result_values(res.at_best, {"energy", "consolidation"}));
+    data.add("energy", "maintenance", c, result_values(res.at_best, {"energy", "maintenance"}));
     data.add("energy", "minimal", c, m_min);
     data.add("energy", "classic", c, m_classic);
     data.add("inefficiency", "caching", c, figopt::ratio(total, m_min));

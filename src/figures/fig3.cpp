@@ -191,20 +191,9 @@ FigureData figure_fig3(FigureContext& ctx) {
   const std::int64_t max_epochs = cfg.integer("max_epochs");
   const auto seeds = repeat_seeds(ctx.env.master_seed, repeats);
 
-  PerceptronConfig base;
-  base.N = static_cast<std::size_t>(N);
-  base.P = static_cast<std::size_t>(P);
-  base.eta = cfg.has("eta") ? cfg.number("eta") : 1.0;
+  PerceptronConfig base = perceptron_base(cfg);
   base.max_epochs = max_epochs;
-  try {
-    base.rule = parse_rule(cfg.text("rule"));
-  } catch (const std::invalid_argument& e) {
-    throw std::invalid_argument(cfg.where("rule") + ": " + e.what());
-  }
-  if (base.rule == Rule::classic) {
-    throw std::invalid_argument(cfg.where("rule") +
-                                ": needs a caching rule (synapse, neuron, sum)");
-  }
+  base.rule = caching_rule(cfg);
   base.cache.rule = base.rule;
   base.cache.c = kCRef;
 

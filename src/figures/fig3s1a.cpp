@@ -17,12 +17,6 @@ namespace {
 
 constexpr double kCRef = 1.0;  // c of the stored runs
 
-std::string fmt_num(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", v);
-  return buf;
-}
-
 }  // namespace
 
 FigureData figure_fig3s1a(FigureContext& ctx) {
@@ -52,20 +46,9 @@ FigureData figure_fig3s1a(FigureContext& ctx) {
   const std::int64_t max_epochs = cfg.integer("max_epochs");
   const auto seeds = repeat_seeds(ctx.env.master_seed, repeats);
 
-  PerceptronConfig base;
-  base.N = static_cast<std::size_t>(N);
-  base.P = static_cast<std::size_t>(P);
-  base.eta = cfg.has("eta") ? cfg.number("eta") : 1.0;
+  PerceptronConfig base = perceptron_base(cfg);
   base.max_epochs = max_epochs;
-  try {
-    base.rule = parse_rule(cfg.text("rule"));
-  } catch (const std::invalid_argument& e) {
-    throw std::invalid_argument(cfg.where("rule") + ": " + e.what());
-  }
-  if (base.rule == Rule::classic) {
-    throw std::invalid_argument(cfg.where("rule") +
-                                ": needs a caching rule (synapse, neuron, sum)");
-  }
+  base.rule = caching_rule(cfg);
   base.cache.rule = base.rule;
   base.cache.tau = cfg.number("tau");
   base.cache.c = kCRef;
@@ -117,7 +100,7 @@ FigureData figure_fig3s1a(FigureContext& ctx) {
       epochs.push_back(ok ? r["epochs"].get<double>() : nan);
     }
     for (double c : cs) {
-      const std::string series = "c=" + fmt_num(c);
+      const std::string series = "c=" + short_number(c);
       std::vector<double> energy;
       for (const auto* r : rs) {
         if (r == nullptr) {
@@ -141,9 +124,9 @@ FigureData figure_fig3s1a(FigureContext& ctx) {
   data.add_theory("meta", "tau", 0.0, base.cache.tau);
 
   data.notes.push_back("N = " + std::to_string(N) + ", P = " + std::to_string(P) + ", rule " +
-                       cfg.text("rule") + ", tau = " + fmt_num(base.cache.tau) +
-                       " (linear decay), theta = " + fmt_num(t0) + " ... " + fmt_num(t1) +
-                       " step " + fmt_num(dt) + ", " + std::to_string(repeats) + " seeds");
+                       cfg.text("rule") + ", tau = " + short_number(base.cache.tau) +
+                       " (linear decay), theta = " + short_number(t0) + " ... " + short_number(t1) +
+                       " step " + short_number(dt) + ", " + std::to_string(repeats) + " seeds");
   data.notes.push_back(
       "x = theta; energy and epochs rows at the same x pair into the parametric curve; "
       "classic rows at x = 0. Runs that hit the epoch cap (" +

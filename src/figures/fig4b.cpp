@@ -61,15 +61,9 @@ FigureData figure_fig4b(FigureContext& ctx) {
 
   // Classic learning: the classic and the minimal energy of each seed (without decay the
   // weights w = l + s, hence M_min, do not depend on the rule or theta).
-  std::vector<PerceptronConfig> classic_runs;
-  for (auto s : seeds) {
-    PerceptronConfig c = base;
-    c.seed = s;
-    classic_runs.push_back(c);
-  }
-  const auto classic = run_perceptrons(classic_runs, ctx.env, "fig4b classic");
-  const auto m_classic = figopt::values_of(classic, {"energy", "total"});
-  const auto m_min = figopt::values_of(classic, {"energy", "minimal"});
+  const auto classic = run_perceptrons(with_seeds(base, seeds), ctx.env, "fig4b classic");
+  const auto m_classic = result_values(classic, {"energy", "total"});
+  const auto m_min = result_values(classic, {"energy", "minimal"});
 
   FigureData data;
   std::vector<double> all_c = {0.0};
@@ -95,7 +89,7 @@ FigureData figure_fig4b(FigureContext& ctx) {
       for (const auto& r : res.at_best) not_converged += !r["converged"].get<bool>();
       at_lo += res.opt.theta_hat == search.lo;
       at_hi += res.opt.theta_hat == search.hi;
-      const auto total = figopt::values_of(res.at_best, {"energy", "total"});
+      const auto total = result_values(res.at_best, {"energy", "total"});
       totals[i].push_back(total);
       const std::string curve_panel = "energy vs theta, " + name + ", c=" + figopt::short_num(c);
       for (const auto& p : res.opt.curve) {

@@ -111,19 +111,6 @@ inline Optimised optimise_theta(const PerceptronConfig& base,
   return out;
 }
 
-// Values of one quantity (a path of JSON keys) over the runs; NaN where it is null.
-inline std::vector<double> values_of(const std::vector<nlohmann::json>& runs,
-                                     std::initializer_list<const char*> path) {
-  std::vector<double> v;
-  v.reserve(runs.size());
-  for (const auto& r : runs) {
-    const nlohmann::json* node = &r;
-    for (const char* key : path) node = &(*node)[key];
-    v.push_back(node->is_null() ? std::numeric_limits<double>::quiet_NaN() : node->get<double>());
-  }
-  return v;
-}
-
 // Per-seed ratio a / b.
 inline std::vector<double> ratio(const std::vector<double>& a, const std::vector<double>& b) {
   std::vector<double> r(a.size());
