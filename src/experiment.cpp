@@ -335,6 +335,22 @@ Rule caching_rule(const ExperimentConfig& cfg, const std::string& key) {
   return rule;
 }
 
+std::int64_t positive_integer(const ExperimentConfig& cfg, const std::string& key) {
+  const std::int64_t v = cfg.integer(key);
+  if (v < 1) throw std::invalid_argument(cfg.where(key) + ": must be >= 1");
+  return v;
+}
+
+std::vector<double> cost_values(const ExperimentConfig& cfg, const std::string& key) {
+  std::vector<double> cs = cfg.numbers(key);
+  for (double c : cs) {
+    if (!(c >= 0.0) || std::isinf(c)) {
+      throw std::invalid_argument(cfg.where(key) + ": every c must be finite and >= 0");
+    }
+  }
+  return cs;
+}
+
 std::vector<PerceptronConfig> with_seeds(const PerceptronConfig& base,
                                          const std::vector<std::uint64_t>& seeds) {
   std::vector<PerceptronConfig> out;

@@ -109,6 +109,10 @@ std::string short_number(double v);
 PerceptronConfig perceptron_base(const ExperimentConfig& cfg);
 // The caching rule named by `key` (synapse, neuron, sum); classic or unknown is an error.
 Rule caching_rule(const ExperimentConfig& cfg, const std::string& key = "rule");
+// An integer >= 1 (repeats, points), with the error naming file, line and key.
+std::int64_t positive_integer(const ExperimentConfig& cfg, const std::string& key);
+// An array of maintenance costs, each finite and >= 0.
+std::vector<double> cost_values(const ExperimentConfig& cfg, const std::string& key);
 // One copy of `base` per seed.
 std::vector<PerceptronConfig> with_seeds(const PerceptronConfig& base,
                                          const std::vector<std::uint64_t>& seeds);

@@ -34,6 +34,20 @@ class Data:
         return seen
 
 
+def meta(data, name):
+    """The value of a 'meta' row (settings a figure records for its plot), or None."""
+    _, y, _, _ = data.series("meta", name)
+    return y[0] if y else None
+
+
+def rule_from_notes(data):
+    """The consolidation rule named in the CSV notes ('rule NAME'), or '?'."""
+    import re
+    found = [re.search(r"rule (\w+)", n) for n in data.notes]
+    found = [f for f in found if f]
+    return found[0].group(1) if found else "?"
+
+
 def read_csv(path):
     rows, notes, lines = [], [], []
     with open(path, newline="") as f:

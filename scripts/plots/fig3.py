@@ -1,22 +1,10 @@
 """Figure 3: energy, optimal threshold and learning time vs the decay rate 1/tau, one curve
 per maintenance cost c (dark: small c); classic learning dashed."""
-import re
 
 import matplotlib.pyplot as plt
 import numpy as np
 
-from common import curve, scale_note
-
-
-def _meta(data, name):
-    x, y, _, _ = data.series("meta", name)
-    return y[0] if y else None
-
-
-def _rule(data):
-    m = [re.search(r"rule (\w+)", n) for n in data.notes]
-    m = [x for x in m if x]
-    return m[0].group(1) if m else "?"
+from common import curve, meta, rule_from_notes, scale_note
 
 
 def draw(data, scale):
@@ -64,17 +52,17 @@ def draw(data, scale):
     ax.set_xscale("log")
     ax.set_xlabel("decay rate $1/\\tau$ (per presentation)")
 
-    cap = _meta(data, "max_epochs")
-    capped = _meta(data, "capped_runs")
-    total = _meta(data, "total_runs")
-    at_hat = _meta(data, "capped_at_theta_hat")
+    cap = meta(data, "max_epochs")
+    capped = meta(data, "capped_runs")
+    total = meta(data, "total_runs")
+    at_hat = meta(data, "capped_at_theta_hat")
     if cap is not None:
         msg = ("epoch cap %d: runs hitting it are not solutions and are excluded from the "
                "optimisation\n(%d of %d (theta, seed) runs hit it, mostly large theta at "
                "strong decay; %d at $\\hat\\theta$)" % (cap, capped, total, at_hat))
         fig.text(0.01, 0.005, msg, ha="left", va="bottom", fontsize=6.5, color="0.3")
     fig.suptitle("Caching with decaying transient weights, N = %d, P = %d, %s rule"
-                 % (_meta(data, "N"), _meta(data, "P"), _rule(data)))
+                 % (meta(data, "N"), meta(data, "P"), rule_from_notes(data)))
     fig.tight_layout(rect=(0, 0.03, 1, 1))
     scale_note(fig, data, scale)
     return fig

@@ -1,29 +1,17 @@
 """Figure 3-supplement 1A: learning time vs energy, parametric in the threshold theta,
 one curve per maintenance cost c (dark: small c); classic learning as a reference point."""
-import re
 
 import matplotlib.pyplot as plt
 import numpy as np
 
-from common import scale_note
-
-
-def _meta(data, name):
-    _, y, _, _ = data.series("meta", name)
-    return y[0] if y else None
-
-
-def _rule(data):
-    m = [re.search(r"rule (\w+)", n) for n in data.notes]
-    m = [x for x in m if x]
-    return m[0].group(1) if m else "?"
+from common import meta, rule_from_notes, scale_note
 
 
 def draw(data, scale):
     series = [s for s in data.series_names("energy") if s.startswith("c=")]
     series.sort(key=lambda s: float(s[2:]))
     colors = plt.cm.viridis(np.linspace(0.0, 0.85, max(len(series), 1)))
-    repeats = _meta(data, "repeats")
+    repeats = meta(data, "repeats")
     fig, ax = plt.subplots(figsize=(7.0, 5.2))
 
     for i, (s, col) in enumerate(zip(series, colors)):
@@ -72,15 +60,15 @@ def draw(data, scale):
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: "%g" % (v / 1e6)))
     ax.set_xlabel("energy $M$ ($10^6$, sum of |weight changes|)")
     ax.set_ylabel("learning time (epochs)")
-    tau = _meta(data, "tau")
+    tau = meta(data, "tau")
     ax.set_title("Learning time vs energy as $\\theta$ runs 0.5 ... 10 (labels: $\\theta$), "
                  "$\\tau$ = %g" % tau, fontsize=10)
     ax.legend(fontsize=7.5)
-    cap, capped, total = (_meta(data, k) for k in ("max_epochs", "capped_runs", "total_runs"))
+    cap, capped, total = (meta(data, k) for k in ("max_epochs", "capped_runs", "total_runs"))
     if cap is not None:
         msg = ("N = %d, P = %d, %s rule. Runs hitting the epoch cap (%d) are not solutions: "
                "left out of the means\n(%d of %d runs; points with such runs circled red)"
-               % (_meta(data, "N"), _meta(data, "P"), _rule(data), cap, capped, total))
+               % (meta(data, "N"), meta(data, "P"), rule_from_notes(data), cap, capped, total))
         fig.text(0.01, 0.005, msg, ha="left", va="bottom", fontsize=6.5, color="0.3")
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     scale_note(fig, data, scale)

@@ -25,14 +25,8 @@ FigureData figure_fig3s1a(FigureContext& ctx) {
                   "theta_stop", "theta_step", "repeats", "max_epochs"});
   const std::int64_t N = cfg.integer("N"), P = cfg.integer("P");
   if (N < 1 || P < 1) throw std::invalid_argument(cfg.where("N") + ": N and P must be >= 1");
-  const std::int64_t repeats = cfg.integer("repeats");
-  if (repeats < 1) throw std::invalid_argument(cfg.where("repeats") + ": must be >= 1");
-  const std::vector<double> cs = cfg.numbers("c");
-  for (double c : cs) {
-    if (!(c >= 0.0) || std::isinf(c)) {
-      throw std::invalid_argument(cfg.where("c") + ": every c must be finite and >= 0");
-    }
-  }
+  const std::int64_t repeats = positive_integer(cfg, "repeats");
+  const std::vector<double> cs = cost_values(cfg, "c");
   const double t0 = cfg.number("theta_start"), t1 = cfg.number("theta_stop"),
                dt = cfg.number("theta_step");
   if (!(t0 >= 0.0 && t1 >= t0 && dt > 0.0) || std::isinf(t1)) {
