@@ -67,6 +67,8 @@ void CachedStore::decay() {
 
 bool CachedStore::enable_float_mirrors() {
   if (cols_ % 64 != 0) return false;
+  // The margin covers the rounding of the double sums sum|l| and sum|s~| themselves.
+  mirror_error_factor_ = kernels::dot2f_error_factor(cols_) * (1.0 + 1e-9);
   lf_.assign(rows_ * cols_, 0.0f);
   sf_.assign(rows_ * cols_, 0.0f);
   l_abs_.assign(rows_, 0.0);

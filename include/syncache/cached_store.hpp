@@ -81,8 +81,7 @@ class CachedStore {
         double a = 0.0, b = 0.0;
         kernels::dot2f(&lf_[row * cols_], &sf_[row * cols_], in.x, in.n, &a, &b);
         const double h = a + g_ * b;
-        const double bound = kernels::dot2f_error_factor(cols_) *
-                             (l_abs_[row] + g_ * row_sum_[row]) * (1.0 + 1e-9);
+        const double bound = mirror_error_factor_ * (l_abs_[row] + g_ * row_sum_[row]);
         if (std::fabs(h) > bound && std::isfinite(a) && std::isfinite(b)) return h;
         ++exact_fallbacks_;
       }
@@ -202,6 +201,7 @@ class CachedStore {
   std::unique_ptr<Projections> proj_;
   std::vector<float> lf_, sf_;   // float mirrors of l and s~ (empty unless enabled)
   std::vector<double> l_abs_;    // sum_i |l_i| per row, kept with the mirrors
+  double mirror_error_factor_ = 0.0;  // dot2f_error_factor(cols) with a margin for l_abs_
   std::int64_t exact_fallbacks_ = 0;
 };
 
