@@ -69,6 +69,10 @@ bool CachedStore::enable_float_mirrors() {
   if (cols_ % 64 != 0) return false;
   // The margin covers the rounding of the double sums sum|l| and sum|s~| themselves.
   mirror_error_factor_ = kernels::dot2f_error_factor(cols_) * (1.0 + 1e-9);
+  // Recursive double summation of n terms: gamma_n with u = 2^-53, generously.
+  total_error_factor_ = 2.0 * static_cast<double>(cols_ + 2) * 0x1p-53;
+  l_sum_.assign(rows_, 0.0);
+  s_sum_.assign(rows_, 0.0);
   lf_.assign(rows_ * cols_, 0.0f);
   sf_.assign(rows_ * cols_, 0.0f);
   l_abs_.assign(rows_, 0.0);
@@ -80,22 +84,35 @@ bool CachedStore::enable_float_mirrors() {
 }
 
 void CachedStore::sync_mirror_s(std::size_t row) {
-  for (std::size_t i = row * cols_; i < (row + 1) * cols_; ++i) sf_[i] = static_cast<float>(s_[i]);
+  s_sum_[row] = kernels::mirror(&s_[row * cols_], &sf_[row * cols_], cols_).sum;
 }
 
 void CachedStore::sync_mirror_l(std::size_t row) {
-  double sum = 0.0;
-  for (std::size_t i = row * cols_; i < (row + 1) * cols_; ++i) {
-    lf_[i] = static_cast<float>(l_[i]);
-    sum += std::fabs(l_[i]);
+  const kernels::MirrorSums m = kernels::mirror(&l_[row * cols_], &lf_[row * cols_], cols_);
+  l_abs_[row] = m.abs_sum;
+  l_sum_[row] = m.sum;
+}
+
+bool CachedStore::attach_sign_bits(const std::vector<Input<std::int8_t>>& inputs) {
+  if (lf_.empty() || inputs.empty()) return false;
+  const std::size_t words = cols_ / 64;
+  std::vector<std::uint64_t> bits(inputs.size() * words, 0);
+  std::size_t prefix = 0;
+  for (std::size_t p = 0; p < inputs.size(); ++p) {
+    const Input<std::int8_t>& in = inputs[p];
+    if (in.n != cols_ || in.index != static_cast<std::int64_t>(p)) return false;
+    std::size_t k = 0;
+    if (!kernels::pack_signs(in.x, cols_, &bits[p * words], &k)) return false;
+    if (p == 0) prefix = k;
+    if (k != prefix) return false;  // the padding must be the same for every input
   }
-  l_abs_[row] = sum;
+  sign_words_ = words;
+  sign_bits_ = std::move(bits);
+  return true;
 }
 
 void CachedStore::renormalise() {
-  if (!sf_.empty()) {
-    for (std::size_t i = 0; i < s_.size(); ++i) sf_[i] = static_cast<float>(s_[i] * g_);
-  }
+  const bool mirrored = !sf_.empty();
   if (proj_) {
     for (double& v : proj_->B) v *= g_;
   }
@@ -103,6 +120,9 @@ void CachedStore::renormalise() {
   for (double& v : row_sum_) v *= g_;
   for (double& v : row_max_) v *= g_;
   g_ = 1.0;
+  if (mirrored) {
+    for (std::size_t r = 0; r < rows_; ++r) sync_mirror_s(r);
+  }
 }
 
 double CachedStore::transient_abs_sum() const {
@@ -178,7 +198,9 @@ void CachedStore::consolidate_row(std::size_t row) {
   row_max_[row] = 0.0;
   if (!lf_.empty()) {
     sync_mirror_l(row);
-    sync_mirror_s(row);
+    // s~ is now zero on the whole row.
+    std::fill_n(sf_.begin() + static_cast<std::ptrdiff_t>(row * cols_), cols_, 0.0f);
+    s_sum_[row] = 0.0;
   }
 }
 

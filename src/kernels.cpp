@@ -4,6 +4,10 @@
 #include <cmath>
 #include <cstring>
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
+
 // GCC builds one clone per listed target and dispatches through an ifunc at load time.
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define SYNCACHE_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
@@ -169,9 +173,13 @@ SYNCACHE_CLONES double dot2(const double* l, const double* s, double g, const do
   return dot2_impl(l, s, g, x, n);
 }
 
-template <bool kDelta, class X>
+typedef float v8f __attribute__((vector_size(32)));
+
+// kSigned: also sum_i s_i, and write the float mirror sf (when not null).
+template <bool kDelta, class X, bool kSigned = false>
 SYNCACHE_INLINE static inline RowStats add_and_stats_impl(double* s, double a, const X* x,
-                                                          std::size_t n) {
+                                                          std::size_t n, float* sf = nullptr) {
+  v8d sg0 = {}, sg1 = {};
   alignas(64) double buf[kBlock];
   v8d sum0 = {}, sum1 = {}, mx0 = {}, mx1 = {}, d0 = {}, d1 = {};
   std::size_t i = 0;
@@ -182,6 +190,13 @@ SYNCACHE_INLINE static inline RowStats add_and_stats_impl(double* s, double a, c
       const v8d s0 = load8(s + i + j) + e0, s1 = load8(s + i + j + 8) + e1;
       store8(s + i + j, s0);
       store8(s + i + j + 8, s1);
+      if constexpr (kSigned) {
+        sg0 += s0;
+        sg1 += s1;
+        const v8f f0 = __builtin_convertvector(s0, v8f), f1 = __builtin_convertvector(s1, v8f);
+        std::memcpy(sf + i + j, &f0, sizeof f0);
+        std::memcpy(sf + i + j + 8, &f1, sizeof f1);
+      }
       const v8d v0 = vabs(s0), v1 = vabs(s1);
       sum0 += v0;
       sum1 += v1;
@@ -206,6 +221,14 @@ SYNCACHE_INLINE static inline RowStats add_and_stats_impl(double* s, double a, c
   double mx = tm;
   for (int k = 0; k < 8; ++k) mx = std::max(mx, m[k]);
   RowStats r;
+  if constexpr (kSigned) {
+    double tail = 0.0;
+    for (std::size_t k = n - n % kBlock; k < n; ++k) {
+      tail += s[k];
+      sf[k] = static_cast<float>(s[k]);
+    }
+    r.sum = hsum(sg0) + hsum(sg1) + tail;
+  }
   r.sum_abs = hsum(sum0) + hsum(sum1) + ts;
   r.max_abs = mx;
   r.sum_abs_delta = hsum(d0) + hsum(d1) + td;
@@ -278,9 +301,138 @@ double dot2f_error_factor(std::size_t n) {
 SYNCACHE_CLONES RowStats add_and_stats_mirror(double* s, float* sf, double a,
                                               const std::int8_t* x, std::size_t n) {
   // sum_abs_delta is not computed here: int8 callers price changes from the +-1 counts.
-  const RowStats r = add_and_stats_impl<false>(s, a, x, n);
-  for (std::size_t i = 0; i < n; ++i) sf[i] = static_cast<float>(s[i]);
-  return r;
+  return add_and_stats_impl<false, std::int8_t, true>(s, a, x, n, sf);
+}
+
+SYNCACHE_CLONES MirrorSums mirror(const double* v, float* vf, std::size_t n) {
+  v8d s0 = {}, s1 = {}, a0 = {}, a1 = {};
+  std::size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const v8d x0 = load8(v + i), x1 = load8(v + i + 8);
+    s0 += x0;
+    s1 += x1;
+    a0 += vabs(x0);
+    a1 += vabs(x1);
+  }
+  double ts = 0.0, ta = 0.0;
+  for (; i < n; ++i) {
+    ts += v[i];
+    ta += std::fabs(v[i]);
+  }
+  for (std::size_t k = 0; k < n; ++k) vf[k] = static_cast<float>(v[k]);
+  return MirrorSums{hsum(s0) + hsum(s1) + ts, hsum(a0) + hsum(a1) + ta};
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx512f"))) static void masked_sums_avx512(const float* l, const float* s,
+                                                                   const std::uint64_t* bits,
+                                                                   std::size_t n, double* a,
+                                                                   double* b) {
+  // Four accumulators per sum (one masked add each per 64 synapses) keep the add latency
+  // off the critical path; the summation depth, n/64 + 6, is within dot2f's bound.
+  __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+  __m512 b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+  for (std::size_t i = 0; i < n; i += 64) {
+    const std::uint64_t w = bits[i / 64];
+    const auto m0 = static_cast<__mmask16>(w), m1 = static_cast<__mmask16>(w >> 16),
+               m2 = static_cast<__mmask16>(w >> 32), m3 = static_cast<__mmask16>(w >> 48);
+    a0 = _mm512_mask_add_ps(a0, m0, a0, _mm512_loadu_ps(l + i));
+    a1 = _mm512_mask_add_ps(a1, m1, a1, _mm512_loadu_ps(l + i + 16));
+    a2 = _mm512_mask_add_ps(a2, m2, a2, _mm512_loadu_ps(l + i + 32));
+    a3 = _mm512_mask_add_ps(a3, m3, a3, _mm512_loadu_ps(l + i + 48));
+    b0 = _mm512_mask_add_ps(b0, m0, b0, _mm512_loadu_ps(s + i));
+    b1 = _mm512_mask_add_ps(b1, m1, b1, _mm512_loadu_ps(s + i + 16));
+    b2 = _mm512_mask_add_ps(b2, m2, b2, _mm512_loadu_ps(s + i + 32));
+    b3 = _mm512_mask_add_ps(b3, m3, b3, _mm512_loadu_ps(s + i + 48));
+  }
+  a0 = _mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3));
+  b0 = _mm512_add_ps(_mm512_add_ps(b0, b1), _mm512_add_ps(b2, b3));
+  alignas(64) float va[16], vb[16];
+  _mm512_store_ps(va, a0);
+  _mm512_store_ps(vb, b0);
+  v16f fa, fb;
+  std::memcpy(&fa, va, sizeof fa);
+  std::memcpy(&fb, vb, sizeof fb);
+  *a = hsum16(fa);  // pairwise, 4 levels, as in dot2f
+  *b = hsum16(fb);
+}
+#endif
+
+static bool pack_signs_scalar(const std::int8_t* x, std::size_t n, std::uint64_t* bits,
+                              std::size_t* prefix) {
+  std::size_t k = 0;
+  while (k < n && x[k] != 0) ++k;
+  for (std::size_t w = 0; w < n / 64; ++w) {
+    std::uint64_t word = 0;
+    for (std::size_t j = 0; j < 64; ++j) {
+      const std::int8_t v = x[w * 64 + j];
+      if (v < -1 || v > 1 || (w * 64 + j >= k && v != 0)) return false;
+      word |= std::uint64_t{v == 1} << j;
+    }
+    bits[w] = word;
+  }
+  *prefix = k;
+  return true;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx2"))) static bool pack_signs_avx2(const std::int8_t* x, std::size_t n,
+                                                             std::uint64_t* bits,
+                                                             std::size_t* prefix) {
+  const __m256i one = _mm256_set1_epi8(1), minus = _mm256_set1_epi8(-1),
+                zero = _mm256_setzero_si256();
+  bool in_prefix = true;  // still inside the non-zero prefix
+  std::size_t k = 0;
+  for (std::size_t w = 0; w < n / 64; ++w) {
+    std::uint64_t pos = 0, nonzero = 0, valid = 0;
+    for (std::size_t h = 0; h < 2; ++h) {
+      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + w * 64 + h * 32));
+      const auto p = static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, one)));
+      const auto m = static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, minus)));
+      const auto z = static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, zero)));
+      pos |= std::uint64_t{p} << (32 * h);
+      nonzero |= std::uint64_t{p | m} << (32 * h);
+      valid |= std::uint64_t{p | m | z} << (32 * h);
+    }
+    if (valid != ~std::uint64_t{0}) return false;
+    if (in_prefix) {
+      if (nonzero == ~std::uint64_t{0}) {
+        k += 64;
+      } else {
+        if ((nonzero & (nonzero + 1)) != 0) return false;  // not a run of ones from bit 0
+        k += static_cast<std::size_t>(__builtin_popcountll(nonzero));
+        in_prefix = false;
+      }
+    } else if (nonzero != 0) {
+      return false;
+    }
+    bits[w] = pos;
+  }
+  *prefix = k;
+  return true;
+}
+#endif
+
+bool pack_signs(const std::int8_t* x, std::size_t n, std::uint64_t* bits, std::size_t* prefix) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  static const bool available = __builtin_cpu_supports("avx2");
+  if (available) return pack_signs_avx2(x, n, bits, prefix);
+#endif
+  return pack_signs_scalar(x, n, bits, prefix);
+}
+
+bool masked_sums(const float* l, const float* s, const std::uint64_t* bits, std::size_t n,
+                 double* a, double* b) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  static const bool available = __builtin_cpu_supports("avx512f");
+  if (available) {
+    masked_sums_avx512(l, s, bits, n, a, b);
+    return true;
+  }
+#else
+  (void)l, (void)s, (void)bits, (void)n, (void)a, (void)b;
+#endif
+  return false;
 }
 
 }  // namespace syncache::kernels

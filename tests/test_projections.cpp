@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <vector>
 
 #include "syncache/perceptron.hpp"
 
@@ -150,6 +151,54 @@ TEST(FloatMirrors, RunsAreBitIdenticalWithAndWithout) {
       }
     }
   }
+}
+
+TEST(FloatMirrors, SignBitsDecideLikeTheExactField) {
+  // Random states with magnitudes spread over many decades; every decision value must
+  // have the sign of the exact field (and be exactly 0 where the field is 0).
+  const auto ps = random_patterns(200, 50, 9);
+  std::vector<Input<std::int8_t>> inputs;
+  for (std::size_t q = 0; q < ps.P(); ++q) inputs.push_back(ps.input(q));
+  CacheParams p;
+  p.rule = Rule::neuron;
+  p.theta = 1e300;
+  p.tau = 50.0;
+  CachedStore store(1, ps.stride(), p, ChangeCost());
+  ASSERT_TRUE(store.enable_float_mirrors());
+  ASSERT_TRUE(store.attach_sign_bits(inputs));
+  std::uint64_t state = 7;
+  auto next = [&state] {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<double>(state >> 11) * 0x1p-53;
+  };
+  std::vector<double> dw(ps.stride(), 0.0);
+  for (int round = 0; round < 200; ++round) {
+    for (std::size_t i = 0; i <= ps.N(); ++i) dw[i] = (next() - 0.5) * std::pow(10.0, 6.0 * next());
+    store.begin_step();
+    store.add(0, dw.data());
+    if (round % 3 == 0) store.consolidate_all();
+    for (std::size_t k = 0; k < ps.P(); ++k) {
+      Input<std::int8_t> plain = ps.input(k);
+      plain.index = -1;
+      const double exact = store.field(0, plain);
+      const double fast = store.decision_field(0, ps.input(k));
+      EXPECT_EQ(exact > 0, fast > 0) << "round " << round;
+      EXPECT_EQ(exact < 0, fast < 0) << "round " << round;
+    }
+  }
+}
+
+TEST(FloatMirrors, SignBitsRefusedForInputsWithInnerZeros) {
+  const std::size_t n = 64;
+  std::vector<std::int8_t> x(n, 0);
+  for (std::size_t i = 0; i < 10; ++i) x[i] = 1;
+  x[3] = 0;  // a zero inside the +-1 prefix
+  CacheParams p;
+  p.rule = Rule::neuron;
+  p.theta = 1.0;
+  CachedStore store(1, n, p, ChangeCost());
+  ASSERT_TRUE(store.enable_float_mirrors());
+  EXPECT_FALSE(store.attach_sign_bits({Input<std::int8_t>{x.data(), n, 9, 0, 0}}));
 }
 
 TEST(FloatMirrors, ErrorBoundHoldsForAdversarialMagnitudes) {

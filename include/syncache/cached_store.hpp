@@ -78,10 +78,21 @@ class CachedStore {
     if constexpr (std::is_same_v<X, std::int8_t>) {
       if (proj_ && in.index >= 0) return projected_field(in.index);
       if (!lf_.empty() && in.n == cols_) {
-        double a = 0.0, b = 0.0;
-        kernels::dot2f(&lf_[row * cols_], &sf_[row * cols_], in.x, in.n, &a, &b);
+        double a = 0.0, b = 0.0, factor = mirror_error_factor_;
+        if (!sign_bits_.empty() && in.index >= 0 &&
+            kernels::masked_sums(&lf_[row * cols_], &sf_[row * cols_],
+                                 &sign_bits_[static_cast<std::size_t>(in.index) * sign_words_],
+                                 cols_, &a, &b)) {
+          // x_i = +-1: sum l_i x_i = 2 sum_{x_i=+1} l_i - sum_i l_i (doubled float error,
+          // plus the rounding of the double totals).
+          a = 2.0 * a - l_sum_[row];
+          b = 2.0 * b - s_sum_[row];
+          factor = 2.0 * mirror_error_factor_ + total_error_factor_;
+        } else {
+          kernels::dot2f(&lf_[row * cols_], &sf_[row * cols_], in.x, in.n, &a, &b);
+        }
         const double h = a + g_ * b;
-        const double bound = mirror_error_factor_ * (l_abs_[row] + g_ * row_sum_[row]);
+        const double bound = factor * (l_abs_[row] + g_ * row_sum_[row]);
         if (std::fabs(h) > bound && std::isfinite(a) && std::isfinite(b)) return h;
         ++exact_fallbacks_;
       }
@@ -91,6 +102,11 @@ class CachedStore {
   // Keeps float mirrors of l and s~ for decision_field(). Needs cols() % 64 == 0;
   // returns false (and changes nothing) otherwise.
   bool enable_float_mirrors();
+  // With float mirrors enabled: keep each input's signs as bits so that the decision sums
+  // use masked adds (x_i = +1 selects l_i). Every input must have entries +-1 on one common
+  // prefix and 0 beyond it (the perceptron's patterns with padding); returns false (and
+  // changes nothing) otherwise.
+  bool attach_sign_bits(const std::vector<Input<std::int8_t>>& inputs);
   std::int64_t exact_fallbacks() const { return exact_fallbacks_; }
 
   // Pattern projections, for a one-row store with a whole-row rule that sees a fixed set
@@ -111,8 +127,12 @@ class CachedStore {
     const double a = scale / g_;
     kernels::RowStats st;
     if constexpr (std::is_same_v<X, std::int8_t>) {
-      st = lf_.empty() ? kernels::add_and_stats(s, a, in.x, in.n)
-                       : kernels::add_and_stats_mirror(s, &sf_[row * cols_], a, in.x, in.n);
+      if (lf_.empty()) {
+        st = kernels::add_and_stats(s, a, in.x, in.n);
+      } else {
+        st = kernels::add_and_stats_mirror(s, &sf_[row * cols_], a, in.x, in.n);
+        s_sum_[row] = st.sum;
+      }
     } else {
       st = kernels::add_and_stats(s, a, in.x, in.n);
       if (!lf_.empty()) sync_mirror_s(row);
@@ -202,6 +222,10 @@ class CachedStore {
   std::vector<float> lf_, sf_;   // float mirrors of l and s~ (empty unless enabled)
   std::vector<double> l_abs_;    // sum_i |l_i| per row, kept with the mirrors
   double mirror_error_factor_ = 0.0;  // dot2f_error_factor(cols) with a margin for l_abs_
+  double total_error_factor_ = 0.0;   // rounding of the double totals l_sum_, s_sum_
+  std::vector<double> l_sum_, s_sum_; // sum_i l_i and sum_i s~_i per row (signed)
+  std::vector<std::uint64_t> sign_bits_;  // per input: bit i set iff x_i = +1
+  std::size_t sign_words_ = 0;
   std::int64_t exact_fallbacks_ = 0;
 };
 

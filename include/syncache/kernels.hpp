@@ -34,6 +34,7 @@ double dot2(const double* l, const double* s, double g, const double* x, std::si
 // One fused pass over a row of transient weights: s_i += a x_i, returning
 // sum_i |s_i| and max_i |s_i| after the update, and sum_i |a x_i|.
 struct RowStats {
+  double sum = 0.0;  // sum_i s_i (add_and_stats_mirror only)
   double sum_abs = 0.0;
   double max_abs = 0.0;
   double sum_abs_delta = 0.0;
@@ -58,6 +59,23 @@ void dot2f(const float* l, const float* s, const std::int8_t* x, std::size_t n, 
 // Bound factor e(n) with |a - sum_i l_i x_i| <= e(n) sum_i |l_i| for the doubles l_i that
 // the floats mirror (conversion plus the n/32 + 5 sequential float additions of dot2f).
 double dot2f_error_factor(std::size_t n);
+// Packs the signs of x (n a multiple of 64) into bits (bit i set iff x_i = +1) and
+// checks the layout the masked sums rely on: every entry in {-1, 0, +1}, the non-zero
+// entries forming a prefix; *prefix receives its length. Returns false if not so.
+bool pack_signs(const std::int8_t* x, std::size_t n, std::uint64_t* bits, std::size_t* prefix);
+
+// vf_i = float(v_i); returns sum_i v_i and sum_i |v_i|.
+struct MirrorSums {
+  double sum = 0.0, abs_sum = 0.0;
+};
+MirrorSums mirror(const double* v, float* vf, std::size_t n);
+
+// Sums of the float mirrors over the synapses whose input is +1 (bit i % 64 of word
+// i / 64 set), n a multiple of 64: a = sum l_i, b = sum s_i over those, in float, with the
+// summation depth of dot2f. Uses AVX-512 masked adds; returns false (computing nothing)
+// on machines without AVX-512F.
+bool masked_sums(const float* l, const float* s, const std::uint64_t* bits, std::size_t n,
+                 double* a, double* b);
 // add_and_stats for int8 inputs that also refreshes the float mirror sf of s; its
 // sum_abs_delta is left 0 (int8 callers price changes from the +-1 counts).
 RowStats add_and_stats_mirror(double* s, float* sf, double a, const std::int8_t* x,

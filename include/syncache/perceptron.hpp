@@ -69,7 +69,12 @@ PerceptronResult train_perceptron(const PatternSet<X>& patterns, Store& store,
   const std::size_t P = patterns.P();
   if (projection_epoch < 0) projection_epoch = auto_projection_epoch(P);
   if constexpr (std::is_same_v<Store, CachedStore> && std::is_same_v<X, std::int8_t>) {
-    if (use_float_mirrors) store.enable_float_mirrors();
+    if (use_float_mirrors && store.enable_float_mirrors()) {
+      std::vector<Input<std::int8_t>> inputs;
+      inputs.reserve(P);
+      for (std::size_t p = 0; p < P; ++p) inputs.push_back(patterns.input(p));
+      store.attach_sign_bits(inputs);
+    }
   }
   while (res.epochs < max_epochs) {
     ++res.epochs;
