@@ -1,0 +1,47 @@
+// The MNIST data set read from the original IDX files (MODEL.md section 3): 28 x 28
+// unsigned-byte images scaled to pixel / 255, and labels 0..9.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace syncache::mnist {
+
+struct Dataset {
+  std::size_t count = 0, rows = 28, cols = 28;
+  std::vector<float> images;         // count x (rows * cols), pixel / 255, one image per row
+  std::vector<std::uint8_t> labels;  // 0..9
+
+  std::size_t pixels() const { return rows * cols; }
+  const float* image(std::size_t i) const { return images.data() + i * pixels(); }
+};
+
+// Reads one images file (magic 0x00000803, dims count x 28 x 28) and one labels file
+// (magic 0x00000801, dim count). Throws std::runtime_error naming the file and the problem:
+// unreadable, wrong magic, wrong dimensions, truncated, trailing bytes, a label > 9, or
+// image and label counts that differ. limit > 0 keeps only the first `limit` samples
+// (std::invalid_argument if the files hold fewer).
+Dataset read_idx(const std::string& images_path, const std::string& labels_path,
+                 std::size_t limit = 0);
+
+struct Mnist {
+  Dataset train, test;
+};
+
+// File names inside an MNIST directory.
+inline constexpr const char* kTrainImages = "train-images-idx3-ubyte";
+inline constexpr const char* kTrainLabels = "train-labels-idx1-ubyte";
+inline constexpr const char* kTestImages = "t10k-images-idx3-ubyte";
+inline constexpr const char* kTestLabels = "t10k-labels-idx1-ubyte";
+
+// $SYNCACHE_MNIST_DIR if set (a relative path is taken from the source directory, as
+// scripts/fetch-mnist does), else <source>/data/mnist.
+std::string default_dir();
+
+// Loads the four files from dir (default_dir() if empty); limits as in read_idx. A missing
+// directory is a std::runtime_error that says to run scripts/bootstrap.
+Mnist load(const std::string& dir = "", std::size_t train_limit = 0, std::size_t test_limit = 0);
+
+}  // namespace syncache::mnist
