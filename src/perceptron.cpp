@@ -1,5 +1,6 @@
 #include "syncache/perceptron.hpp"
 
+#include <cstdio>
 #include <stdexcept>
 
 #include "syncache/plain_store.hpp"
@@ -31,9 +32,10 @@ void PerceptronConfig::validate() const {
 
 namespace {
 
+// Trains with eta = 1 (see run_perceptron).
 template <class X>
-PerceptronResult train_any(const PatternSet<X>& patterns, const PerceptronConfig& cfg,
-                           const EpochObserver* observer) {
+PerceptronResult train_unit_eta(const PatternSet<X>& patterns, const PerceptronConfig& cfg,
+                                const EpochObserver* observer) {
   const ChangeCost cost(cfg.alpha, cfg.potentiation_only);
   const std::size_t cols = patterns.stride();
   if (cfg.rule != Rule::classic) {
@@ -55,6 +57,52 @@ PerceptronResult train_any(const PatternSet<X>& patterns, const PerceptronConfig
   }
   PlainStore<double> store(1, cols, cost);
   return train_perceptron(patterns, store, cfg.eta, cfg.max_epochs, observer);
+}
+
+// The perceptron with caching is homogeneous in (eta, theta, l, s): starting from w = 0,
+// the weights learnt with rate eta and threshold theta are eta times those learnt with
+// rate 1 and threshold theta / eta, at every step, whatever the decay. So every eta is
+// simulated at eta = 1 and the results are scaled: weights by eta, the costs |Delta|^alpha
+// (classic, consolidation, minimal) by eta^alpha, the linear costs c sum|s| and
+// b sum|Delta s| by eta. This makes the trajectory exactly the same for every eta (a zero
+// field stays an exact zero instead of a rounding residue) and keeps the integer paths.
+template <class X>
+PerceptronResult train_any(const PatternSet<X>& patterns, const PerceptronConfig& cfg,
+                           const EpochObserver* observer) {
+  const double eta = cfg.eta;
+  if (eta == 1.0) return train_unit_eta(patterns, cfg, observer);
+  PerceptronConfig unit = cfg;
+  unit.eta = 1.0;
+  unit.cache.theta = cfg.cache.theta / eta;
+  const double power = cfg.alpha == 0.0 ? 1.0 : std::pow(eta, cfg.alpha);
+  auto scale = [eta, power](EnergyTally e) {
+    e.classic *= power;
+    e.consolidation *= power;
+    e.maintenance *= eta;
+    e.change *= eta;
+    return e;
+  };
+  EpochObserver scaled;
+  if (observer != nullptr && *observer) {
+    scaled = [&](const EpochRecord& rec) {
+      EpochRecord r = rec;
+      r.energy = scale(r.energy);
+      r.transient_abs_sum *= eta;
+      (*observer)(r);
+    };
+  }
+  PerceptronResult r = train_unit_eta(patterns, unit, scaled ? &scaled : nullptr);
+  r.energy = scale(r.energy);
+  r.minimal *= power;
+  for (double& w : r.weights) w *= eta;
+  const EnergyTally& e = r.energy;
+  if (!std::isfinite(e.classic) || !std::isfinite(e.total()) || !std::isfinite(r.minimal)) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%g", eta);
+    throw std::invalid_argument(std::string("--eta: ") + buf +
+                                " makes the energies overflow the double range");
+  }
+  return r;
 }
 
 }  // namespace

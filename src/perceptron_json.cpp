@@ -64,6 +64,7 @@ json perceptron_params_json(const PerceptronConfig& cfg) {
   j["potentiation_only"] = cfg.potentiation_only;
   j["eta"] = cfg.eta;
   j["max_epochs"] = cfg.max_epochs;
+  j["revision"] = kPerceptronRevision;
   return j;
 }
 

@@ -285,3 +285,61 @@ TEST(PerceptronScaling, UpdatesAndInefficiencyFollowTheTheory) {
 
 }  // namespace
 }  // namespace syncache
+
+namespace syncache {
+namespace {
+
+TEST(PerceptronEta, EveryEtaFollowsTheSameTrajectory) {
+  // Homogeneity: learning with eta and threshold theta equals learning with 1 and
+  // theta / eta, scaled. A non-integer eta must not change which fields are zero.
+  for (double eta : {0.1, 0.3, 2.5}) {
+    PerceptronConfig a = config(300, 280, 6), b = a;
+    b.eta = eta;
+    const auto ra = run_perceptron(a), rb = run_perceptron(b);
+    EXPECT_EQ(rb.epochs, ra.epochs) << "eta " << eta;
+    EXPECT_EQ(rb.updates, ra.updates);
+    EXPECT_NEAR(rb.energy.classic, eta * ra.energy.classic, 1e-12 * eta * ra.energy.classic);
+    EXPECT_NEAR(rb.minimal, eta * ra.minimal, 1e-12 * eta * ra.minimal);
+    for (std::size_t i = 0; i < ra.weights.size(); ++i) {
+      EXPECT_DOUBLE_EQ(rb.weights[i], eta * ra.weights[i]);
+    }
+    // With caching: theta scales with eta; the linear costs scale with eta, |.|^alpha with
+    // eta^alpha.
+    PerceptronConfig ca = cached(300, 280, 6, Rule::neuron, 4.0), cb = ca;
+    ca.cache.tau = cb.cache.tau = 200.0;
+    ca.cache.c = cb.cache.c = 0.01;
+    ca.cache.b = cb.cache.b = 0.2;
+    ca.alpha = cb.alpha = 1.5;
+    cb.eta = eta;
+    cb.cache.theta = 4.0 * eta;
+    const auto rca = run_perceptron(ca), rcb = run_perceptron(cb);
+    EXPECT_EQ(rcb.updates, rca.updates);
+    EXPECT_EQ(rcb.consolidation_events, rca.consolidation_events);
+    const double p = std::pow(eta, 1.5);
+    EXPECT_NEAR(rcb.energy.consolidation, p * rca.energy.consolidation,
+                1e-12 * p * rca.energy.consolidation);
+    EXPECT_NEAR(rcb.energy.maintenance, eta * rca.energy.maintenance,
+                1e-12 * eta * rca.energy.maintenance);
+    EXPECT_NEAR(rcb.energy.change, eta * rca.energy.change, 1e-12 * eta * rca.energy.change);
+  }
+}
+
+TEST(PerceptronEta, CachingWithInfiniteThresholdMatchesClassicForAnyEta) {
+  PerceptronConfig c = config(300, 280, 2);
+  c.eta = 0.1;
+  PerceptronConfig k = cached(300, 280, 2, Rule::neuron, INFINITY);
+  k.eta = 0.1;
+  const auto rc = run_perceptron(c), rk = run_perceptron(k);
+  EXPECT_EQ(rk.updates, rc.updates);
+  EXPECT_EQ(rk.weights, rc.weights);
+  EXPECT_DOUBLE_EQ(rk.energy.total(), rk.minimal);
+}
+
+TEST(PerceptronEta, OverflowingEnergiesAreAnError) {
+  PerceptronConfig c = config(10, 10, 1);
+  c.eta = 1e308;
+  EXPECT_THROW(run_perceptron(c), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace syncache

@@ -92,7 +92,10 @@ class CachedStore {
           kernels::dot2f(&lf_[row * cols_], &sf_[row * cols_], in.x, in.n, &a, &b);
         }
         const double h = a + g_ * b;
-        const double bound = factor * (l_abs_[row] + g_ * row_sum_[row]);
+        // Relative float error, plus an absolute term for values in the subnormal float
+        // range, where conversion errs by up to 2^-150 (sums of subnormals are exact).
+        const double bound = factor * (l_abs_[row] + g_ * row_sum_[row]) +
+                             4.0 * static_cast<double>(cols_) * 0x1p-149 * (1.0 + g_);
         if (std::fabs(h) > bound && std::isfinite(a) && std::isfinite(b)) return h;
         ++exact_fallbacks_;
       }

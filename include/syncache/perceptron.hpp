@@ -92,7 +92,7 @@ PerceptronResult train_perceptron(const PatternSet<X>& patterns, Store& store,
       const Input<X> in = patterns.input(p);
       const int d = patterns.target(p);
       const auto h = store.decision_field(0, in);  // exact sign; see the stores
-      const bool error = d > 0 ? h <= 0 : h >= 0;  // d (w.x) <= 0, a zero field included
+      const bool error = !(d > 0 ? h > 0 : h < 0);  // d (w.x) <= 0, a zero field included
       if (error) {
         store.update(0, d > 0 ? eta : -eta, in);
         ++errors;

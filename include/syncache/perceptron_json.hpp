@@ -8,10 +8,15 @@
 
 namespace syncache {
 
+// Revision of the perceptron's results: part of every stored run's key, raised whenever a
+// change of the code changes what a run computes, so that a results store never serves
+// runs computed by older code. 2: every eta simulated at eta = 1 (exact zero fields).
+inline constexpr int kPerceptronRevision = 2;
+
 // Every parameter that changes the result, with the command-line names (N, P, rule,
 // theta, tau, c, b, alpha, potentiation_only, eta, max_epochs, zero_mean; patterns for a
 // file). tau = inf and theta = inf are written as the string "inf". The seed is not
-// included (it is the store's separate key).
+// included (it is the store's separate key); "revision" (kPerceptronRevision) is.
 nlohmann::json perceptron_params_json(const PerceptronConfig& cfg);
 
 // The inverse, for sweep files: unknown keys and wrong types throw std::invalid_argument
