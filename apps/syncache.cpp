@@ -6,8 +6,10 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <cstdlib>
 #include <iostream>
@@ -17,6 +19,8 @@
 
 #include "syncache/experiment.hpp"
 #include "syncache/figures.hpp"
+#include "syncache/mlp.hpp"
+#include "syncache/mnist.hpp"
 #include "syncache/perceptron.hpp"
 #include "syncache/results.hpp"
 #include "syncache/theory.hpp"
@@ -101,7 +105,7 @@ void add_perceptron(CLI::App& app) {
   cmd->add_option("--eta", args->eta, "learning rate")->type_name("X")->capture_default_str();
   cmd->add_option("--max-epochs", args->max_epochs, "epoch cap")->type_name("INT")->capture_default_str();
   cmd->add_flag("--zero-mean", args->zero_mean, "subtract the overall pattern mean (authors' code)");
-  cmd->callback([args]() {
+  cmd->callback([args, cmd]() {
     syncache::PerceptronConfig cfg;
     if (args->rule != "classic" && args->rule != "synapse" && args->rule != "neuron" &&
         args->rule != "sum") {
@@ -143,7 +147,15 @@ void add_perceptron(CLI::App& app) {
     cfg.potentiation_only = args->potentiation_only;
     cfg.zero_mean = args->zero_mean;
     // Options that only apply to caching are still checked, so a typo is never ignored.
-    if (cfg.cache.tau <= 0.0) fail("--tau: must be >= 1 time step, or inf (got " + args->tau + ")");
+    if (!(cfg.cache.tau >= 1.0)) fail("--tau: must be >= 1 time step, or inf (got " + args->tau + ")");
+    if (!args->patterns.empty()) {
+      // N, P and the random patterns' options do not apply to a pattern file.
+      for (const char* opt : {"--N", "--P", "--seed", "--zero-mean"}) {
+        if (cmd->count(opt) > 0) {
+          fail(std::string(opt) + ": not allowed with --patterns (N and P come from the file)");
+        }
+      }
+    }
     if (cfg.cache.theta < 0.0) fail("--theta: must be >= 0 (got " + args->theta + ")");
     if (cfg.cache.c < 0.0) fail("--c: must be >= 0 (got " + args->c + ")");
     if (cfg.cache.b < 0.0) fail("--b: must be >= 0 (got " + args->b + ")");
@@ -164,7 +176,7 @@ void add_perceptron(CLI::App& app) {
     j["rule"] = args->rule;
     j["seed"] = cfg.seed;
     if (cfg.rule != syncache::Rule::classic) {
-      j["theta"] = cfg.cache.theta;
+      j["theta"] = std::isinf(cfg.cache.theta) ? json("inf") : json(cfg.cache.theta);
       j["tau"] = std::isinf(cfg.cache.tau) ? json("inf") : json(cfg.cache.tau);
       j["c"] = cfg.cache.c;
       j["b"] = cfg.cache.b;
@@ -461,6 +473,134 @@ void add_results(CLI::App& app) {
   });
 }
 
+void add_mlp(CLI::App& app) {
+  struct MArgs {
+    std::string hidden = "100", eta = "0.1", rule = "classic", theta, tau = "inf", c = "0",
+                epochs = "30", target, patience = "3", eval_every = "1000", train_limit = "0",
+                test_limit = "0", seed = "1", data, backprop = "exact";
+  };
+  auto ma = std::make_shared<MArgs>();
+  auto* cmd = app.add_subcommand(
+      "mlp", "Train the 784-H-10 network on MNIST; print a CSV learning curve with energies");
+  cmd->add_option("--hidden", ma->hidden, "hidden units H")->capture_default_str()->type_name("INT");
+  cmd->add_option("--eta", ma->eta, "learning rate")->capture_default_str()->type_name("X");
+  cmd->add_option("--rule", ma->rule, "classic|synapse|neuron|layer (classic = no caching)")
+      ->capture_default_str()->type_name("RULE");
+  cmd->add_option("--theta", ma->theta, "consolidation threshold (required unless classic)")
+      ->type_name("X|inf");
+  cmd->add_option("--tau", ma->tau, "decay time constant of transient weights, samples")
+      ->capture_default_str()->type_name("X|inf");
+  cmd->add_option("--c", ma->c, "maintenance cost per unit transient weight per sample")
+      ->capture_default_str()->type_name("X");
+  cmd->add_option("--epochs", ma->epochs, "maximum number of epochs")->capture_default_str()->type_name("INT");
+  cmd->add_option("--target-accuracy", ma->target, "stop when the test accuracy reaches this")
+      ->type_name("X");
+  cmd->add_option("--patience", ma->patience, "epochs without improvement before stopping")
+      ->capture_default_str()->type_name("INT");
+  cmd->add_option("--eval-every", ma->eval_every, "samples between evaluations")
+      ->capture_default_str()->type_name("INT");
+  cmd->add_option("--train-limit", ma->train_limit, "use the first n training images (0 = all)")
+      ->capture_default_str()->type_name("INT");
+  cmd->add_option("--test-limit", ma->test_limit, "use the first n test images (0 = all)")
+      ->capture_default_str()->type_name("INT");
+  cmd->add_option("--seed", ma->seed, "seed of the initial weights")->capture_default_str()->type_name("INT");
+  cmd->add_option("--data", ma->data, "directory with the four MNIST IDX files")->type_name("DIR");
+  cmd->add_option("--backprop", ma->backprop, "exact|authors (authors: no output-sigmoid derivative in the hidden delta)")
+      ->capture_default_str();
+  cmd->callback([ma]() {
+    auto nonneg_int = [](const std::string& opt, const std::string& text) -> long long {
+      std::size_t used = 0;
+      long long v = -1;
+      try {
+        v = std::stoll(text, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used != text.size() || text.empty() || v < 0) {
+        fail(opt + ": must be a non-negative integer (got '" + text + "')");
+      }
+      return v;
+    };
+    syncache::MlpConfig cfg;
+    cfg.hidden = static_cast<std::size_t>(parse_positive_int("--hidden", ma->hidden));
+    cfg.eta = parse_real("--eta", ma->eta, false);
+    if (ma->rule != "classic" && ma->rule != "synapse" && ma->rule != "neuron" && ma->rule != "layer") {
+      fail("--rule: unknown rule '" + ma->rule + "' (allowed: classic, synapse, neuron, layer)");
+    }
+    cfg.rule = syncache::parse_rule(ma->rule);
+    if (cfg.rule != syncache::Rule::classic && ma->theta.empty()) {
+      fail("--theta: required for rule '" + ma->rule + "' (a number >= 0, or inf)");
+    }
+    if (!ma->theta.empty()) cfg.theta = parse_real("--theta", ma->theta, true);
+    cfg.tau = parse_real("--tau", ma->tau, true);
+    cfg.c = parse_real("--c", ma->c, false);
+    if (ma->backprop != "exact" && ma->backprop != "authors") {
+      fail("--backprop: must be exact or authors (got '" + ma->backprop + "')");
+    }
+    cfg.authors_backprop = ma->backprop == "authors";
+    cfg.seed = static_cast<std::uint64_t>(nonneg_int("--seed", ma->seed));
+    const long long epochs = parse_positive_int("--epochs", ma->epochs);
+    const long long patience = parse_positive_int("--patience", ma->patience);
+    const long long every = parse_positive_int("--eval-every", ma->eval_every);
+    const auto train_limit = static_cast<std::size_t>(nonneg_int("--train-limit", ma->train_limit));
+    const auto test_limit = static_cast<std::size_t>(nonneg_int("--test-limit", ma->test_limit));
+    double target = 2.0;  // never reached
+    if (!ma->target.empty()) {
+      target = parse_real("--target-accuracy", ma->target, false);
+      if (!(target > 0.0 && target <= 1.0)) fail("--target-accuracy: must lie in (0, 1] (got " + ma->target + ")");
+    }
+    std::optional<syncache::Mlp> net;
+    try {
+      cfg.validate();
+      net.emplace(cfg);
+    } catch (const std::invalid_argument& e) {
+      fail(e.what());
+    }
+    syncache::mnist::Mnist data;
+    try {
+      data = syncache::mnist::load(ma->data, train_limit, test_limit);
+    } catch (const std::exception& e) {
+      fail(std::string("--data: ") + e.what());  // missing, truncated or corrupt files
+    }
+    const auto& train = data.train;
+    const auto& test = data.test;
+    std::cout << "samples,epoch,accuracy,energy_total,energy_consolidation,energy_maintenance,"
+                 "energy_pending,energy_minimal\n";
+    auto report = [&](long long epoch) {
+      const double acc = net->accuracy(test.images.data(), test.labels.data(), test.count);
+      const syncache::MlpEnergy e = net->energy();
+      // Shortest round-trip forms: full precision (the energies add up exactly), no noise.
+      auto num = [](double v) {
+        char buf[32];
+        const auto r = std::to_chars(buf, buf + sizeof buf, v);
+        return std::string(buf, r.ptr);
+      };
+      std::cout << net->samples_seen() << ',' << epoch << ',' << num(acc) << ',' << num(e.total)
+                << ',' << num(e.consolidation) << ',' << num(e.maintenance) << ','
+                << num(e.pending) << ',' << num(e.minimal) << "\n" << std::flush;
+      return acc;
+    };
+    double best = -1.0;
+    long long since_best = 0;
+    for (long long epoch = 1; epoch <= epochs; ++epoch) {
+      double acc = -1.0;
+      for (std::size_t i = 0; i < train.count; ++i) {
+        net->train_sample(train.image(i), train.labels[i]);
+        if (net->samples_seen() % every == 0 || i + 1 == train.count) {
+          acc = report(epoch);
+          if (acc >= target) return;
+        }
+      }
+      if (acc > best) {
+        best = acc;
+        since_best = 0;
+      } else if (++since_best >= patience) {
+        return;
+      }
+    }
+  });
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -472,6 +612,7 @@ int main(int argc, char** argv) {
   add_figure(app);
   add_sweep(app);
   add_results(app);
+  add_mlp(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -1,0 +1,449 @@
+#include "syncache/mlp.hpp"
+
+#include <Eigen/Dense>
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <numbers>
+#include <pcg_random.hpp>
+#include <stdexcept>
+#include <string>
+
+#include "syncache/kernels.hpp"
+
+namespace syncache {
+
+namespace {
+
+std::string num(double v) {
+  return std::to_string(v);
+}
+
+double logistic(double z) {
+  return 1.0 / (1.0 + std::exp(-z));
+}
+
+// Uniform double with 53 random bits from two raw pcg32 outputs, k 2^-53 for k in
+// [0, 2^53).
+std::uint64_t bits53(pcg32& rng) {
+  const std::uint64_t a = rng() >> 5;  // 27 bits
+  const std::uint64_t b = rng() >> 6;  // 26 bits
+  return (a << 26) | b;
+}
+
+// Standard normal deviates by the Box-Muller transform, two per pair of uniforms:
+// u1 in (0, 1], u2 in [0, 1), r = sqrt(-2 ln u1), z = r cos(2 pi u2), r sin(2 pi u2).
+class Normal {
+ public:
+  explicit Normal(std::uint64_t seed) : rng_(seed) {}
+  double operator()() {
+    if (has_spare_) {
+      has_spare_ = false;
+      return spare_;
+    }
+    constexpr double kUnit = 0x1p-53;
+    const double u1 = static_cast<double>(bits53(rng_) + 1) * kUnit;
+    const double u2 = static_cast<double>(bits53(rng_)) * kUnit;
+    const double r = std::sqrt(-2.0 * std::log(u1));
+    const double phi = 2.0 * std::numbers::pi * u2;
+    spare_ = r * std::sin(phi);
+    has_spare_ = true;
+    return r * std::cos(phi);
+  }
+
+ private:
+  pcg32 rng_;
+  double spare_ = 0.0;
+  bool has_spare_ = false;
+};
+
+// Batched hidden-layer fields for evaluation: z_i = W x_i for every image i, in float,
+// with W stored transposed (inputs x hp, hp a multiple of 16, zero padded). Each lane sums
+// x_ik W_kj in the order of k with separate multiply and add, so every clone gives the same
+// bits. Zero inputs are skipped (adding 0 * w changes nothing for finite w), which makes
+// sparse images such as MNIST cheap; the inputs are taken in blocks whose rows of W stay in
+// the L1 cache while every image of the batch passes over them (the partial sums are
+// stored and reloaded exactly, so blocking does not change the summation order).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define MLP_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
+#else
+#define MLP_CLONES
+#endif
+#define MLP_INLINE __attribute__((always_inline))
+
+typedef float v16f __attribute__((vector_size(64)));
+typedef std::uint32_t v16u __attribute__((vector_size(64)));
+
+template <int NV>
+MLP_INLINE static inline void accumulate(const float* wt, std::size_t stride,
+                                         const std::size_t* idx, const float* val, std::size_t m,
+                                         float* z) {
+  v16f acc[NV];
+  std::memcpy(acc, z, sizeof acc);
+  for (std::size_t q = 0; q < m; ++q) {
+    const float* w = wt + idx[q] * stride;
+    const v16f xv = v16f{} + val[q];
+    for (int v = 0; v < NV; ++v) {
+      v16f wv;
+      std::memcpy(&wv, w + 16 * v, sizeof wv);
+      acc[v] += xv * wv;
+    }
+  }
+  std::memcpy(z, acc, sizeof acc);
+}
+
+// z (count x hp) = images (count x n) times wt (n x hp); idx and val hold n entries.
+MLP_CLONES void hidden_fields(const float* images, std::size_t count, std::size_t n,
+                              const float* wt, std::size_t hp, float* z, std::size_t* idx,
+                              float* val) {
+  std::fill_n(z, count * hp, 0.0f);
+  const std::size_t kb = std::max<std::size_t>(16, 6144 / hp);  // ~24 KB of W per block
+  for (std::size_t k0 = 0; k0 < n; k0 += kb) {
+    const std::size_t k1 = std::min(n, k0 + kb);
+    for (std::size_t i = 0; i < count; ++i) {
+      const float* x = images + i * n;
+      const float* next = i + 1 < count ? x + n : nullptr;  // prefetched: same inputs
+      std::size_t m = 0;
+      for (std::size_t b0 = k0; b0 < k1; b0 += 16) {
+        const std::size_t b1 = std::min(k1, b0 + 16);
+        if (next) __builtin_prefetch(next + b0);
+        if (b1 - b0 == 16) {  // skip all-zero runs (image borders) with one vector test
+          v16u bits;
+          std::memcpy(&bits, x + b0, sizeof bits);
+          bits &= 0x7fffffffu;
+          v16u half = __builtin_shufflevector(bits, bits, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3,
+                                              4, 5, 6, 7) |
+                      bits;
+          std::uint32_t any = 0;
+          for (int j = 0; j < 8; ++j) any |= half[j];
+          if (any == 0) continue;
+        }
+        for (std::size_t k = b0; k < b1; ++k) {
+          std::uint32_t b;
+          std::memcpy(&b, x + k, sizeof b);
+          idx[m] = k;
+          val[m] = x[k];
+          m += (b & 0x7fffffffu) != 0;  // x != 0 (-0 counts as 0)
+        }
+      }
+      if (m == 0) continue;
+      float* zi = z + i * hp;
+      for (std::size_t col = 0; col < hp;) {
+        const std::size_t nv = std::min<std::size_t>((hp - col) / 16, 8);
+        const float* w = wt + col;
+        switch (nv) {
+          case 8:
+            accumulate<8>(w, hp, idx, val, m, zi + col);
+            break;
+          case 7:
+            accumulate<7>(w, hp, idx, val, m, zi + col);
+            break;
+          case 6:
+            accumulate<6>(w, hp, idx, val, m, zi + col);
+            break;
+          case 5:
+            accumulate<5>(w, hp, idx, val, m, zi + col);
+            break;
+          case 4:
+            accumulate<4>(w, hp, idx, val, m, zi + col);
+            break;
+          case 3:
+            accumulate<3>(w, hp, idx, val, m, zi + col);
+            break;
+          case 2:
+            accumulate<2>(w, hp, idx, val, m, zi + col);
+            break;
+          default:
+            accumulate<1>(w, hp, idx, val, m, zi + col);
+            break;
+        }
+        col += 16 * nv;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void MlpConfig::validate() const {
+  if (inputs < 1) throw std::invalid_argument("--inputs: must be >= 1 (got 0)");
+  if (hidden < 1) throw std::invalid_argument("--hidden: must be >= 1 (got 0)");
+  if (outputs < 1) throw std::invalid_argument("--outputs: must be >= 1 (got 0)");
+  if (!(eta > 0.0) || std::isinf(eta)) {
+    throw std::invalid_argument("--eta: must be finite and > 0 (got " + num(eta) + ")");
+  }
+  switch (rule) {
+    case Rule::classic:
+    case Rule::synapse:
+    case Rule::neuron:
+    case Rule::sum:
+    case Rule::layer:
+      break;
+    default:
+      throw std::invalid_argument("--rule: must be classic, synapse, neuron, sum or layer");
+  }
+  // theta, tau and c are checked for every rule, so that a bad value never passes silently.
+  CacheParams p;
+  p.rule = Rule::neuron;
+  p.theta = theta;
+  p.tau = tau;
+  p.c = c;
+  p.decay = DecayForm::exponential;
+  p.validate();
+}
+
+double Mlp::Layer::field(std::size_t row, const double* x, const double* zeros) const {
+  if (store) return store->field(row, Input<double>{x, cols});
+  // The cached store's kernel with s = 0: theta = 0 caching then equals classic bit for bit.
+  return kernels::dot2(w.row(static_cast<Eigen::Index>(row)).data(), zeros, 1.0, x, cols);
+}
+
+double Mlp::Layer::weight(std::size_t row, std::size_t col) const {
+  if (store) return store->weight(row, col);
+  return w(static_cast<Eigen::Index>(row), static_cast<Eigen::Index>(col));
+}
+
+Mlp::Mlp(const MlpConfig& config) : cfg_(config) {
+  cfg_.validate();
+  const std::size_t shape[2][2] = {{cfg_.hidden, cfg_.inputs}, {cfg_.outputs, cfg_.hidden}};
+  Normal normal(cfg_.seed);
+  for (int l = 0; l < 2; ++l) {
+    Layer& L = layer_[l];
+    L.rows = shape[l][0];
+    L.cols = shape[l][1];
+    // w(0) ~ N(0, 0.01^2), layer 0 then layer 1, row by row.
+    Matrix& w0 = w0_[l];
+    w0.resize(static_cast<Eigen::Index>(L.rows), static_cast<Eigen::Index>(L.cols));
+    for (Eigen::Index r = 0; r < w0.rows(); ++r) {
+      for (Eigen::Index c = 0; c < w0.cols(); ++c) w0(r, c) = 0.01 * normal();
+    }
+    if (cfg_.rule == Rule::classic) {
+      L.w = w0;
+    } else {
+      CacheParams p;
+      p.rule = cfg_.rule;
+      p.theta = cfg_.theta;
+      p.tau = cfg_.tau;
+      p.c = cfg_.c;
+      p.decay = DecayForm::exponential;
+      L.store.emplace(L.rows, L.cols, p, ChangeCost{});
+      // The store starts at l = 0: w(0) enters through one consolidation that is not
+      // charged (l = 0 + 1 * w(0) exactly).
+      for (std::size_t r = 0; r < L.rows; ++r) {
+        L.store->add(r, w0.row(static_cast<Eigen::Index>(r)).data());
+      }
+      L.store->consolidate_all();
+      L.init_consolidation = L.store->energy().consolidation;
+    }
+  }
+  zeros_.assign(std::max(cfg_.inputs, cfg_.hidden), 0.0);
+  pass_ = make_pass();
+}
+
+Mlp::Pass Mlp::make_pass() const {
+  Pass p;
+  p.x.resize(cfg_.inputs);
+  p.h.resize(cfg_.hidden);
+  p.delta_h.resize(cfg_.hidden);
+  p.o.resize(cfg_.outputs);
+  p.delta_o.resize(cfg_.outputs);
+  p.back.resize(cfg_.outputs);
+  return p;
+}
+
+void Mlp::check_label(int label) const {
+  if (label < 0 || static_cast<std::size_t>(label) >= cfg_.outputs) {
+    throw std::invalid_argument("label: must lie in [0, " + std::to_string(cfg_.outputs) +
+                                ") (got " + std::to_string(label) + ")");
+  }
+}
+
+void Mlp::forward_backward(const float* x, int label, Pass& p) const {
+  const std::size_t N = cfg_.inputs, H = cfg_.hidden, K = cfg_.outputs;
+  for (std::size_t i = 0; i < N; ++i) p.x[i] = x[i];
+  // Forward with w = l + s: h = sigma(W0 x), o = sigma(W1 h).
+  for (std::size_t j = 0; j < H; ++j)
+    p.h[j] = logistic(layer_[0].field(j, p.x.data(), zeros_.data()));
+  for (std::size_t k = 0; k < K; ++k)
+    p.o[k] = logistic(layer_[1].field(k, p.h.data(), zeros_.data()));
+  // E = 1/2 sum_k (t_k - o_k)^2 with t = 0.99 for the label, 0.01 otherwise.
+  // delta_o = -dE/dz_o = e o (1 - o), e = t - o.
+  p.loss = 0.0;
+  for (std::size_t k = 0; k < K; ++k) {
+    const double e = (static_cast<std::size_t>(label) == k ? 0.99 : 0.01) - p.o[k];
+    p.loss += 0.5 * e * e;
+    p.delta_o[k] = e * p.o[k] * (1.0 - p.o[k]);
+    p.back[k] = cfg_.authors_backprop ? e : p.delta_o[k];
+  }
+  // delta_h = (W1^T delta_o) h (1 - h)   (authors: (W1^T e) h (1 - h))
+  for (std::size_t j = 0; j < H; ++j) {
+    double a = 0.0;
+    for (std::size_t k = 0; k < K; ++k) a += layer_[1].weight(k, j) * p.back[k];
+    p.delta_h[j] = a * p.h[j] * (1.0 - p.h[j]);
+  }
+}
+
+void Mlp::train_sample(const float* x, int label) {
+  check_label(label);
+  Pass& p = pass_;
+  forward_backward(x, label, p);
+  const double eta = cfg_.eta;
+  const std::vector<double>* in[2] = {&p.x, &p.h};
+  const std::vector<double>* delta[2] = {&p.delta_h, &p.delta_o};
+  for (int l = 0; l < 2; ++l) {
+    Layer& L = layer_[l];
+    const double* v = in[l]->data();
+    if (!L.store) {  // classic: w_row += eta delta x; M += sum |Delta w|
+      double sum_abs = 0.0;
+      for (std::size_t i = 0; i < L.cols; ++i) sum_abs += std::fabs(v[i]);
+      double scale_abs = 0.0;
+      for (std::size_t r = 0; r < L.rows; ++r) {
+        const double a = eta * (*delta[l])[r];
+        kernels::axpy(L.w.row(static_cast<Eigen::Index>(r)).data(), a, v, L.cols);
+        scale_abs += std::fabs(a);
+      }
+      classic_energy_ += scale_abs * sum_abs;
+      continue;
+    }
+    // MODEL.md section 3 order: s += Delta w; consolidation rule (M_cons); maintenance
+    // c sum |s| on what stays transient; decay s <- s exp(-1/tau).
+    const Input<double> input{v, L.cols};
+    for (std::size_t r = 0; r < L.rows; ++r) L.store->add(r, eta * (*delta[l])[r], input);
+    L.store->apply_rule();
+    L.store->charge_maintenance();
+    L.store->decay();
+  }
+  ++samples_;
+}
+
+void Mlp::train(const float* images, const std::uint8_t* labels, std::size_t count) {
+  for (std::size_t i = 0; i < count; ++i) train_sample(images + i * cfg_.inputs, labels[i]);
+}
+
+Mlp::MatrixF Mlp::output_fields(const float* images, std::size_t count) const {
+  const std::size_t N = cfg_.inputs, H = cfg_.hidden, K = cfg_.outputs;
+  const std::size_t hp = (H + 15) / 16 * 16;
+  // Float copies of the weights: W0 transposed and padded, W1 transposed.
+  std::vector<float> wt(N * hp, 0.0f);
+  for (std::size_t j = 0; j < H; ++j) {
+    for (std::size_t i = 0; i < N; ++i) wt[i * hp + j] = static_cast<float>(layer_[0].weight(j, i));
+  }
+  MatrixF w1t(static_cast<Eigen::Index>(H), static_cast<Eigen::Index>(K));
+  for (std::size_t k = 0; k < K; ++k) {
+    for (std::size_t j = 0; j < H; ++j) {
+      w1t(static_cast<Eigen::Index>(j), static_cast<Eigen::Index>(k)) =
+          static_cast<float>(layer_[1].weight(k, j));
+    }
+  }
+  // Blocks of images that stay in cache: Z = X W0^T, A = sigma(Z), F = A W1^T.
+  constexpr std::size_t kBlock = 64;
+  MatrixF out(static_cast<Eigen::Index>(count), static_cast<Eigen::Index>(K));
+  MatrixF z(static_cast<Eigen::Index>(kBlock), static_cast<Eigen::Index>(hp));
+  MatrixF a;
+  std::vector<std::size_t> idx(N);
+  std::vector<float> val(N);
+  for (std::size_t start = 0; start < count; start += kBlock) {
+    const std::size_t m = std::min(kBlock, count - start);
+    const auto rows = static_cast<Eigen::Index>(m);
+    hidden_fields(images + start * N, m, N, wt.data(), hp, z.data(), idx.data(), val.data());
+    a = (1.0f + (-z.topLeftCorner(rows, static_cast<Eigen::Index>(H)).array()).exp())
+            .inverse()
+            .matrix();
+    out.middleRows(static_cast<Eigen::Index>(start), rows).noalias() = a * w1t;
+  }
+  return out;
+}
+
+Mlp::MatrixF Mlp::outputs(const float* images, std::size_t count) const {
+  MatrixF f = output_fields(images, count);
+  return (1.0f + (-f.array()).exp()).inverse().matrix();
+}
+
+double Mlp::accuracy(const float* images, const std::uint8_t* labels, std::size_t count) const {
+  if (count == 0) throw std::invalid_argument("accuracy: no images to evaluate");
+  const MatrixF f = output_fields(images, count);  // sigma is monotone: argmax of the fields
+  std::size_t correct = 0;
+  for (Eigen::Index i = 0; i < f.rows(); ++i) {
+    Eigen::Index best = 0;  // the first of equal maxima
+    for (Eigen::Index k = 1; k < f.cols(); ++k) {
+      if (f(i, k) > f(i, best)) best = k;
+    }
+    correct += static_cast<std::size_t>(best) == labels[i];
+  }
+  return static_cast<double>(correct) / static_cast<double>(count);
+}
+
+MlpEnergy Mlp::energy() const {
+  MlpEnergy e;
+  for (const Layer& L : layer_) {
+    if (!L.store) continue;
+    e.consolidation += L.store->energy().consolidation - L.init_consolidation;
+    e.maintenance += L.store->energy().maintenance;
+    e.pending += L.store->transient_abs_sum();
+  }
+  if (cfg_.rule == Rule::classic) e.consolidation = classic_energy_;
+  e.total = e.consolidation + e.maintenance + e.pending;
+  for (int l = 0; l < 2; ++l) {  // M_min = sum |w(T) - w(0)|
+    const Layer& L = layer_[l];
+    for (std::size_t r = 0; r < L.rows; ++r) {
+      for (std::size_t c = 0; c < L.cols; ++c) {
+        e.minimal += std::fabs(L.weight(r, c) -
+                               w0_[l](static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(c)));
+      }
+    }
+  }
+  return e;
+}
+
+Mlp::Matrix Mlp::weights(std::size_t layer) const {
+  const Layer& L = layer_.at(layer);
+  if (!L.store) return L.w;
+  Matrix m(static_cast<Eigen::Index>(L.rows), static_cast<Eigen::Index>(L.cols));
+  for (Eigen::Index r = 0; r < m.rows(); ++r) {
+    for (Eigen::Index c = 0; c < m.cols(); ++c) {
+      m(r, c) = L.store->weight(static_cast<std::size_t>(r), static_cast<std::size_t>(c));
+    }
+  }
+  return m;
+}
+
+Mlp::Matrix Mlp::persistent(std::size_t layer) const {
+  const Layer& L = layer_.at(layer);
+  if (!L.store) return L.w;
+  Matrix m(static_cast<Eigen::Index>(L.rows), static_cast<Eigen::Index>(L.cols));
+  for (Eigen::Index r = 0; r < m.rows(); ++r) {
+    for (Eigen::Index c = 0; c < m.cols(); ++c) {
+      m(r, c) = L.store->persistent(static_cast<std::size_t>(r), static_cast<std::size_t>(c));
+    }
+  }
+  return m;
+}
+
+Mlp::Matrix Mlp::transient(std::size_t layer) const {
+  const Layer& L = layer_.at(layer);
+  Matrix m = Matrix::Zero(static_cast<Eigen::Index>(L.rows), static_cast<Eigen::Index>(L.cols));
+  if (!L.store) return m;
+  for (Eigen::Index r = 0; r < m.rows(); ++r) {
+    for (Eigen::Index c = 0; c < m.cols(); ++c) {
+      m(r, c) = L.store->transient(static_cast<std::size_t>(r), static_cast<std::size_t>(c));
+    }
+  }
+  return m;
+}
+
+Mlp::Gradient Mlp::gradient(const float* x, int label) const {
+  check_label(label);
+  Pass p = make_pass();
+  forward_backward(x, label, p);
+  using Vec = Eigen::Map<const Eigen::VectorXd>;
+  const auto N = static_cast<Eigen::Index>(cfg_.inputs), H = static_cast<Eigen::Index>(cfg_.hidden),
+             K = static_cast<Eigen::Index>(cfg_.outputs);
+  Gradient g;
+  // dE/dW = -delta (input)^T
+  g.layer0 = -Vec(p.delta_h.data(), H) * Vec(p.x.data(), N).transpose();
+  g.layer1 = -Vec(p.delta_o.data(), K) * Vec(p.h.data(), H).transpose();
+  g.loss = p.loss;
+  return g;
+}
+
+}  // namespace syncache
