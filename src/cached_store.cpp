@@ -56,14 +56,6 @@ CachedStore::CachedStore(std::size_t rows, std::size_t cols, CacheParams params,
   if (params_.b > 0.0) step_delta_.assign(rows * cols, 0.0);
 }
 
-void CachedStore::decay() {
-  if (factor_ == 1.0) return;
-  g_ *= factor_;
-  // Fold g into the stored values now and then, so that s~ = s / g stays far below the
-  // float range (3.4e38) of the mirrors. The same schedule with or without mirrors keeps
-  // the double state, and hence every result, identical either way.
-  if (g_ < 1e-20) renormalise();
-}
 
 bool CachedStore::enable_float_mirrors() {
   if (cols_ % 64 != 0) return false;

@@ -48,8 +48,15 @@ class CachedStore {
   std::size_t cols() const { return cols_; }
   const CacheParams& params() const { return params_; }
 
-  // s <- s * decay_factor, applied lazily through one common gain g (s = g * s~).
-  void decay();
+  // s <- s * decay_factor, applied lazily through one common gain g (s = g * s~). Now and
+  // then g is folded into the stored values, so that s~ = s / g stays far below the float
+  // range (3.4e38) of the mirrors; the same schedule with or without mirrors keeps the
+  // double state, and hence every result, identical either way.
+  void decay() {
+    if (factor_ == 1.0) return;
+    g_ *= factor_;
+    if (g_ < 1e-20) renormalise();
+  }
   // M_trans += c sum_i |s_i| (accrued once per step).
   void charge_maintenance() {
     if (params_.c > 0.0) energy_.maintenance += params_.c * transient_abs_sum();

@@ -10,8 +10,9 @@ namespace syncache {
 
 // Revision of the perceptron's results: part of every stored run's key, raised whenever a
 // change of the code changes what a run computes, so that a results store never serves
-// runs computed by older code. 2: every eta simulated at eta = 1 (exact zero fields).
-inline constexpr int kPerceptronRevision = 2;
+// runs computed by older code. 2: every eta simulated at eta = 1 (exact zero fields);
+// 3: consolidation energy summed in vector lanes (last-digit changes).
+inline constexpr int kPerceptronRevision = 3;
 
 // Every parameter that changes the result, with the command-line names (N, P, rule,
 // theta, tau, c, b, alpha, potentiation_only, eta, max_epochs, zero_mean; patterns for a
