@@ -37,6 +37,7 @@ const std::vector<FigureSpec>& figure_registry() {
          figure_fig4b},
         {"fig6", "maintenance and consolidation power per epoch, simulation vs theory",
          figure_fig6},
+        {"fig5b", "MNIST network: energy vs test accuracy with and without caching", figure_fig5b},
     };
     std::vector<FigureSpec> present;
     for (const auto& f : all) {

@@ -463,6 +463,38 @@ TOML
 }
 
 
+check_figure_mnist() {
+  local exp="$TMP/exp5" out="$TMP/fig5out"
+  mkdir -p "$exp"
+  cat >"$exp/fig5b.toml" <<'TOML'
+hidden = 20
+eta = 0.1
+rule = "neuron"
+theta = 0.05
+tau = 1000.0
+c = 0.001
+eval_every = 250
+epochs = 1
+repeats = 1
+train_limit = 500
+test_limit = 200
+TOML
+  run figure fig5b --experiments "$exp" --out "$out" --no-plot --store none
+  [[ $RC -eq 0 ]] || { fail "figure fig5b exited $RC: $(head -c 300 "$ERR")"; return; }
+  "$PY" - "$out/fig5b.csv" <<'PYCODE' || fail "fig5b.csv: $(grep -v '^#' "$out/fig5b.csv" | head -5)"
+import csv, sys
+rows = list(csv.DictReader(l for l in open(sys.argv[1]) if not l.startswith("#")))
+get = lambda panel, series: {float(r["x"]): float(r["mean"]) for r in rows
+                             if r["panel"] == panel and r["series"] == series}
+for series in ("classic", "caching"):
+    acc, energy, minimal = get("accuracy", series), get("energy", series), get("minimal", series)
+    assert sorted(acc) == [250.0, 500.0], acc
+    assert all(0.0 <= a <= 1.0 for a in acc.values()), acc
+    # the energy spent is never below the minimal energy of the same weights
+    assert all(energy[x] >= minimal[x] > 0 for x in energy), (energy, minimal)
+PYCODE
+}
+
 # --------------------------------------------------------------- the MNIST network
 
 # 5 epochs on the first 2000 training images: seeds 1-4 reach 0.830-0.836 test accuracy
@@ -527,6 +559,7 @@ CHECKS=(
   check_sweep
   check_mlp
   check_mlp_errors
+  check_figure_mnist
 )
 for CHECK in "${CHECKS[@]}"; do
   before=$FAILURES
