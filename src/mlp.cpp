@@ -395,40 +395,44 @@ MlpEnergy Mlp::energy() const {
   return e;
 }
 
-Mlp::Matrix Mlp::weights(std::size_t layer) const {
-  const Layer& L = layer_.at(layer);
-  if (!L.store) return L.w;
-  Matrix m(static_cast<Eigen::Index>(L.rows), static_cast<Eigen::Index>(L.cols));
+namespace {
+// A layer's matrix of one quantity of its store (weight, persistent or transient).
+template <class Get>
+Mlp::Matrix store_matrix(std::size_t rows, std::size_t cols, Get get) {
+  Mlp::Matrix m(static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(cols));
   for (Eigen::Index r = 0; r < m.rows(); ++r) {
     for (Eigen::Index c = 0; c < m.cols(); ++c) {
-      m(r, c) = L.store->weight(static_cast<std::size_t>(r), static_cast<std::size_t>(c));
+      m(r, c) = get(static_cast<std::size_t>(r), static_cast<std::size_t>(c));
     }
   }
   return m;
+}
+}  // namespace
+
+Mlp::Matrix Mlp::weights(std::size_t layer) const {
+  const Layer& L = layer_.at(layer);
+  if (!L.store) return L.w;
+  return store_matrix(L.rows, L.cols, [&L](std::size_t r, std::size_t c) {
+    return L.store->weight(r, c);
+  });
 }
 
 Mlp::Matrix Mlp::persistent(std::size_t layer) const {
   const Layer& L = layer_.at(layer);
   if (!L.store) return L.w;
-  Matrix m(static_cast<Eigen::Index>(L.rows), static_cast<Eigen::Index>(L.cols));
-  for (Eigen::Index r = 0; r < m.rows(); ++r) {
-    for (Eigen::Index c = 0; c < m.cols(); ++c) {
-      m(r, c) = L.store->persistent(static_cast<std::size_t>(r), static_cast<std::size_t>(c));
-    }
-  }
-  return m;
+  return store_matrix(L.rows, L.cols, [&L](std::size_t r, std::size_t c) {
+    return L.store->persistent(r, c);
+  });
 }
 
 Mlp::Matrix Mlp::transient(std::size_t layer) const {
   const Layer& L = layer_.at(layer);
-  Matrix m = Matrix::Zero(static_cast<Eigen::Index>(L.rows), static_cast<Eigen::Index>(L.cols));
-  if (!L.store) return m;
-  for (Eigen::Index r = 0; r < m.rows(); ++r) {
-    for (Eigen::Index c = 0; c < m.cols(); ++c) {
-      m(r, c) = L.store->transient(static_cast<std::size_t>(r), static_cast<std::size_t>(c));
-    }
+  if (!L.store) {
+    return Matrix::Zero(static_cast<Eigen::Index>(L.rows), static_cast<Eigen::Index>(L.cols));
   }
-  return m;
+  return store_matrix(L.rows, L.cols, [&L](std::size_t r, std::size_t c) {
+    return L.store->transient(r, c);
+  });
 }
 
 Mlp::Gradient Mlp::gradient(const float* x, int label) const {
