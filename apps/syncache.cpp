@@ -1,19 +1,18 @@
 // syncache: the command-line tool. Each subcommand prints one JSON object on success;
 // bad input ends with a one-line error on stderr, exit code 2, and no output.
-#include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
-
 #include <sys/stat.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <memory>
-#include <optional>
-#include <sstream>
 #include <cstdlib>
 #include <iostream>
 #include <limits>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 
@@ -86,25 +85,46 @@ struct PerceptronArgs {
 
 void add_perceptron(CLI::App& app) {
   auto args = std::make_shared<PerceptronArgs>();
-  auto* cmd = app.add_subcommand("perceptron", "Train one perceptron and print its energies as JSON");
-  cmd->add_option("--N", args->N, "number of inputs (a bias input is added)")->type_name("INT")->capture_default_str();
-  cmd->add_option("--P", args->P, "number of random patterns")->type_name("INT")->capture_default_str();
+  auto* cmd =
+      app.add_subcommand("perceptron", "Train one perceptron and print its energies as JSON");
+  cmd->add_option("--N", args->N, "number of inputs (a bias input is added)")
+      ->type_name("INT")
+      ->capture_default_str();
+  cmd->add_option("--P", args->P, "number of random patterns")
+      ->type_name("INT")
+      ->capture_default_str();
   cmd->add_option("--patterns", args->patterns,
-                  "CSV file, one pattern per line: N inputs then the desired output (+-1)")->type_name("FILE");
-  cmd->add_option("--seed", args->seed, "random seed for patterns and targets")->type_name("INT")->capture_default_str();
-  cmd->add_option("--rule", args->rule, "classic|synapse|neuron|sum (classic = no caching)")->type_name("RULE")
+                  "CSV file, one pattern per line: N inputs then the desired output (+-1)")
+      ->type_name("FILE");
+  cmd->add_option("--seed", args->seed, "random seed for patterns and targets")
+      ->type_name("INT")
       ->capture_default_str();
-  cmd->add_option("--theta", args->theta, "consolidation threshold (required unless classic)")->type_name("X|inf");
-  cmd->add_option("--tau", args->tau, "decay time constant of transient weights, presentations (>= 1, or inf)")->type_name("X|inf")
+  cmd->add_option("--rule", args->rule, "classic|synapse|neuron|sum (classic = no caching)")
+      ->type_name("RULE")
       ->capture_default_str();
-  cmd->add_option("--c", args->c, "maintenance cost per unit transient weight per presentation")->type_name("X")
+  cmd->add_option("--theta", args->theta, "consolidation threshold (required unless classic)")
+      ->type_name("X|inf");
+  cmd->add_option("--tau", args->tau,
+                  "decay time constant of transient weights, presentations (>= 1, or inf)")
+      ->type_name("X|inf")
       ->capture_default_str();
-  cmd->add_option("--b", args->b, "cost per unit change of a transient weight")->type_name("X")->capture_default_str();
-  cmd->add_option("--alpha", args->alpha, "energy exponent in [0, 2]")->type_name("X")->capture_default_str();
-  cmd->add_flag("--potentiation-only", args->potentiation_only, "only weight increases cost energy");
+  cmd->add_option("--c", args->c, "maintenance cost per unit transient weight per presentation")
+      ->type_name("X")
+      ->capture_default_str();
+  cmd->add_option("--b", args->b, "cost per unit change of a transient weight")
+      ->type_name("X")
+      ->capture_default_str();
+  cmd->add_option("--alpha", args->alpha, "energy exponent in [0, 2]")
+      ->type_name("X")
+      ->capture_default_str();
+  cmd->add_flag("--potentiation-only", args->potentiation_only,
+                "only weight increases cost energy");
   cmd->add_option("--eta", args->eta, "learning rate")->type_name("X")->capture_default_str();
-  cmd->add_option("--max-epochs", args->max_epochs, "epoch cap")->type_name("INT")->capture_default_str();
-  cmd->add_flag("--zero-mean", args->zero_mean, "subtract the overall pattern mean (authors' code)");
+  cmd->add_option("--max-epochs", args->max_epochs, "epoch cap")
+      ->type_name("INT")
+      ->capture_default_str();
+  cmd->add_flag("--zero-mean", args->zero_mean,
+                "subtract the overall pattern mean (authors' code)");
   cmd->callback([args, cmd]() {
     syncache::PerceptronConfig cfg;
     if (args->rule != "classic" && args->rule != "synapse" && args->rule != "neuron" &&
@@ -147,7 +167,8 @@ void add_perceptron(CLI::App& app) {
     cfg.potentiation_only = args->potentiation_only;
     cfg.zero_mean = args->zero_mean;
     // Options that only apply to caching are still checked, so a typo is never ignored.
-    if (!(cfg.cache.tau >= 1.0)) fail("--tau: must be >= 1 time step, or inf (got " + args->tau + ")");
+    if (!(cfg.cache.tau >= 1.0))
+      fail("--tau: must be >= 1 time step, or inf (got " + args->tau + ")");
     if (!args->patterns.empty()) {
       // N, P and the random patterns' options do not apply to a pattern file.
       for (const char* opt : {"--N", "--P", "--seed", "--zero-mean"}) {
@@ -159,7 +180,8 @@ void add_perceptron(CLI::App& app) {
     if (cfg.cache.theta < 0.0) fail("--theta: must be >= 0 (got " + args->theta + ")");
     if (cfg.cache.c < 0.0) fail("--c: must be >= 0 (got " + args->c + ")");
     if (cfg.cache.b < 0.0) fail("--b: must be >= 0 (got " + args->b + ")");
-    if (!(cfg.alpha >= 0.0 && cfg.alpha <= 2.0)) fail("--alpha: must lie in [0, 2] (got " + args->alpha + ")");
+    if (!(cfg.alpha >= 0.0 && cfg.alpha <= 2.0))
+      fail("--alpha: must lie in [0, 2] (got " + args->alpha + ")");
     if (!(cfg.eta > 0.0)) fail("--eta: must be > 0 (got " + args->eta + ")");
 
     syncache::PerceptronResult r;
@@ -242,10 +264,15 @@ void add_theory(CLI::App& app) {
   };
   auto ta = std::make_shared<TArgs>();
   auto* tr = theory->add_subcommand(
-      "transient", "Decaying transient weight: density width, <|s|>, consolidation rate, powers (Eqs. 5-7)");
+      "transient",
+      "Decaying transient weight: density width, <|s|>, consolidation rate, powers (Eqs. 5-7)");
   tr->add_option("--theta", ta->theta, "consolidation threshold (> 0)")->type_name("X")->required();
-  tr->add_option("--tau", ta->tau, "decay time constant in time steps (> 0, or inf)")->type_name("X|inf")->required();
-  tr->add_option("--p", ta->p, "update probability per time step, in [0, 1]")->type_name("X")->required();
+  tr->add_option("--tau", ta->tau, "decay time constant in time steps (> 0, or inf)")
+      ->type_name("X|inf")
+      ->required();
+  tr->add_option("--p", ta->p, "update probability per time step, in [0, 1]")
+      ->type_name("X")
+      ->required();
   tr->add_option("--eta", ta->eta, "update size")->type_name("X")->capture_default_str();
   tr->add_option("--N", ta->N, "number of synapses")->type_name("X")->capture_default_str();
   tr->add_option("--c", ta->c, "maintenance cost")->type_name("X")->capture_default_str();
@@ -321,13 +348,15 @@ void add_figure(CLI::App& app) {
     BatchArgs batch;
   };
   auto fa = std::make_shared<FArgs>();
-  auto* cmd = app.add_subcommand("figure", "Reproduce a figure of the paper: data (CSV) and picture (PNG, SVG)");
+  auto* cmd = app.add_subcommand(
+      "figure", "Reproduce a figure of the paper: data (CSV) and picture (PNG, SVG)");
   cmd->add_option("name", fa->name, "figure name, or 'all'")->type_name("NAME|all");
   cmd->add_flag("--quick", fa->quick, "paper's N and shapes, fewer seeds and points (default)");
   cmd->add_flag("--full", fa->full, "the paper's scale");
   cmd->add_option("--out", fa->out, "output directory")->capture_default_str()->type_name("DIR");
   cmd->add_option("--threads", fa->batch.threads, "worker threads, 0 = all cores")
-      ->capture_default_str()->type_name("INT");
+      ->capture_default_str()
+      ->type_name("INT");
   cmd->add_option("--store", fa->batch.store,
                   "results store (SQLite); default DIR/results.sqlite; 'none' to keep nothing")
       ->type_name("FILE");
@@ -342,7 +371,8 @@ void add_figure(CLI::App& app) {
       }
       return;
     }
-    if (fa->name.empty()) fail("figure: name required (one of the names of 'syncache figure --list', or all)");
+    if (fa->name.empty())
+      fail("figure: name required (one of the names of 'syncache figure --list', or all)");
     if (fa->quick && fa->full) fail("--quick/--full: choose one");
     std::vector<const syncache::FigureSpec*> todo;
     if (fa->name == "all") {
@@ -351,7 +381,8 @@ void add_figure(CLI::App& app) {
       todo.push_back(f);
     } else {
       std::string names;
-      for (const auto& f : syncache::figure_registry()) names += (names.empty() ? "" : ", ") + f.name;
+      for (const auto& f : syncache::figure_registry())
+        names += (names.empty() ? "" : ", ") + f.name;
       fail("figure: unknown figure '" + fa->name + "' (allowed: " + names + ", all)");
     }
     std::unique_ptr<syncache::ResultsStore> store;
@@ -381,14 +412,20 @@ void add_sweep(CLI::App& app) {
     BatchArgs batch;
   };
   auto sa = std::make_shared<SArgs>();
-  auto* cmd = app.add_subcommand("sweep", "Run a grid over the perceptron's options with repeats; tidy CSV");
-  cmd->add_option("file", sa->file, "sweep file (TOML): name, repeats, master_seed, [fixed], [grid]")
-      ->required()->type_name("FILE.toml");
-  cmd->add_option("--out", sa->out, "CSV output file (default: standard output)")->type_name("FILE");
+  auto* cmd = app.add_subcommand("sweep",
+                                 "Run a grid over the perceptron's options with repeats; tidy CSV");
+  cmd->add_option("file", sa->file,
+                  "sweep file (TOML): name, repeats, master_seed, [fixed], [grid]")
+      ->required()
+      ->type_name("FILE.toml");
+  cmd->add_option("--out", sa->out, "CSV output file (default: standard output)")
+      ->type_name("FILE");
   cmd->add_option("--threads", sa->batch.threads, "worker threads, 0 = all cores")
-      ->capture_default_str()->type_name("INT");
+      ->capture_default_str()
+      ->type_name("INT");
   cmd->add_option("--store", sa->batch.store, "results store (SQLite); 'none' to keep nothing")
-      ->capture_default_str()->type_name("FILE");
+      ->capture_default_str()
+      ->type_name("FILE");
   cmd->callback([sa]() {
     std::unique_ptr<syncache::ResultsStore> store;
     const auto env = make_env(sa->batch, "syncache-results.sqlite", store);
@@ -410,7 +447,8 @@ void add_sweep(CLI::App& app) {
   });
 }
 
-void flatten(const json& j, const std::string& prefix, std::vector<std::pair<std::string, std::string>>& out) {
+void flatten(const json& j, const std::string& prefix,
+             std::vector<std::pair<std::string, std::string>>& out) {
   if (j.is_object()) {
     for (const auto& [k, v] : j.items()) flatten(v, prefix.empty() ? k : prefix + "." + k, out);
   } else {
@@ -482,30 +520,44 @@ void add_mlp(CLI::App& app) {
   auto ma = std::make_shared<MArgs>();
   auto* cmd = app.add_subcommand(
       "mlp", "Train the 784-H-10 network on MNIST; print a CSV learning curve with energies");
-  cmd->add_option("--hidden", ma->hidden, "hidden units H")->capture_default_str()->type_name("INT");
+  cmd->add_option("--hidden", ma->hidden, "hidden units H")
+      ->capture_default_str()
+      ->type_name("INT");
   cmd->add_option("--eta", ma->eta, "learning rate")->capture_default_str()->type_name("X");
   cmd->add_option("--rule", ma->rule, "classic|synapse|neuron|layer (classic = no caching)")
-      ->capture_default_str()->type_name("RULE");
+      ->capture_default_str()
+      ->type_name("RULE");
   cmd->add_option("--theta", ma->theta, "consolidation threshold (required unless classic)")
       ->type_name("X|inf");
   cmd->add_option("--tau", ma->tau, "decay time constant of transient weights, samples")
-      ->capture_default_str()->type_name("X|inf");
+      ->capture_default_str()
+      ->type_name("X|inf");
   cmd->add_option("--c", ma->c, "maintenance cost per unit transient weight per sample")
-      ->capture_default_str()->type_name("X");
-  cmd->add_option("--epochs", ma->epochs, "maximum number of epochs")->capture_default_str()->type_name("INT");
+      ->capture_default_str()
+      ->type_name("X");
+  cmd->add_option("--epochs", ma->epochs, "maximum number of epochs")
+      ->capture_default_str()
+      ->type_name("INT");
   cmd->add_option("--target-accuracy", ma->target, "stop when the test accuracy reaches this")
       ->type_name("X");
   cmd->add_option("--patience", ma->patience, "epochs without improvement before stopping")
-      ->capture_default_str()->type_name("INT");
+      ->capture_default_str()
+      ->type_name("INT");
   cmd->add_option("--eval-every", ma->eval_every, "samples between evaluations")
-      ->capture_default_str()->type_name("INT");
+      ->capture_default_str()
+      ->type_name("INT");
   cmd->add_option("--train-limit", ma->train_limit, "use the first n training images (0 = all)")
-      ->capture_default_str()->type_name("INT");
+      ->capture_default_str()
+      ->type_name("INT");
   cmd->add_option("--test-limit", ma->test_limit, "use the first n test images (0 = all)")
-      ->capture_default_str()->type_name("INT");
-  cmd->add_option("--seed", ma->seed, "seed of the initial weights")->capture_default_str()->type_name("INT");
+      ->capture_default_str()
+      ->type_name("INT");
+  cmd->add_option("--seed", ma->seed, "seed of the initial weights")
+      ->capture_default_str()
+      ->type_name("INT");
   cmd->add_option("--data", ma->data, "directory with the four MNIST IDX files")->type_name("DIR");
-  cmd->add_option("--backprop", ma->backprop, "exact|authors (authors: no output-sigmoid derivative in the hidden delta)")
+  cmd->add_option("--backprop", ma->backprop,
+                  "exact|authors (authors: no output-sigmoid derivative in the hidden delta)")
       ->capture_default_str();
   cmd->callback([ma]() {
     auto nonneg_int = [](const std::string& opt, const std::string& text) -> long long {
@@ -524,7 +576,8 @@ void add_mlp(CLI::App& app) {
     syncache::MlpConfig cfg;
     cfg.hidden = static_cast<std::size_t>(parse_positive_int("--hidden", ma->hidden));
     cfg.eta = parse_real("--eta", ma->eta, false);
-    if (ma->rule != "classic" && ma->rule != "synapse" && ma->rule != "neuron" && ma->rule != "layer") {
+    if (ma->rule != "classic" && ma->rule != "synapse" && ma->rule != "neuron" &&
+        ma->rule != "layer") {
       fail("--rule: unknown rule '" + ma->rule + "' (allowed: classic, synapse, neuron, layer)");
     }
     cfg.rule = syncache::parse_rule(ma->rule);
@@ -547,7 +600,8 @@ void add_mlp(CLI::App& app) {
     double target = 2.0;  // never reached
     if (!ma->target.empty()) {
       target = parse_real("--target-accuracy", ma->target, false);
-      if (!(target > 0.0 && target <= 1.0)) fail("--target-accuracy: must lie in (0, 1] (got " + ma->target + ")");
+      if (!(target > 0.0 && target <= 1.0))
+        fail("--target-accuracy: must lie in (0, 1] (got " + ma->target + ")");
     }
     std::optional<syncache::Mlp> net;
     try {
@@ -576,8 +630,9 @@ void add_mlp(CLI::App& app) {
         return std::string(buf, r.ptr);
       };
       std::cout << net->samples_seen() << ',' << epoch << ',' << num(acc) << ',' << num(e.total)
-                << ',' << num(e.consolidation) << ',' << num(e.maintenance) << ','
-                << num(e.pending) << ',' << num(e.minimal) << "\n" << std::flush;
+                << ',' << num(e.consolidation) << ',' << num(e.maintenance) << ',' << num(e.pending)
+                << ',' << num(e.minimal) << "\n"
+                << std::flush;
       return acc;
     };
     double best = -1.0;

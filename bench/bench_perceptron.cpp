@@ -34,12 +34,14 @@ void run(benchmark::State& state, MakeStore make, Eta eta) {
 }
 
 void BM_Classic(benchmark::State& state) {
-  run(state, [](std::size_t cols) { return PlainStore<std::int32_t>(1, cols, ChangeCost()); },
+  run(
+      state, [](std::size_t cols) { return PlainStore<std::int32_t>(1, cols, ChangeCost()); },
       std::int32_t{1});
 }
 
 void BM_ClassicDouble(benchmark::State& state) {
-  run(state, [](std::size_t cols) { return PlainStore<double>(1, cols, ChangeCost()); }, 1.0);
+  run(
+      state, [](std::size_t cols) { return PlainStore<double>(1, cols, ChangeCost()); }, 1.0);
 }
 
 void BM_CachedDecay(benchmark::State& state) {
@@ -47,7 +49,8 @@ void BM_CachedDecay(benchmark::State& state) {
   p.rule = syncache::Rule::neuron;
   p.theta = 5.0;
   p.tau = 1000.0;
-  run(state, [p](std::size_t cols) { return CachedStore(1, cols, p, ChangeCost()); }, 1.0);
+  run(
+      state, [p](std::size_t cols) { return CachedStore(1, cols, p, ChangeCost()); }, 1.0);
 }
 
 BENCHMARK(BM_Classic)->Arg(1000)->Arg(1500)->Unit(benchmark::kMillisecond);

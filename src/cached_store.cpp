@@ -56,7 +56,6 @@ CachedStore::CachedStore(std::size_t rows, std::size_t cols, CacheParams params,
   if (params_.b > 0.0) step_delta_.assign(rows * cols, 0.0);
 }
 
-
 bool CachedStore::enable_float_mirrors() {
   if (cols_ % 64 != 0) return false;
   // The margin covers the rounding of the double sums sum|l| and sum|s~| themselves.
@@ -148,7 +147,7 @@ void CachedStore::add(std::size_t row, const double* dw) {
 void CachedStore::consolidate_synapse(std::size_t index) {
   const double v = g_ * s_[index];
   if (v != 0.0) {
-    l_[index] += v;                      // Delta l = s
+    l_[index] += v;                     // Delta l = s
     energy_.consolidation += cost_(v);  // |Delta l|^alpha
     ++events_;
   }
@@ -203,8 +202,8 @@ void CachedStore::consolidate_all() {
 
 bool CachedStore::attach_inputs(const std::vector<Input<std::int8_t>>& inputs,
                                 std::size_t max_inputs) {
-  const bool whole_row = params_.rule == Rule::neuron || params_.rule == Rule::sum ||
-                         params_.rule == Rule::layer;
+  const bool whole_row =
+      params_.rule == Rule::neuron || params_.rule == Rule::sum || params_.rule == Rule::layer;
   if (rows_ != 1 || !whole_row || inputs.empty() || inputs.size() > max_inputs) return false;
   for (std::size_t p = 0; p < inputs.size(); ++p) {
     // Overlaps are kept in 16 bits: every input must have entries in {-1, 0, 1}, length
@@ -294,7 +293,8 @@ void CachedStore::apply_rule() {
       if (any) consolidate_all();
       break;
     }
-    case Rule::classic: break;  // rejected by the constructor
+    case Rule::classic:
+      break;  // rejected by the constructor
   }
   // Changes that stayed transient pay b |Delta s| (M_change).
   if (!step_delta_.empty()) {

@@ -68,9 +68,13 @@ ExperimentConfig ExperimentConfig::load(const std::string& path, const std::stri
   return parse(text, path, scale);
 }
 
-const std::string& ExperimentConfig::source() const { return impl_->source; }
+const std::string& ExperimentConfig::source() const {
+  return impl_->source;
+}
 
-bool ExperimentConfig::has(const std::string& key) const { return impl_->merged.count(key) > 0; }
+bool ExperimentConfig::has(const std::string& key) const {
+  return impl_->merged.count(key) > 0;
+}
 
 std::string ExperimentConfig::where(const std::string& key) const {
   std::string out = impl_->source;
@@ -260,8 +264,8 @@ std::string FigureData::csv() const {
   for (const auto& note : notes) out << "# " << note << "\n";
   out << "panel,series,x,mean,se,n\n";
   for (const auto& r : rows) {
-    out << quote(r.panel) << ',' << quote(r.series) << ',' << fmt(r.x) << ',' << fmt(r.mean)
-        << ',' << fmt(r.se) << ',' << r.n << "\n";
+    out << quote(r.panel) << ',' << quote(r.series) << ',' << fmt(r.x) << ',' << fmt(r.mean) << ','
+        << fmt(r.se) << ',' << r.n << "\n";
   }
   return out.str();
 }
@@ -315,7 +319,8 @@ PerceptronConfig perceptron_base(const ExperimentConfig& cfg) {
   }
   if (cfg.has("max_epochs")) {
     base.max_epochs = cfg.integer("max_epochs");
-    if (base.max_epochs < 1) throw std::invalid_argument(cfg.where("max_epochs") + ": must be >= 1");
+    if (base.max_epochs < 1)
+      throw std::invalid_argument(cfg.where("max_epochs") + ": must be >= 1");
   }
   return base;
 }
@@ -466,7 +471,7 @@ std::string run_sweep(const ExperimentConfig& config, const ExperimentEnv& env_i
       for (std::size_t s = 0; s < seeds.size(); ++s) {
         const json* node = &results[p * seeds.size() + s];
         for (const auto& part : path) node = &(*node)[part];
-        v.push_back(node->is_null()    ? std::numeric_limits<double>::quiet_NaN()
+        v.push_back(node->is_null()      ? std::numeric_limits<double>::quiet_NaN()
                     : node->is_boolean() ? (node->get<bool>() ? 1.0 : 0.0)
                                          : node->get<double>());
       }

@@ -95,8 +95,8 @@ std::string shell_quote(const std::string& s) {
 
 void run_figure(const FigureSpec& spec, const FigureRunOptions& opt, const ExperimentEnv& env) {
   const auto start = std::chrono::steady_clock::now();
-  const std::string dir = opt.experiments_dir.empty() ? default_experiments_dir()
-                                                      : opt.experiments_dir;
+  const std::string dir =
+      opt.experiments_dir.empty() ? default_experiments_dir() : opt.experiments_dir;
   FigureContext ctx;
   ctx.name = spec.name;
   ctx.full = opt.scale == "full";
@@ -106,10 +106,9 @@ void run_figure(const FigureSpec& spec, const FigureRunOptions& opt, const Exper
     ctx.env.master_seed = static_cast<std::uint64_t>(ctx.config.integer("master_seed"));
   }
   FigureData data = spec.run(ctx);
-  data.notes.insert(data.notes.begin(),
-                    spec.name + ": " + spec.description + " (scale " + opt.scale +
-                        ", experiment " + ctx.config.source() + ", syncache " +
-                        program_version() + ")");
+  data.notes.insert(data.notes.begin(), spec.name + ": " + spec.description + " (scale " +
+                                            opt.scale + ", experiment " + ctx.config.source() +
+                                            ", syncache " + program_version() + ")");
   make_dirs(opt.out_dir);
   const std::string base = opt.out_dir + "/" + spec.name;
   write_file_atomic(base + ".csv", data.csv());

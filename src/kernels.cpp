@@ -48,8 +48,7 @@ SYNCACHE_CLONES void axpy(double* y, double a, const std::int16_t* c, std::size_
   for (std::size_t i = 0; i < n; ++i) y[i] += a * c[i];
 }
 
-SYNCACHE_CLONES std::int64_t dot_wide(const std::int32_t* w, const std::int8_t* x,
-                                      std::size_t n) {
+SYNCACHE_CLONES std::int64_t dot_wide(const std::int32_t* w, const std::int8_t* x, std::size_t n) {
   std::int64_t acc = 0;
   for (std::size_t i = 0; i < n; ++i) acc += std::int64_t{w[i]} * x[i];
   return acc;
@@ -77,7 +76,9 @@ SYNCACHE_INLINE static inline v8d load8(const double* p) {
   std::memcpy(&v, p, sizeof v);
   return v;
 }
-SYNCACHE_INLINE static inline void store8(double* p, v8d v) { std::memcpy(p, &v, sizeof v); }
+SYNCACHE_INLINE static inline void store8(double* p, v8d v) {
+  std::memcpy(p, &v, sizeof v);
+}
 SYNCACHE_INLINE static inline double hsum(v8d v) {
   return ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]));
 }
@@ -90,7 +91,9 @@ SYNCACHE_INLINE static inline v8d vabs(v8d v) {
   std::memcpy(&v, &bits, sizeof v);
   return v;
 }
-SYNCACHE_INLINE static inline v8d vmax(v8d a, v8d b) { return a > b ? a : b; }
+SYNCACHE_INLINE static inline v8d vmax(v8d a, v8d b) {
+  return a > b ? a : b;
+}
 
 // int8 -> double in blocks: GCC's loop vectoriser widens int8 to double with vector
 // instructions, whereas converting an 8-lane vector-extension value goes lane by lane.
@@ -281,7 +284,7 @@ SYNCACHE_INLINE static inline v16f load16(const float* p) {
 }
 SYNCACHE_INLINE static inline double hsum16(v16f v) {
   // pairwise, 4 levels
-  const float s8[8] = {v[0] + v[8], v[1] + v[9], v[2] + v[10], v[3] + v[11],
+  const float s8[8] = {v[0] + v[8],  v[1] + v[9],  v[2] + v[10], v[3] + v[11],
                        v[4] + v[12], v[5] + v[13], v[6] + v[14], v[7] + v[15]};
   const float s4[4] = {s8[0] + s8[4], s8[1] + s8[5], s8[2] + s8[6], s8[3] + s8[7]};
   const float s2[2] = {s4[0] + s4[2], s4[1] + s4[3]};
@@ -315,8 +318,8 @@ double dot2f_error_factor(std::size_t n) {
   return 1.01 * k * u / (1.0 - k * u);
 }
 
-SYNCACHE_CLONES RowStats add_and_stats_mirror(double* s, float* sf, double a,
-                                              const std::int8_t* x, std::size_t n) {
+SYNCACHE_CLONES RowStats add_and_stats_mirror(double* s, float* sf, double a, const std::int8_t* x,
+                                              std::size_t n) {
   // sum_abs_delta is not computed here: int8 callers price changes from the +-1 counts.
   return add_and_stats_impl<false, std::int8_t, true>(s, a, x, n, sf);
 }
@@ -342,9 +345,9 @@ SYNCACHE_CLONES MirrorSums mirror(const double* v, float* vf, std::size_t n) {
 
 #if defined(__x86_64__) && defined(__GNUC__)
 __attribute__((target("avx512f"))) static void masked_sums_avx512(const float* l, const float* s,
-                                                                   const std::uint64_t* bits,
-                                                                   std::size_t n, double* a,
-                                                                   double* b) {
+                                                                  const std::uint64_t* bits,
+                                                                  std::size_t n, double* a,
+                                                                  double* b) {
   // Four accumulators per sum (one masked add each per 64 synapses) keep the add latency
   // off the critical path; the summation depth, n/64 + 6, is within dot2f's bound.
   __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
@@ -373,8 +376,8 @@ __attribute__((target("avx512f"))) static void masked_sums_avx512(const float* l
   const __m256 b8 = _mm256_add_ps(_mm256_load_ps(vb), _mm256_load_ps(vb + 8));
   const __m128 a4 = _mm_add_ps(_mm256_castps256_ps128(a8), _mm256_extractf128_ps(a8, 1));
   const __m128 b4 = _mm_add_ps(_mm256_castps256_ps128(b8), _mm256_extractf128_ps(b8, 1));
-  const __m128 ab = _mm_hadd_ps(a4, b4);   // a0+a1, a2+a3, b0+b1, b2+b3
-  const __m128 r = _mm_hadd_ps(ab, ab);    // a, b, a, b
+  const __m128 ab = _mm_hadd_ps(a4, b4);  // a0+a1, a2+a3, b0+b1, b2+b3
+  const __m128 r = _mm_hadd_ps(ab, ab);   // a, b, a, b
   alignas(16) float out[4];
   _mm_store_ps(out, r);
   *a = static_cast<double>(out[0]);
@@ -401,8 +404,8 @@ static bool pack_signs_scalar(const std::int8_t* x, std::size_t n, std::uint64_t
 
 #if defined(__x86_64__) && defined(__GNUC__)
 __attribute__((target("avx2"))) static bool pack_signs_avx2(const std::int8_t* x, std::size_t n,
-                                                             std::uint64_t* bits,
-                                                             std::size_t* prefix) {
+                                                            std::uint64_t* bits,
+                                                            std::size_t* prefix) {
   const __m256i one = _mm256_set1_epi8(1), minus = _mm256_set1_epi8(-1),
                 zero = _mm256_setzero_si256();
   bool in_prefix = true;  // still inside the non-zero prefix

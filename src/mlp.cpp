@@ -412,17 +412,15 @@ Mlp::Matrix store_matrix(std::size_t rows, std::size_t cols, Get get) {
 Mlp::Matrix Mlp::weights(std::size_t layer) const {
   const Layer& L = layer_.at(layer);
   if (!L.store) return L.w;
-  return store_matrix(L.rows, L.cols, [&L](std::size_t r, std::size_t c) {
-    return L.store->weight(r, c);
-  });
+  return store_matrix(L.rows, L.cols,
+                      [&L](std::size_t r, std::size_t c) { return L.store->weight(r, c); });
 }
 
 Mlp::Matrix Mlp::persistent(std::size_t layer) const {
   const Layer& L = layer_.at(layer);
   if (!L.store) return L.w;
-  return store_matrix(L.rows, L.cols, [&L](std::size_t r, std::size_t c) {
-    return L.store->persistent(r, c);
-  });
+  return store_matrix(L.rows, L.cols,
+                      [&L](std::size_t r, std::size_t c) { return L.store->persistent(r, c); });
 }
 
 Mlp::Matrix Mlp::transient(std::size_t layer) const {
@@ -430,9 +428,8 @@ Mlp::Matrix Mlp::transient(std::size_t layer) const {
   if (!L.store) {
     return Matrix::Zero(static_cast<Eigen::Index>(L.rows), static_cast<Eigen::Index>(L.cols));
   }
-  return store_matrix(L.rows, L.cols, [&L](std::size_t r, std::size_t c) {
-    return L.store->transient(r, c);
-  });
+  return store_matrix(L.rows, L.cols,
+                      [&L](std::size_t r, std::size_t c) { return L.store->transient(r, c); });
 }
 
 Mlp::Gradient Mlp::gradient(const float* x, int label) const {

@@ -1,11 +1,10 @@
 #include "syncache/patterns.hpp"
 
-#include <pcg_random.hpp>
-
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <pcg_random.hpp>
 #include <stdexcept>
 
 namespace syncache {
@@ -77,8 +76,8 @@ std::vector<std::string> split_fields(const std::string& line) {
   std::size_t start = 0;
   while (true) {
     const std::size_t comma = line.find(',', start);
-    out.push_back(line.substr(start, comma == std::string::npos ? std::string::npos
-                                                                : comma - start));
+    out.push_back(
+        line.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
     if (comma == std::string::npos) break;
     start = comma + 1;
   }
@@ -121,8 +120,9 @@ PatternSet<double> read_patterns_csv(const std::string& path) {
     std::vector<double> row(width);
     for (std::size_t k = 0; k < width; ++k) {
       if (!parse_number(fields[k], row[k])) {
-        file_error(path, lineno,
-                   "value " + std::to_string(k + 1) + " '" + fields[k] + "' is not a finite number");
+        file_error(
+            path, lineno,
+            "value " + std::to_string(k + 1) + " '" + fields[k] + "' is not a finite number");
       }
     }
     if (row.back() != 1.0 && row.back() != -1.0) {

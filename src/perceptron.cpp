@@ -21,8 +21,9 @@ void PerceptronConfig::validate() const {
   (void)check;
   if (rule != Rule::classic) {
     if (rule == Rule::layer) {
-      throw std::invalid_argument("--rule: the perceptron has one neuron; allowed: classic, "
-                                  "synapse, neuron, sum");
+      throw std::invalid_argument(
+          "--rule: the perceptron has one neuron; allowed: classic, "
+          "synapse, neuron, sum");
     }
     CacheParams p = cache;
     p.rule = rule;
@@ -47,12 +48,12 @@ PerceptronResult train_unit_eta(const PatternSet<X>& patterns, const PerceptronC
   }
   if constexpr (std::is_same_v<X, std::int8_t>) {
     // Exact integer weights: eta an integer and |w_i| <= eta * updates stays < 2^31.
-    const double bound = cfg.eta * static_cast<double>(cfg.max_epochs) *
-                         static_cast<double>(patterns.P());
+    const double bound =
+        cfg.eta * static_cast<double>(cfg.max_epochs) * static_cast<double>(patterns.P());
     if (cfg.eta == std::floor(cfg.eta) && bound < 2147483647.0) {
       PlainStore<std::int32_t> store(1, cols, cost);
-      return train_perceptron(patterns, store, static_cast<std::int32_t>(cfg.eta),
-                              cfg.max_epochs, observer);
+      return train_perceptron(patterns, store, static_cast<std::int32_t>(cfg.eta), cfg.max_epochs,
+                              observer);
     }
   }
   PlainStore<double> store(1, cols, cost);
@@ -107,8 +108,8 @@ PerceptronResult train_any(const PatternSet<X>& patterns, const PerceptronConfig
 
 }  // namespace
 
-PerceptronResult run_perceptron(const PerceptronConfig& cfg, std::size_t* N_out,
-                                std::size_t* P_out, const EpochObserver* observer) {
+PerceptronResult run_perceptron(const PerceptronConfig& cfg, std::size_t* N_out, std::size_t* P_out,
+                                const EpochObserver* observer) {
   cfg.validate();
   if (!cfg.patterns_file.empty()) {
     const PatternSet<double> patterns = read_patterns_csv(cfg.patterns_file);

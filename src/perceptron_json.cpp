@@ -12,7 +12,9 @@ using nlohmann::json;
 
 namespace {
 
-json number_or_inf(double v) { return std::isinf(v) ? json("inf") : json(v); }
+json number_or_inf(double v) {
+  return std::isinf(v) ? json("inf") : json(v);
+}
 
 double get_number(const json& j, const std::string& key, bool allow_inf) {
   const json& v = j.at(key);
@@ -21,8 +23,8 @@ double get_number(const json& j, const std::string& key, bool allow_inf) {
     return std::numeric_limits<double>::infinity();
   }
   throw std::invalid_argument("key '" + key + "': expected a number" +
-                              (allow_inf ? std::string(" or \"inf\"") : std::string()) +
-                              ", got " + v.dump());
+                              (allow_inf ? std::string(" or \"inf\"") : std::string()) + ", got " +
+                              v.dump());
 }
 
 std::int64_t get_int(const json& j, const std::string& key) {
@@ -69,10 +71,9 @@ json perceptron_params_json(const PerceptronConfig& cfg) {
 }
 
 PerceptronConfig perceptron_config_from_json(const json& params) {
-  static const std::set<std::string> known = {"N",   "P",     "patterns", "zero_mean",
-                                              "rule", "theta", "tau",      "c",
-                                              "b",   "alpha", "potentiation_only",
-                                              "eta", "max_epochs"};
+  static const std::set<std::string> known = {
+      "N", "P", "patterns", "zero_mean",         "rule", "theta",     "tau",
+      "c", "b", "alpha",    "potentiation_only", "eta",  "max_epochs"};
   if (!params.is_object()) throw std::invalid_argument("parameters must be a table");
   for (const auto& [key, value] : params.items()) {
     if (!known.count(key)) {

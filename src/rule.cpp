@@ -6,11 +6,16 @@ namespace syncache {
 
 std::string_view rule_name(Rule r) {
   switch (r) {
-    case Rule::classic: return "classic";
-    case Rule::synapse: return "synapse";
-    case Rule::neuron: return "neuron";
-    case Rule::sum: return "sum";
-    case Rule::layer: return "layer";
+    case Rule::classic:
+      return "classic";
+    case Rule::synapse:
+      return "synapse";
+    case Rule::neuron:
+      return "neuron";
+    case Rule::sum:
+      return "sum";
+    case Rule::layer:
+      return "layer";
   }
   return "?";
 }

@@ -39,8 +39,9 @@ std::string error_of(F&& f) {
   return "";
 }
 
-#define EXPECT_CONTAINS(text, part) \
-  EXPECT_NE(std::string(text).find(part), std::string::npos) << "'" << (text) << "' lacks '" << (part) << "'"
+#define EXPECT_CONTAINS(text, part)                          \
+  EXPECT_NE(std::string(text).find(part), std::string::npos) \
+      << "'" << (text) << "' lacks '" << (part) << "'"
 
 ExperimentConfig parse(const std::string& text, const std::string& scale = "quick") {
   return ExperimentConfig::parse(text, "bad.toml", scale);
@@ -81,7 +82,8 @@ TEST(ExperimentFile, UnknownKeyNamesFileLineAndKey) {
 
 TEST(ExperimentFile, WrongTypeNamesFileLineAndKey) {
   const auto cfg = parse("# comment\nN = 1000\ntheta = \"five\"\nrepeats = 2.5\nname = 3\n");
-  EXPECT_CONTAINS(error_of([&] { cfg.number("theta"); }), "bad.toml:3: key 'theta': expected a number");
+  EXPECT_CONTAINS(error_of([&] { cfg.number("theta"); }),
+                  "bad.toml:3: key 'theta': expected a number");
   EXPECT_CONTAINS(error_of([&] { cfg.integer("repeats"); }),
                   "bad.toml:4: key 'repeats': expected an integer");
   EXPECT_CONTAINS(error_of([&] { cfg.text("name"); }), "bad.toml:5: key 'name': expected a string");
@@ -96,7 +98,8 @@ TEST(ExperimentFile, WrongTypeNamesFileLineAndKey) {
 
 TEST(ExperimentFile, EmptyArrayAndEmptyGrid) {
   const auto cfg = parse("N = 1\nc_values = []\nrules = []\n");
-  EXPECT_CONTAINS(error_of([&] { cfg.numbers("c_values"); }), "bad.toml:2: key 'c_values': empty array");
+  EXPECT_CONTAINS(error_of([&] { cfg.numbers("c_values"); }),
+                  "bad.toml:2: key 'c_values': empty array");
   EXPECT_CONTAINS(error_of([&] { cfg.texts("rules"); }), "bad.toml:3: key 'rules': empty array");
   // A sweep grid with an empty axis names the [grid] table's line and the axis.
   const auto sweep = parse("name = \"s\"\n[fixed]\nN = 50\n[grid]\nP = []\n", "");
@@ -122,7 +125,8 @@ TEST(ExperimentFile, SyntaxErrorGivesLineNumber) {
 
 TEST(ExperimentFile, SweepErrorsNameTheFile) {
   const auto unknown = parse("name = \"s\"\nrepeat = 2\n", "");
-  EXPECT_CONTAINS(error_of([&] { run_sweep(unknown, env_with(1)); }), "bad.toml:2: key 'repeat': unknown key");
+  EXPECT_CONTAINS(error_of([&] { run_sweep(unknown, env_with(1)); }),
+                  "bad.toml:2: key 'repeat': unknown key");
   const auto type = parse("name = \"s\"\nrepeats = \"two\"\n", "");
   EXPECT_CONTAINS(error_of([&] { run_sweep(type, env_with(1)); }),
                   "bad.toml:2: key 'repeats': expected an integer");
@@ -224,9 +228,12 @@ TEST(Sweep, TinyGridMatchesDirectRuns) {
   ASSERT_EQ(rows.size(), 1u + 3u * 11u);
   EXPECT_EQ(rows[0], (std::vector<std::string>{"P", "quantity", "mean", "se", "n"}));
 
-  const std::vector<std::string> quantities = {
-      "converged", "epochs", "presentations", "updates", "energy_classic", "energy_consolidation",
-      "energy_maintenance", "energy_change", "energy_total", "energy_minimal", "inefficiency"};
+  const std::vector<std::string> quantities = {"converged",          "epochs",
+                                               "presentations",      "updates",
+                                               "energy_classic",     "energy_consolidation",
+                                               "energy_maintenance", "energy_change",
+                                               "energy_total",       "energy_minimal",
+                                               "inefficiency"};
   const std::vector<int> Ps = {30, 35, 40};
   for (std::size_t i = 0; i < Ps.size(); ++i) {
     // The same runs, directly: seeds derive_seed(master, k).
@@ -404,12 +411,12 @@ TEST(Figure, Fig6BadExperimentFileNamesFileLineAndKey) {
   msg = attempt("description = \"x\"\nN = 60\nP = 40\ntheta = \"five\"\n");
   EXPECT_CONTAINS(msg, path + ":4: key 'theta': expected a number");
   std::string rules_empty = kFig6;
-  rules_empty.replace(rules_empty.find("rules = ["), std::string("rules = [\"synapse\", \"neuron\"]").size(),
-                      "rules = []");
+  rules_empty.replace(rules_empty.find("rules = ["),
+                      std::string("rules = [\"synapse\", \"neuron\"]").size(), "rules = []");
   EXPECT_CONTAINS(attempt(rules_empty), path + ":9: key 'rules': empty array");
   std::string classic = kFig6;
-  classic.replace(classic.find("\"synapse\", \"neuron\""), std::string("\"synapse\", \"neuron\"").size(),
-                  "\"classic\"");
+  classic.replace(classic.find("\"synapse\", \"neuron\""),
+                  std::string("\"synapse\", \"neuron\"").size(), "\"classic\"");
   EXPECT_CONTAINS(attempt(classic), path + ":9: key 'rules': 'classic' is not a caching rule");
   EXPECT_CONTAINS(attempt("N = 60\n[quick\nrepeats = 1\n"), path + ":2:");
 }

@@ -3,12 +3,11 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <pcg_random.hpp>
-
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <pcg_random.hpp>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -95,7 +94,8 @@ TEST(PatternRandom, FollowsTheDocumentedBitStream) {
     return v;
   };
   for (std::size_t p = 0; p < P; ++p) {
-    for (std::size_t i = 0; i < N; ++i) ASSERT_EQ(set.row(p)[i], next()) << "p = " << p << ", i = " << i;
+    for (std::size_t i = 0; i < N; ++i)
+      ASSERT_EQ(set.row(p)[i], next()) << "p = " << p << ", i = " << i;
     ASSERT_EQ(set.target(p), next()) << "target of pattern " << p;
   }
 }

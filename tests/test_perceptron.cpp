@@ -189,9 +189,9 @@ TEST(PerceptronCaching, InfiniteThresholdWithoutCostReachesMinimalEnergy) {
   for (Rule rule : {Rule::synapse, Rule::neuron, Rule::sum}) {
     const PerceptronResult r = run_perceptron(cached(300, 250, 8, rule, INFINITY));
     EXPECT_DOUBLE_EQ(r.energy.total(), r.minimal);
-    EXPECT_EQ(r.consolidation_events, static_cast<std::int64_t>(
-                                          std::count_if(r.weights.begin(), r.weights.end(),
-                                                        [](double w) { return w != 0.0; })));
+    EXPECT_EQ(r.consolidation_events,
+              static_cast<std::int64_t>(std::count_if(r.weights.begin(), r.weights.end(),
+                                                      [](double w) { return w != 0.0; })));
   }
 }
 

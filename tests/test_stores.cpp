@@ -39,10 +39,12 @@ Input<std::int8_t> in8(const std::vector<std::int8_t>& x) {
   return in;
 }
 
-Input<double> ind(const std::vector<double>& x) { return Input<double>{x.data(), x.size(), 0, 0}; }
+Input<double> ind(const std::vector<double>& x) {
+  return Input<double>{x.data(), x.size(), 0, 0};
+}
 
-CacheParams make_params(Rule rule, double theta, double tau = kInf, double c = 0.0,
-                        double b = 0.0, DecayForm form = DecayForm::linear) {
+CacheParams make_params(Rule rule, double theta, double tau = kInf, double c = 0.0, double b = 0.0,
+                        DecayForm form = DecayForm::linear) {
   CacheParams p;
   p.rule = rule;
   p.theta = theta;
@@ -91,8 +93,17 @@ class RefCache {
  public:
   RefCache(std::size_t rows, std::size_t cols, Rule rule, double theta, double factor, double c,
            double b, RefCost cost)
-      : rows_(rows), cols_(cols), rule_(rule), theta_(theta), factor_(factor), c_(c), b_(b),
-        cost_(cost), l(rows * cols, 0.0), s(rows * cols, 0.0), delta(rows * cols, 0.0) {}
+      : rows_(rows),
+        cols_(cols),
+        rule_(rule),
+        theta_(theta),
+        factor_(factor),
+        c_(c),
+        b_(b),
+        cost_(cost),
+        l(rows * cols, 0.0),
+        s(rows * cols, 0.0),
+        delta(rows * cols, 0.0) {}
 
   void decay() {
     for (double& v : s) v *= factor_;
@@ -131,7 +142,8 @@ class RefCache {
         case Rule::layer:
           if (mx > theta_) layer_fires = true;
           break;
-        case Rule::classic: break;
+        case Rule::classic:
+          break;
       }
     }
     if (layer_fires)
@@ -190,8 +202,8 @@ class RefCache {
   if (auto res = close(e.change, ref.change, rel, "change"); !res) return res;
   if (auto res = close(e.total(), ref.total(), rel, "total"); !res) return res;
   if (st.consolidation_events() != ref.events) {
-    return ::testing::AssertionFailure() << "events: got " << st.consolidation_events()
-                                         << ", expected " << ref.events;
+    return ::testing::AssertionFailure()
+           << "events: got " << st.consolidation_events() << ", expected " << ref.events;
   }
   return ::testing::AssertionSuccess();
 }
@@ -242,9 +254,15 @@ RandomChange random_change(std::mt19937_64& rng, std::size_t cols, bool integer_
 
 void apply(CachedStore& st, std::size_t row, const RandomChange& ch) {
   switch (ch.kind) {
-    case RandomChange::int8_input: st.add(row, ch.scale, in8(ch.x8)); break;
-    case RandomChange::double_input: st.add(row, ch.scale, ind(ch.xd)); break;
-    case RandomChange::general: st.add(row, ch.dw.data()); break;
+    case RandomChange::int8_input:
+      st.add(row, ch.scale, in8(ch.x8));
+      break;
+    case RandomChange::double_input:
+      st.add(row, ch.scale, ind(ch.xd));
+      break;
+    case RandomChange::general:
+      st.add(row, ch.dw.data());
+      break;
   }
 }
 
@@ -268,7 +286,7 @@ TEST(PlainStore, DoubleFieldAndUpdateOnRealInput) {
   EXPECT_EQ(st.weight(1, 2), -3.0);
   EXPECT_EQ(st.weight(1, 3), 0.75);
   EXPECT_EQ(st.field(1, ind(y)), -3.75);  // 0.75 + 0 - 3 - 1.5
-  EXPECT_EQ(st.energy().classic, 8.75);  // (2 + 4 + 1) + (0.5 + 1 + 0.25)
+  EXPECT_EQ(st.energy().classic, 8.75);   // (2 + 4 + 1) + (0.5 + 1 + 0.25)
   EXPECT_EQ(st.energy().consolidation, 8.75);
   EXPECT_EQ(st.energy().maintenance, 0.0);
   EXPECT_EQ(st.energy().change, 0.0);
@@ -296,7 +314,7 @@ TEST(PlainStore, Int32FieldAndUpdate) {
   EXPECT_EQ(st.field(0, in8(y)), -3);  // 3 - 3 + 0 - 3
   st.update(0, -2, in8(y));            // Delta = (-2, -2, -2, 2): w = (1, -5, -2, 5)
   EXPECT_EQ(st.weight(0, 2), -2.0);
-  EXPECT_EQ(st.field(0, in8(x)), 11);  // 1 + 5 + 0 + 5
+  EXPECT_EQ(st.field(0, in8(x)), 11);    // 1 + 5 + 0 + 5
   EXPECT_EQ(st.energy().classic, 17.0);  // 9 + 8
   EXPECT_EQ(st.energy().consolidation, 17.0);
 }
@@ -307,12 +325,12 @@ TEST(PlainStore, Int32FieldExactBeyond32BitSums) {
   const std::int32_t a = (1 << 30) - 1;  // 1073741823
   const std::vector<std::int8_t> all = {1, 1, 1, 1}, alt = {1, 1, 1, -1}, half = {1, 1, 0, 0};
   st.update(0, a, in8(all));
-  st.update(0, a, in8(all));  // w_i = 2147483646
+  st.update(0, a, in8(all));                                   // w_i = 2147483646
   EXPECT_EQ(st.field(0, in8(all)), std::int64_t{8589934584});  // 4 * 2147483646
   EXPECT_EQ(st.field(0, in8(alt)), std::int64_t{4294967292});  // 2 * 2147483646
-  st.update(0, -a, in8(half));  // w = (a, a, 2a, 2a)
+  st.update(0, -a, in8(half));                                 // w = (a, a, 2a, 2a)
   EXPECT_EQ(st.field(0, in8(all)), std::int64_t{6442450938});  // 6a
-  st.update(0, -a, in8(all));   // w = (0, 0, a, a), sum 2147483646 < 2^31 - 1
+  st.update(0, -a, in8(all));  // w = (0, 0, a, a), sum 2147483646 < 2^31 - 1
   EXPECT_EQ(st.field(0, in8(all)), std::int64_t{2147483646});
   EXPECT_EQ(st.field(0, in8(alt)), std::int64_t{0});
   EXPECT_EQ(st.energy().classic, 14.0 * a);  // (4 + 4 + 2 + 4) a
@@ -352,13 +370,13 @@ struct CostCase {
 TEST(PlainStore, EnergyForEveryAlpha) {
   const double r2 = std::sqrt(2.0), r3 = std::sqrt(3.0);
   const CostCase cases[] = {
-      {0.0, false, 3.0, 7.0},                       // non-zero changes: 3; 3 + 4
+      {0.0, false, 3.0, 7.0},                         // non-zero changes: 3; 3 + 4
       {0.5, false, r2 + 2.0 + 1.0, 3 * r3 + 4 * r2},  // sqrt(2)+sqrt(4)+1; 3 sqrt3 + 4 sqrt2
-      {1.0, false, 7.0, 17.0},                      // 2+4+1; 9 + 8
-      {2.0, false, 21.0, 43.0},                     // 4+16+1; 27 + 16
-      {1.0, true, 3.0, 8.0},                        // 2+1; 6 + 2
-      {2.0, true, 5.0, 22.0},                       // 4+1; 18 + 4
-      {0.0, true, 2.0, 3.0},                        // 2; 2 + 1
+      {1.0, false, 7.0, 17.0},                        // 2+4+1; 9 + 8
+      {2.0, false, 21.0, 43.0},                       // 4+16+1; 27 + 16
+      {1.0, true, 3.0, 8.0},                          // 2+1; 6 + 2
+      {2.0, true, 5.0, 22.0},                         // 4+1; 18 + 4
+      {0.0, true, 2.0, 3.0},                          // 2; 2 + 1
   };
   for (const CostCase& cc : cases) {
     SCOPED_TRACE("alpha=" + std::to_string(cc.alpha) + (cc.pot ? " potentiation-only" : ""));
@@ -503,7 +521,7 @@ TEST(CachedStoreRules, LayerRuleConsolidatesEveryRow) {
   EXPECT_EQ(st.transient_abs_sum(), 0.0);
   EXPECT_EQ(st.consolidation_events(), 4);
   EXPECT_EQ(st.energy().consolidation, 3.0625);  // 0.25 + 0.25 + 1 + 1.5625
-  st.update(1, 0.5, ind({1.0, 0.0}));             // s(1,0) = 0.5: nothing
+  st.update(1, 0.5, ind({1.0, 0.0}));            // s(1,0) = 0.5: nothing
   EXPECT_EQ(st.transient(1, 0), 0.5);
   EXPECT_EQ(st.consolidation_events(), 4);
 }
@@ -922,8 +940,8 @@ TEST(StoreProperty, FusedAddMatchesGeneralAddWithDecay) {
 
 // (b) theta below the update size: caching degenerates to classic learning.
 TEST(StoreProperty, SmallThresholdEqualsClassicLearning) {
-  const std::pair<double, bool> costs[] = {{1.0, false}, {0.5, false}, {2.0, false},
-                                           {0.0, false}, {1.0, true}};
+  const std::pair<double, bool> costs[] = {
+      {1.0, false}, {0.5, false}, {2.0, false}, {0.0, false}, {1.0, true}};
   for (Rule rule : kRules) {
     for (const auto& [alpha, pot] : costs) {
       SCOPED_TRACE(describe(rule, 0.5, kInf, DecayForm::linear) +
@@ -1098,8 +1116,7 @@ TEST(StoreProperty, MatchesReferenceModelInMnistOrder) {
     SCOPED_TRACE(describe(rule, theta, 50.0, DecayForm::exponential));
     CachedStore st(4, 5, make_params(rule, theta, 50.0, 0.01, 0.0, DecayForm::exponential),
                    ChangeCost(1.0));
-    RefCache ref(4, 5, rule, theta, ref_factor(50.0, DecayForm::exponential), 0.01, 0.0,
-                 RefCost{});
+    RefCache ref(4, 5, rule, theta, ref_factor(50.0, DecayForm::exponential), 0.01, 0.0, RefCost{});
     std::mt19937_64 rng(4242);
     for (int t = 0; t < 300; ++t) {
       for (std::size_t r = 0; r < 4; ++r) {

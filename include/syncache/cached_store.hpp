@@ -207,8 +207,8 @@ class CachedStore {
     std::size_t updates_since_refresh = 0;
   };
   double projected_field(std::int64_t p);
-  void sync_mirror_s(std::size_t row);   // sf <- float(s~) on one row
-  void sync_mirror_l(std::size_t row);   // lf <- float(l), and sum |l| of the row
+  void sync_mirror_s(std::size_t row);  // sf <- float(s~) on one row
+  void sync_mirror_l(std::size_t row);  // lf <- float(l), and sum |l| of the row
   void project_update(std::int64_t q, double a);
   void refresh_projections();
 
@@ -229,11 +229,11 @@ class CachedStore {
   EnergyTally energy_;
   std::int64_t events_ = 0;
   std::unique_ptr<Projections> proj_;
-  std::vector<float> lf_, sf_;   // float mirrors of l and s~ (empty unless enabled)
-  std::vector<double> l_abs_;    // sum_i |l_i| per row, kept with the mirrors
-  double mirror_error_factor_ = 0.0;  // dot2f_error_factor(cols) with a margin for l_abs_
-  double total_error_factor_ = 0.0;   // rounding of the double totals l_sum_, s_sum_
-  std::vector<double> l_sum_, s_sum_; // sum_i l_i and sum_i s~_i per row (signed)
+  std::vector<float> lf_, sf_;            // float mirrors of l and s~ (empty unless enabled)
+  std::vector<double> l_abs_;             // sum_i |l_i| per row, kept with the mirrors
+  double mirror_error_factor_ = 0.0;      // dot2f_error_factor(cols) with a margin for l_abs_
+  double total_error_factor_ = 0.0;       // rounding of the double totals l_sum_, s_sum_
+  std::vector<double> l_sum_, s_sum_;     // sum_i l_i and sum_i s~_i per row (signed)
   std::vector<std::uint64_t> sign_bits_;  // per input: bit i set iff x_i = +1
   std::size_t sign_words_ = 0;
   std::int64_t exact_fallbacks_ = 0;

@@ -7,10 +7,9 @@
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "syncache/perceptron.hpp"
 #include "syncache/results.hpp"
@@ -63,8 +62,8 @@ struct FigureRow {
   std::string series;  // one curve, e.g. "classic", "minimal", "theory"
   double x = 0.0;
   double mean = 0.0;
-  double se = 0.0;      // standard error of the mean over seeds (0 for theory)
-  std::int64_t n = 0;   // number of seeds (0 for theory rows)
+  double se = 0.0;     // standard error of the mean over seeds (0 for theory)
+  std::int64_t n = 0;  // number of seeds (0 for theory rows)
 };
 
 struct FigureData {

@@ -15,9 +15,9 @@ template <class X>
 struct Input {
   const X* x = nullptr;
   std::size_t n = 0;
-  std::int64_t n_pos = 0;  // int8 only: number of +1 entries
-  std::int64_t n_neg = 0;  // int8 only: number of -1 entries
-  std::int64_t index = -1; // position in the pattern set the input came from, or -1
+  std::int64_t n_pos = 0;   // int8 only: number of +1 entries
+  std::int64_t n_neg = 0;   // int8 only: number of -1 entries
+  std::int64_t index = -1;  // position in the pattern set the input came from, or -1
 
   std::int64_t nonzero() const { return n_pos + n_neg; }
 

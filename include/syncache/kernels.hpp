@@ -78,7 +78,6 @@ bool masked_sums(const float* l, const float* s, const std::uint64_t* bits, std:
                  double* a, double* b);
 // add_and_stats for int8 inputs that also refreshes the float mirror sf of s; its
 // sum_abs_delta is left 0 (int8 callers price changes from the +-1 counts).
-RowStats add_and_stats_mirror(double* s, float* sf, double a, const std::int8_t* x,
-                              std::size_t n);
+RowStats add_and_stats_mirror(double* s, float* sf, double a, const std::int8_t* x, std::size_t n);
 
 }  // namespace syncache::kernels

@@ -17,8 +17,13 @@ class PatternSet {
   // Rows of N + 1 values (bias last) stored with a stride padded to 64 entries; the
   // padding is zero, so it neither contributes to fields nor changes any weight.
   PatternSet(std::size_t N, std::size_t P)
-      : N_(N), P_(P), stride_((N + 1 + 63) / 64 * 64), x_(P * stride_, X{0}), d_(P, 1),
-        n_pos_(P, 0), n_neg_(P, 0) {}
+      : N_(N),
+        P_(P),
+        stride_((N + 1 + 63) / 64 * 64),
+        x_(P * stride_, X{0}),
+        d_(P, 1),
+        n_pos_(P, 0),
+        n_neg_(P, 0) {}
 
   std::size_t N() const { return N_; }  // inputs, without the bias
   std::size_t P() const { return P_; }

@@ -39,8 +39,8 @@ struct PerceptronResult {
   std::int64_t updates = 0;        // K
   std::int64_t consolidation_events = 0;
   EnergyTally energy;
-  double minimal = 0.0;            // M_min = sum_i |w_i(T) - w_i(0)|^alpha, w(0) = 0
-  std::vector<double> weights;     // final w, N + 1 entries (bias last)
+  double minimal = 0.0;         // M_min = sum_i |w_i(T) - w_i(0)|^alpha, w(0) = 0
+  std::vector<double> weights;  // final w, N + 1 entries (bias last)
 
   // total / minimal; NaN when the minimal energy is zero.
   double inefficiency() const {
@@ -91,7 +91,7 @@ PerceptronResult train_perceptron(const PatternSet<X>& patterns, Store& store,
       store.begin_step();
       const Input<X> in = patterns.input(p);
       const int d = patterns.target(p);
-      const auto h = store.decision_field(0, in);  // exact sign; see the stores
+      const auto h = store.decision_field(0, in);   // exact sign; see the stores
       const bool error = !(d > 0 ? h > 0 : h < 0);  // d (w.x) <= 0, a zero field included
       if (error) {
         store.update(0, d > 0 ? eta : -eta, in);
@@ -109,7 +109,8 @@ PerceptronResult train_perceptron(const PatternSet<X>& patterns, Store& store,
       rec.errors = errors;
       rec.presentations = res.presentations;
       rec.energy = store.energy();
-      if constexpr (std::is_same_v<Store, CachedStore>) rec.transient_abs_sum = store.transient_abs_sum();
+      if constexpr (std::is_same_v<Store, CachedStore>)
+        rec.transient_abs_sum = store.transient_abs_sum();
       (*observer)(rec);
     }
     if (errors == 0) {
@@ -137,7 +138,7 @@ struct PerceptronConfig {
   std::string patterns_file;  // when set, N and P come from the file
   bool zero_mean = false;
   Rule rule = Rule::classic;
-  CacheParams cache;          // rule is copied from `rule`
+  CacheParams cache;  // rule is copied from `rule`
   double alpha = 1.0;
   bool potentiation_only = false;
   double eta = 1.0;

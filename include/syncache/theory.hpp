@@ -24,11 +24,11 @@ double consolidation_energy_no_decay(double N, double P, double theta, double et
 double maintenance_energy_no_decay(double N, double P, double theta, double c);
 
 struct PerceptronTheory {
-  double inefficiency;         // Eq. 3
-  double updates;              // K
-  double presentations;        // T
-  double theta_opt;            // theta_hat
-  double caching_inefficiency; // M_cache / M_min at theta_hat
+  double inefficiency;          // Eq. 3
+  double updates;               // K
+  double presentations;         // T
+  double theta_opt;             // theta_hat
+  double caching_inefficiency;  // M_cache / M_min at theta_hat
 };
 PerceptronTheory perceptron(double N, double P, double c = 0.0, double eta = 1.0);
 
@@ -37,15 +37,15 @@ PerceptronTheory perceptron(double N, double P, double c = 0.0, double eta = 1.0
 // (sigma_s^2 = p eta^2), decays with time constant tau, and is reset to 0 when
 // |s| reaches theta. sigma^2 = tau sigma_s^2 is the width of the stationary density.
 struct TransientTheory {
-  double sigma;               // sqrt(tau p) eta ; +inf for tau = inf
-  double mean_abs_s;          // <|s|> per synapse
-  double consolidation_rate;  // r: consolidations per synapse per time step
-  double maintenance_power;   // m_trans = c N <|s|>          (Eq. 5/6)
-  double consolidation_power; // m_cons  = N theta r           (Eq. 7)
+  double sigma;                // sqrt(tau p) eta ; +inf for tau = inf
+  double mean_abs_s;           // <|s|> per synapse
+  double consolidation_rate;   // r: consolidations per synapse per time step
+  double maintenance_power;    // m_trans = c N <|s|>          (Eq. 5/6)
+  double consolidation_power;  // m_cons  = N theta r           (Eq. 7)
 };
 // tau may be +infinity (no decay). Requires theta > 0, tau > 0, 0 <= p <= 1, eta > 0.
-TransientTheory transient(double theta, double tau, double p, double eta = 1.0,
-                          double N = 1.0, double c = 0.0);
+TransientTheory transient(double theta, double tau, double p, double eta = 1.0, double N = 1.0,
+                          double c = 0.0);
 // Stationary density P_s(s) on [-theta, theta] (integrates to 1); sigma = +inf gives
 // the triangular no-decay limit (theta - |s|) / theta^2.
 double transient_density(double s, double theta, double sigma);

@@ -10,13 +10,14 @@ namespace syncache {
 
 FigureData figure_fig1(FigureContext& ctx) {
   const ExperimentConfig& cfg = ctx.config;
-  cfg.check_keys({"description", "master_seed", "N", "P_start", "P_stop", "P_step", "repeats",
-                  "max_epochs"});
+  cfg.check_keys(
+      {"description", "master_seed", "N", "P_start", "P_stop", "P_step", "repeats", "max_epochs"});
   const std::int64_t N = cfg.integer("N");
   const std::int64_t p0 = cfg.integer("P_start"), p1 = cfg.integer("P_stop"),
                      step = cfg.integer("P_step");
   if (p0 < 1 || p1 < p0 || step < 1) {
-    throw std::invalid_argument(cfg.where("P_start") + ": need 1 <= P_start <= P_stop, P_step >= 1");
+    throw std::invalid_argument(cfg.where("P_start") +
+                                ": need 1 <= P_start <= P_stop, P_step >= 1");
   }
   const auto seeds = repeat_seeds(ctx.env.master_seed, cfg.integer("repeats"));
 
@@ -65,7 +66,8 @@ FigureData figure_fig1(FigureContext& ctx) {
       // M_perc = N K eta with the fit K, and M_min = sqrt(2/pi) eta N sqrt(K).
       const double K = theory::updates(Nd, P);
       data.add_theory("energy", "theory classic", load, (Nd + 1) * K);
-      data.add_theory("energy", "theory minimal", load, std::sqrt(2.0 / M_PI) * (Nd + 1) * std::sqrt(K));
+      data.add_theory("energy", "theory minimal", load,
+                      std::sqrt(2.0 / M_PI) * (Nd + 1) * std::sqrt(K));
     }
   }
   data.notes.push_back("N = " + std::to_string(N) + ", " + std::to_string(seeds.size()) +

@@ -25,7 +25,6 @@ double gaussian_inefficiency(double K, double variance, double alpha) {
          (std::pow(2.0 * variance, alpha / 2.0) * std::tgamma((alpha + 1.0) / 2.0));
 }
 
-
 }  // namespace
 
 FigureData figure_fig1s1(FigureContext& ctx) {
@@ -125,8 +124,8 @@ FigureData figure_fig1s1(FigureContext& ctx) {
       std::to_string(seeds.size()) +
       " seeds per alpha (the same patterns for "
       "every alpha); measured updates K = " +
-      short_number(K.mean) +
-      ", final weight variance / K = " + short_number(var.n > 0 && K.n > 0 ? var.mean / K.mean : nan) +
+      short_number(K.mean) + ", final weight variance / K = " +
+      short_number(var.n > 0 && K.n > 0 ? var.mean / K.mean : nan) +
       "; runs that hit the epoch cap are left out of the means: " + std::to_string(not_converged));
   return data;
 }

@@ -125,11 +125,12 @@ FigureData figure_fig2a(FigureContext& ctx) {
   const PerceptronResult res =
       train_perceptron(patterns, store, eta, max_epochs, nullptr, -1, &on_step);
 
-  data.notes.push_back("N = " + std::to_string(N) + ", P = " + std::to_string(P) + ", rule " +
-                       std::string(rule_name(params.rule)) + ", theta = " + short_number(params.theta) +
-                       ", tau = " + short_number(params.tau) + ", c = " + short_number(params.c) + ", eta = " + short_number(eta) +
-                       "; one run (seed " + std::to_string(seed) + "), synapses " +
-                       std::to_string(syn[0]) + " and " + std::to_string(syn[1]) + ": " + chosen);
+  data.notes.push_back(
+      "N = " + std::to_string(N) + ", P = " + std::to_string(P) + ", rule " +
+      std::string(rule_name(params.rule)) + ", theta = " + short_number(params.theta) +
+      ", tau = " + short_number(params.tau) + ", c = " + short_number(params.c) +
+      ", eta = " + short_number(eta) + "; one run (seed " + std::to_string(seed) + "), synapses " +
+      std::to_string(syn[0]) + " and " + std::to_string(syn[1]) + ": " + chosen);
   data.notes.push_back(
       "window: presentations " + std::to_string(t0) + " .. " + std::to_string(t1) + ", " +
       std::to_string(updates) + " updates, " + std::to_string(consolidations) +
@@ -139,9 +140,10 @@ FigureData figure_fig2a(FigureContext& ctx) {
       std::string("whole run: ") + (res.converged ? "converged" : "NOT converged") + " after " +
       std::to_string(res.epochs) + " epochs (" + std::to_string(res.presentations) +
       " presentations, " + std::to_string(res.updates) +
-      " updates); M_cons = " + short_number(res.energy.consolidation) +
-      ", M_trans = " + short_number(res.energy.maintenance) + ", total = " + short_number(res.energy.total()) +
-      ", classic = " + short_number(res.energy.classic) + ", minimal = " + short_number(res.minimal));
+      " updates); M_cons = " + short_number(res.energy.consolidation) + ", M_trans = " +
+      short_number(res.energy.maintenance) + ", total = " + short_number(res.energy.total()) +
+      ", classic = " + short_number(res.energy.classic) +
+      ", minimal = " + short_number(res.minimal));
   return data;
 }
 

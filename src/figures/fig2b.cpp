@@ -140,16 +140,17 @@ FigureData figure_fig2b(FigureContext& ctx) {
     data.add_theory("optimum", "theory theta_hat", th_hat, m_cons(th_hat) + m_trans(th_hat));
   }
   const MeanSe classic = mean_se(classic_all), minimal = mean_se(minimal_all);
-  data.notes.push_back("N = " + std::to_string(base.N) + ", P = " + std::to_string(base.P) +
-                       ", rule " + std::string(rule_name(base.rule)) +
-                       ", tau = " + short_number(base.cache.tau) + ", c = " + short_number(base.cache.c) +
-                       ", eta = " + short_number(base.eta) + "; " + std::to_string(opt.seeds) +
-                       " seeds per theta (the same for every theta)");
-  data.notes.push_back("theta_hat = " + short_number(best.theta_hat) + " (bracket " + short_number(best.bracket_lo) +
-                       " .. " + short_number(best.bracket_hi) +
+  data.notes.push_back(
+      "N = " + std::to_string(base.N) + ", P = " + std::to_string(base.P) + ", rule " +
+      std::string(rule_name(base.rule)) + ", tau = " + short_number(base.cache.tau) +
+      ", c = " + short_number(base.cache.c) + ", eta = " + short_number(base.eta) + "; " +
+      std::to_string(opt.seeds) + " seeds per theta (the same for every theta)");
+  data.notes.push_back("theta_hat = " + short_number(best.theta_hat) + " (bracket " +
+                       short_number(best.bracket_lo) + " .. " + short_number(best.bracket_hi) +
                        (best.at_boundary ? ", AT THE SEARCH BOUNDARY" : "") + "), total energy " +
-                       short_number(best.mean) + " +- " + short_number(best.se) + "; without caching " + short_number(classic.mean) +
-                       ", minimal " + short_number(minimal.mean));
+                       short_number(best.mean) + " +- " + short_number(best.se) +
+                       "; without caching " + short_number(classic.mean) + ", minimal " +
+                       short_number(minimal.mean));
   data.notes.push_back(
       "measured K = " + short_number(K.mean) + ", T = " + short_number(T.mean) +
       (theory_ok ? "; theory (no decay) uses them" : "; no theory with decay") +

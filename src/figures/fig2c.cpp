@@ -16,7 +16,9 @@ namespace syncache {
 
 namespace {
 
-double mean_of(const std::vector<double>& v) { return mean_se(v).mean; }
+double mean_of(const std::vector<double>& v) {
+  return mean_se(v).mean;
+}
 
 // Caching inefficiency with given K and T (Materials and methods, after Eq. 4).
 double caching_ratio(double K, double T, double c) {
@@ -38,8 +40,9 @@ FigureData figure_fig2c(FigureContext& ctx) {
   const std::vector<double> cs = cfg.numbers("c_values");
   for (double c : cs) {
     if (!(c > 0.0) || !std::isfinite(c)) {
-      throw std::invalid_argument(cfg.where("c_values") +
-                                  ": values must be finite and > 0 (log axis; c = 0 is always run)");
+      throw std::invalid_argument(
+          cfg.where("c_values") +
+          ": values must be finite and > 0 (log axis; c = 0 is always run)");
     }
   }
   const double tolerance = cfg.number("flat_tolerance");
@@ -93,11 +96,11 @@ FigureData figure_fig2c(FigureContext& ctx) {
       data.add("c0", "total/minimal", 0.0, ineff);
       data.rows.push_back({"c0", "theta_hat", 0.0, res.opt.theta_hat, 0.0, nseeds});
       const MeanSe m = mean_se(ineff);
-      data.notes.push_back("c = 0: theta_hat = " + figopt::short_num(res.opt.theta_hat) +
-                           " (flat from " + figopt::short_num(res.flat_lo) +
-                           "), total/minimal = " + figopt::short_num(m.mean) + " +- " +
-                           figopt::short_num(m.se) + "; theory sqrt(2 pi/3) = " +
-                           figopt::short_num(std::sqrt(2.0 * M_PI / 3.0)));
+      data.notes.push_back(
+          "c = 0: theta_hat = " + figopt::short_num(res.opt.theta_hat) + " (flat from " +
+          figopt::short_num(res.flat_lo) + "), total/minimal = " + figopt::short_num(m.mean) +
+          " +- " + figopt::short_num(m.se) +
+          "; theory sqrt(2 pi/3) = " + figopt::short_num(std::sqrt(2.0 * M_PI / 3.0)));
       continue;
     }
     data.add("energy", "caching", c, total);
@@ -119,17 +122,21 @@ FigureData figure_fig2c(FigureContext& ctx) {
   const double c_hi = *std::max_element(cs.begin(), cs.end());
   const int dense = 121;
   for (int k = 0; k < dense; ++k) {
-    const double c = c_lo == c_hi ? c_lo
-                                  : std::exp(std::log(c_lo) + (std::log(c_hi) - std::log(c_lo)) *
-                                                                  k / (dense - 1));
+    const double c =
+        c_lo == c_hi
+            ? c_lo
+            : std::exp(std::log(c_lo) + (std::log(c_hi) - std::log(c_lo)) * k / (dense - 1));
     // Paper's fits K = 2P/(2 - P/N)^2, T = P^{3/2}/(2 - P/N)^2, scaled by the measured M_min.
-    data.add_theory("energy", "theory (fit K, T)", c, theory::caching_inefficiency(Nd, Pd, c) * Mmin);
+    data.add_theory("energy", "theory (fit K, T)", c,
+                    theory::caching_inefficiency(Nd, Pd, c) * Mmin);
     data.add_theory("energy", "theory (measured K, T)", c, caching_ratio(K, T, c) * Mmin);
-    data.add_theory("inefficiency", "theory (fit K, T)", c, theory::caching_inefficiency(Nd, Pd, c));
+    data.add_theory("inefficiency", "theory (fit K, T)", c,
+                    theory::caching_inefficiency(Nd, Pd, c));
     data.add_theory("inefficiency", "theory (measured K, T)", c, caching_ratio(K, T, c));
     // theta_hat^2 = 3 K eta^2 / (1 + cT).
     data.add_theory("theta_hat", "theory (fit K, T)", c, theory::theta_opt(Nd, Pd, c, eta));
-    data.add_theory("theta_hat", "theory (measured K, T)", c, std::sqrt(3.0 * K * eta * eta / (1.0 + c * T)));
+    data.add_theory("theta_hat", "theory (measured K, T)", c,
+                    std::sqrt(3.0 * K * eta * eta / (1.0 + c * T)));
     data.add_theory("theta_hat", "update size eta", c, eta);
   }
 
@@ -137,23 +144,25 @@ FigureData figure_fig2c(FigureContext& ctx) {
   data.notes.push_back("N = " + std::to_string(N) + ", P = " + std::to_string(P) +
                        ", tau = inf, rule neuron, " + std::to_string(nseeds) +
                        " seeds; theta optimised per c on the mean total energy over the seeds "
-                       "in [" + figopt::short_num(search.lo) + ", " +
-                       figopt::short_num(search.hi) + "] (" + std::to_string(search.grid_points) +
-                       "-point log grid, " + std::to_string(search.refine_rounds) +
-                       " refinements of " + std::to_string(search.refine_points) + " points)");
+                       "in [" +
+                       figopt::short_num(search.lo) + ", " + figopt::short_num(search.hi) + "] (" +
+                       std::to_string(search.grid_points) + "-point log grid, " +
+                       std::to_string(search.refine_rounds) + " refinements of " +
+                       std::to_string(search.refine_points) + " points)");
   data.notes.push_back("measured K = " + figopt::short_num(K) + ", T = " + figopt::short_num(T) +
-                       " (fits: K = " + figopt::short_num(theory::updates(Nd, Pd)) + ", T = " +
-                       figopt::short_num(theory::presentations(Nd, Pd)) +
+                       " (fits: K = " + figopt::short_num(theory::updates(Nd, Pd)) +
+                       ", T = " + figopt::short_num(theory::presentations(Nd, Pd)) +
                        "); classic/minimal = " + figopt::short_num(ineff_classic.mean) + " +- " +
                        figopt::short_num(ineff_classic.se) +
                        "; theory theta_hat = eta at c = (3K - 1)/T = " +
                        figopt::short_num((3.0 * K - 1.0) / T) + " (measured K, T)");
   data.notes.push_back("flat_lo/flat_hi: evaluated thetas whose mean energy is within " +
                        figopt::short_num(100.0 * tolerance) + " % of the minimum");
-  data.notes.push_back("runs at theta_hat that hit the epoch cap: " + std::to_string(not_converged) +
-                       "; c values with theta_hat at the lower end of the search interval (theta < eta: "
-                       "consolidation after every update, = classic): " + std::to_string(at_lo) +
-                       ", at the upper end (widen it): " + std::to_string(at_hi));
+  data.notes.push_back(
+      "runs at theta_hat that hit the epoch cap: " + std::to_string(not_converged) +
+      "; c values with theta_hat at the lower end of the search interval (theta < eta: "
+      "consolidation after every update, = classic): " +
+      std::to_string(at_lo) + ", at the upper end (widen it): " + std::to_string(at_hi));
   return data;
 }
 

@@ -15,9 +15,9 @@ namespace syncache {
 FigureData figure_fig4b(FigureContext& ctx) {
   const ExperimentConfig& cfg = ctx.config;
   cfg.check_keys({"description", "master_seed", "N", "P", "eta", "max_epochs", "repeats",
-                  "c_values", "rules", "theta_lo_synapse", "theta_hi_synapse",
-                  "theta_lo_neuron", "theta_hi_neuron", "theta_lo_sum", "theta_hi_sum",
-                  "grid_points", "refine_rounds", "refine_points", "flat_tolerance"});
+                  "c_values", "rules", "theta_lo_synapse", "theta_hi_synapse", "theta_lo_neuron",
+                  "theta_hi_neuron", "theta_lo_sum", "theta_hi_sum", "grid_points", "refine_rounds",
+                  "refine_points", "flat_tolerance"});
   const std::int64_t N = cfg.integer("N"), P = cfg.integer("P");
   if (N < 1 || P < 1 || P >= 2 * N) {
     throw std::invalid_argument(cfg.where("P") + ": need N >= 1 and 1 <= P < 2N");
@@ -25,8 +25,9 @@ FigureData figure_fig4b(FigureContext& ctx) {
   const std::vector<double> cs = cfg.numbers("c_values");
   for (double c : cs) {
     if (!(c > 0.0) || !std::isfinite(c)) {
-      throw std::invalid_argument(cfg.where("c_values") +
-                                  ": values must be finite and > 0 (log axis; c = 0 is always run)");
+      throw std::invalid_argument(
+          cfg.where("c_values") +
+          ": values must be finite and > 0 (log axis; c = 0 is always run)");
     }
   }
   std::vector<Rule> rules;
@@ -75,17 +76,16 @@ FigureData figure_fig4b(FigureContext& ctx) {
   for (Rule rule : rules) {
     const std::string name(rule_name(rule));
     const OptimiserOptions search = figopt::search_options(cfg, "_" + name, nseeds);
-    search_note += (search_note.empty() ? "" : ", ") + name + " [" +
-                   figopt::short_num(search.lo) + ", " + figopt::short_num(search.hi) + "]";
+    search_note += (search_note.empty() ? "" : ", ") + name + " [" + figopt::short_num(search.lo) +
+                   ", " + figopt::short_num(search.hi) + "]";
     PerceptronConfig pc = base;
     pc.rule = rule;
     pc.cache.rule = rule;
     for (std::size_t i = 0; i < all_c.size(); ++i) {
       const double c = all_c[i];
       pc.cache.c = c;
-      const auto res = figopt::optimise_theta(pc, seeds, search, ctx.env,
-                                              "fig4b " + name + " c=" + figopt::short_num(c),
-                                              tolerance);
+      const auto res = figopt::optimise_theta(
+          pc, seeds, search, ctx.env, "fig4b " + name + " c=" + figopt::short_num(c), tolerance);
       for (const auto& r : res.at_best) not_converged += !r["converged"].get<bool>();
       at_lo += res.opt.theta_hat == search.lo;
       at_hi += res.opt.theta_hat == search.hi;
@@ -97,8 +97,8 @@ FigureData figure_fig4b(FigureContext& ctx) {
       }
       if (c == 0.0) {
         const MeanSe m = mean_se(figopt::ratio(total, m_min));
-        c0_note += (c0_note.empty() ? "" : ", ") + name + " " + figopt::short_num(m.mean) +
-                   " +- " + figopt::short_num(m.se);
+        c0_note += (c0_note.empty() ? "" : ", ") + name + " " + figopt::short_num(m.mean) + " +- " +
+                   figopt::short_num(m.se);
         data.add("c0", name + " total/minimal", 0.0, figopt::ratio(total, m_min));
         data.rows.push_back({"c0", name + " theta_hat", 0.0, res.opt.theta_hat, 0.0, nseeds});
         continue;
@@ -143,22 +143,25 @@ FigureData figure_fig4b(FigureContext& ctx) {
     data.add("energy", "classic", c, m_classic);
   }
 
-  data.notes.push_back("N = " + std::to_string(N) + ", P = " + std::to_string(P) +
-                       ", tau = inf, " + std::to_string(nseeds) +
+  data.notes.push_back("N = " + std::to_string(N) + ", P = " + std::to_string(P) + ", tau = inf, " +
+                       std::to_string(nseeds) +
                        " seeds; theta optimised per rule and c on the mean total energy over "
-                       "the seeds, in " + search_note + " (" + std::to_string(cfg.integer("grid_points")) +
+                       "the seeds, in " +
+                       search_note + " (" + std::to_string(cfg.integer("grid_points")) +
                        "-point log grid, " + std::to_string(cfg.integer("refine_rounds")) +
-                       " refinements of " + std::to_string(cfg.integer("refine_points")) + " points)");
+                       " refinements of " + std::to_string(cfg.integer("refine_points")) +
+                       " points)");
   data.notes.push_back("spread of the rules' mean energies (max - min)/min: " + spread_list +
-                       "; largest " + figopt::percent(worst_spread) + " at c = " +
-                       figopt::short_num(worst_c));
+                       "; largest " + figopt::percent(worst_spread) +
+                       " at c = " + figopt::short_num(worst_c));
   data.notes.push_back("c = 0: total/minimal at theta_hat: " + c0_note);
   data.notes.push_back("flat_lo/flat_hi: evaluated thetas whose mean energy is within " +
                        figopt::short_num(100.0 * tolerance) + " % of the minimum");
-  data.notes.push_back("runs at theta_hat that hit the epoch cap: " + std::to_string(not_converged) +
-                       "; (rule, c) with theta_hat at the lower end of the search interval (theta < eta: "
-                       "consolidation after every update, = classic): " + std::to_string(at_lo) +
-                       ", at the upper end (widen it): " + std::to_string(at_hi));
+  data.notes.push_back(
+      "runs at theta_hat that hit the epoch cap: " + std::to_string(not_converged) +
+      "; (rule, c) with theta_hat at the lower end of the search interval (theta < eta: "
+      "consolidation after every update, = classic): " +
+      std::to_string(at_lo) + ", at the upper end (widen it): " + std::to_string(at_hi));
   return data;
 }
 

@@ -16,9 +16,8 @@ using nlohmann::json;
 json mlp_curve(const MlpConfig& cfg, const mnist::Mnist& data, std::int64_t epochs,
                std::int64_t eval_every) {
   Mlp net(cfg);
-  json samples = json::array(), acc = json::array(), total = json::array(),
-       cons = json::array(), maint = json::array(), pending = json::array(),
-       minimal = json::array();
+  json samples = json::array(), acc = json::array(), total = json::array(), cons = json::array(),
+       maint = json::array(), pending = json::array(), minimal = json::array();
   const auto& train = data.train;
   const auto& test = data.test;
   for (std::int64_t epoch = 0; epoch < epochs; ++epoch) {
@@ -36,7 +35,7 @@ json mlp_curve(const MlpConfig& cfg, const mnist::Mnist& data, std::int64_t epoc
       }
     }
   }
-  return json{{"samples", samples}, {"accuracy", acc}, {"total", total},
+  return json{{"samples", samples},    {"accuracy", acc},      {"total", total},
               {"consolidation", cons}, {"maintenance", maint}, {"pending", pending},
               {"minimal", minimal}};
 }
@@ -78,9 +77,14 @@ FigureData figure_fig5b(FigureContext& ctx) {
       MlpConfig c = *m;
       c.seed = s;
       configs.push_back(c);
-      json p = {{"hidden", c.hidden}, {"eta", c.eta}, {"rule", std::string(rule_name(c.rule))},
-                {"epochs", epochs},   {"eval_every", every}, {"train_limit", train_limit},
-                {"test_limit", test_limit}, {"backprop", "exact"}};
+      json p = {{"hidden", c.hidden},
+                {"eta", c.eta},
+                {"rule", std::string(rule_name(c.rule))},
+                {"epochs", epochs},
+                {"eval_every", every},
+                {"train_limit", train_limit},
+                {"test_limit", test_limit},
+                {"backprop", "exact"}};
       if (c.rule != Rule::classic) {
         p["theta"] = c.theta;
         p["tau"] = std::isinf(c.tau) ? json("inf") : json(c.tau);
@@ -123,14 +127,13 @@ FigureData figure_fig5b(FigureContext& ctx) {
       fig.add("minimal", name, x, minimal);
     }
   }
-  fig.notes.push_back("784-" + std::to_string(base.hidden) + "-10, eta = " +
-                      short_number(base.eta) + ", exact gradient; caching: rule " +
-                      std::string(rule_name(cached.rule)) + ", theta = " +
-                      short_number(cached.theta) + ", tau = " + short_number(cached.tau) +
-                      ", c = " + short_number(cached.c) + "; " + std::to_string(epochs) +
-                      " epoch(s), evaluation every " + std::to_string(every) + " samples; " +
-                      std::to_string(n) + " seed(s); train_limit " +
-                      std::to_string(train_limit) + ", test_limit " + std::to_string(test_limit));
+  fig.notes.push_back(
+      "784-" + std::to_string(base.hidden) + "-10, eta = " + short_number(base.eta) +
+      ", exact gradient; caching: rule " + std::string(rule_name(cached.rule)) +
+      ", theta = " + short_number(cached.theta) + ", tau = " + short_number(cached.tau) + ", c = " +
+      short_number(cached.c) + "; " + std::to_string(epochs) + " epoch(s), evaluation every " +
+      std::to_string(every) + " samples; " + std::to_string(n) + " seed(s); train_limit " +
+      std::to_string(train_limit) + ", test_limit " + std::to_string(test_limit));
   return fig;
 }
 

@@ -38,12 +38,10 @@ json run_epochs(const PerceptronConfig& cfg) {
     last_c = r.energy.consolidation;
   };
   const PerceptronResult res = run_perceptron(cfg, nullptr, nullptr, &obs);
-  return json{{"converged", res.converged},
-              {"epochs", res.epochs},
-              {"errors", errors},
-              {"maintenance", maint},
-              {"consolidation", cons},
-              {"final_consolidation", res.energy.consolidation - last_c}};
+  return json{
+      {"converged", res.converged}, {"epochs", res.epochs},
+      {"errors", errors},           {"maintenance", maint},
+      {"consolidation", cons},      {"final_consolidation", res.energy.consolidation - last_c}};
 }
 
 std::string fmt(double v, int digits = 3) {
@@ -52,7 +50,9 @@ std::string fmt(double v, int digits = 3) {
   return buf;
 }
 
-std::string pm(const MeanSe& m) { return fmt(m.mean) + " +- " + fmt(m.se, 2); }
+std::string pm(const MeanSe& m) {
+  return fmt(m.mean) + " +- " + fmt(m.se, 2);
+}
 
 }  // namespace
 
@@ -70,7 +70,8 @@ FigureData figure_fig6(FigureContext& ctx) {
     throw std::invalid_argument(cfg.where("theta") + ": must be a finite number > 0");
   }
   if (!(std::isfinite(tau) && tau >= 1.0)) {
-    throw std::invalid_argument(cfg.where("tau") + ": must be a finite number >= 1 (the theory needs decay)");
+    throw std::invalid_argument(cfg.where("tau") +
+                                ": must be a finite number >= 1 (the theory needs decay)");
   }
   const std::vector<std::string> rule_names = cfg.texts("rules");
   std::vector<Rule> rules;
@@ -82,12 +83,14 @@ FigureData figure_fig6(FigureContext& ctx) {
       throw std::invalid_argument(cfg.where("rules") + ": " + e.what());
     }
     if (r == Rule::classic || r == Rule::layer) {
-      throw std::invalid_argument(cfg.where("rules") + ": '" + name +
-                                  "' is not a caching rule of the perceptron (allowed: synapse, neuron, sum)");
+      throw std::invalid_argument(
+          cfg.where("rules") + ": '" + name +
+          "' is not a caching rule of the perceptron (allowed: synapse, neuron, sum)");
     }
     rules.push_back(r);
   }
-  if (cfg.integer("repeats") < 1) throw std::invalid_argument(cfg.where("repeats") + ": must be >= 1");
+  if (cfg.integer("repeats") < 1)
+    throw std::invalid_argument(cfg.where("repeats") + ": must be >= 1");
   const auto seeds = repeat_seeds(ctx.env.master_seed, cfg.integer("repeats"));
 
   std::vector<PerceptronConfig> configs;
@@ -195,16 +198,16 @@ FigureData figure_fig6(FigureContext& ctx) {
         rule + " rule: " + std::to_string(n_conv) + " of " + std::to_string(S) +
         " runs converged within " + std::to_string(max_epochs) + " epochs; epochs run " +
         pm(mean_se(epochs)) + "; final consolidation at the end of learning (in no epoch) " +
-        pm(mean_se(final_c)) + "; consolidation in the last 20 epochs of the runs not converged: " +
-        fmt(late_cons));
+        pm(mean_se(final_c)) +
+        "; consolidation in the last 20 epochs of the runs not converged: " + fmt(late_cons));
     data.notes.push_back(rule + " rule: (simulation - theory) / theory, energies summed over the " +
                          "learning epochs, mean +- SE over seeds: maintenance " + pm(mean_se(rm)) +
                          ", consolidation " + pm(mean_se(rc)) + "; theory at theta + eta/2: " +
                          "maintenance " + pm(mean_se(qm)) + ", consolidation " + pm(mean_se(qc)));
   }
-  data.notes.push_back("N = " + std::to_string(N) + ", P = " + std::to_string(P) + ", theta = " +
-                       fmt(theta) + ", tau = " + fmt(tau) + ", c = " + fmt(c) + ", eta = " +
-                       fmt(eta) + ", " + std::to_string(S) + " seeds; epoch cap " +
+  data.notes.push_back("N = " + std::to_string(N) + ", P = " + std::to_string(P) +
+                       ", theta = " + fmt(theta) + ", tau = " + fmt(tau) + ", c = " + fmt(c) +
+                       ", eta = " + fmt(eta) + ", " + std::to_string(S) + " seeds; epoch cap " +
                        std::to_string(max_epochs) + "; theory: Eqs. 5-7 (corrected), N + 1 = " +
                        std::to_string(N + 1) + " weights, p = errors / P of the epoch");
   return data;

@@ -11,12 +11,11 @@
 #include <initializer_list>
 #include <limits>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "syncache/experiment.hpp"
 #include "syncache/optimiser.hpp"
@@ -94,8 +93,8 @@ inline Optimised optimise_theta(const PerceptronConfig& base,
   for (int k = 0; k < opt.seeds; ++k) {
     const auto it = runs.find({out.opt.theta_hat, k});
     if (it == runs.end()) {
-      throw std::runtime_error(label + ": no run stored at theta_hat = " +
-                               short_num(out.opt.theta_hat));
+      throw std::runtime_error(label +
+                               ": no run stored at theta_hat = " + short_num(out.opt.theta_hat));
     }
     out.at_best.push_back(it->second);
   }
