@@ -356,6 +356,13 @@ std::vector<double> cost_values(const ExperimentConfig& cfg, const std::string& 
   return cs;
 }
 
+PerceptronConfig cached_perceptron_base(const ExperimentConfig& cfg) {
+  PerceptronConfig base = perceptron_base(cfg);
+  base.rule = caching_rule(cfg);
+  base.cache.rule = base.rule;
+  return base;
+}
+
 std::vector<PerceptronConfig> with_seeds(const PerceptronConfig& base,
                                          const std::vector<std::uint64_t>& seeds) {
   std::vector<PerceptronConfig> out;

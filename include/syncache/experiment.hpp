@@ -112,6 +112,8 @@ Rule caching_rule(const ExperimentConfig& cfg, const std::string& key = "rule");
 std::int64_t positive_integer(const ExperimentConfig& cfg, const std::string& key);
 // An array of maintenance costs, each finite and >= 0.
 std::vector<double> cost_values(const ExperimentConfig& cfg, const std::string& key);
+// perceptron_base plus the caching rule named by "rule" (caching_rule), set in both places.
+PerceptronConfig cached_perceptron_base(const ExperimentConfig& cfg);
 // One copy of `base` per seed.
 std::vector<PerceptronConfig> with_seeds(const PerceptronConfig& base,
                                          const std::vector<std::uint64_t>& seeds);

@@ -21,8 +21,7 @@ FigureData figure_fig2b(FigureContext& ctx) {
   cfg.check_keys({"description", "master_seed", "N", "P", "rule", "tau", "c", "eta", "theta_lo",
                   "theta_hi", "grid_points", "refine_rounds", "refine_points", "repeats",
                   "max_epochs"});
-  PerceptronConfig base = perceptron_base(cfg);
-  base.rule = caching_rule(cfg);
+  PerceptronConfig base = cached_perceptron_base(cfg);
   base.cache.tau = cfg.number("tau");
   base.cache.c = cfg.number("c");
 

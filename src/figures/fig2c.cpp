@@ -80,13 +80,13 @@ FigureData figure_fig2c(FigureContext& ctx) {
   for (double c : all_c) {
     PerceptronConfig pc = base;
     pc.cache.c = c;
-    const auto res = figopt::optimise_theta(pc, seeds, search, ctx.env,
-                                            "fig2c c=" + figopt::short_num(c), tolerance);
+    const auto res =
+        figopt::optimise_theta(pc, seeds, search, ctx.env, "fig2c c=" + short_number(c), tolerance);
     const auto total = result_values(res.at_best, {"energy", "total"});
     for (const auto& r : res.at_best) not_converged += !r["converged"].get<bool>();
     at_lo += res.opt.theta_hat == search.lo;
     at_hi += res.opt.theta_hat == search.hi;
-    const std::string curve_panel = "energy vs theta, c=" + figopt::short_num(c);
+    const std::string curve_panel = "energy vs theta, c=" + short_number(c);
     for (const auto& p : res.opt.curve) {
       data.rows.push_back({curve_panel, "mean total", p.theta, p.mean, p.se, p.count});
     }
@@ -96,11 +96,10 @@ FigureData figure_fig2c(FigureContext& ctx) {
       data.add("c0", "total/minimal", 0.0, ineff);
       data.rows.push_back({"c0", "theta_hat", 0.0, res.opt.theta_hat, 0.0, nseeds});
       const MeanSe m = mean_se(ineff);
-      data.notes.push_back(
-          "c = 0: theta_hat = " + figopt::short_num(res.opt.theta_hat) + " (flat from " +
-          figopt::short_num(res.flat_lo) + "), total/minimal = " + figopt::short_num(m.mean) +
-          " +- " + figopt::short_num(m.se) +
-          "; theory sqrt(2 pi/3) = " + figopt::short_num(std::sqrt(2.0 * M_PI / 3.0)));
+      data.notes.push_back("c = 0: theta_hat = " + short_number(res.opt.theta_hat) +
+                           " (flat from " + short_number(res.flat_lo) + "), total/minimal = " +
+                           short_number(m.mean) + " +- " + short_number(m.se) +
+                           "; theory sqrt(2 pi/3) = " + short_number(std::sqrt(2.0 * M_PI / 3.0)));
       continue;
     }
     data.add("energy", "caching", c, total);
@@ -145,24 +144,18 @@ FigureData figure_fig2c(FigureContext& ctx) {
                        ", tau = inf, rule neuron, " + std::to_string(nseeds) +
                        " seeds; theta optimised per c on the mean total energy over the seeds "
                        "in [" +
-                       figopt::short_num(search.lo) + ", " + figopt::short_num(search.hi) + "] (" +
+                       short_number(search.lo) + ", " + short_number(search.hi) + "] (" +
                        std::to_string(search.grid_points) + "-point log grid, " +
                        std::to_string(search.refine_rounds) + " refinements of " +
                        std::to_string(search.refine_points) + " points)");
-  data.notes.push_back("measured K = " + figopt::short_num(K) + ", T = " + figopt::short_num(T) +
-                       " (fits: K = " + figopt::short_num(theory::updates(Nd, Pd)) +
-                       ", T = " + figopt::short_num(theory::presentations(Nd, Pd)) +
-                       "); classic/minimal = " + figopt::short_num(ineff_classic.mean) + " +- " +
-                       figopt::short_num(ineff_classic.se) +
+  data.notes.push_back("measured K = " + short_number(K) + ", T = " + short_number(T) +
+                       " (fits: K = " + short_number(theory::updates(Nd, Pd)) +
+                       ", T = " + short_number(theory::presentations(Nd, Pd)) +
+                       "); classic/minimal = " + short_number(ineff_classic.mean) + " +- " +
+                       short_number(ineff_classic.se) +
                        "; theory theta_hat = eta at c = (3K - 1)/T = " +
-                       figopt::short_num((3.0 * K - 1.0) / T) + " (measured K, T)");
-  data.notes.push_back("flat_lo/flat_hi: evaluated thetas whose mean energy is within " +
-                       figopt::short_num(100.0 * tolerance) + " % of the minimum");
-  data.notes.push_back(
-      "runs at theta_hat that hit the epoch cap: " + std::to_string(not_converged) +
-      "; c values with theta_hat at the lower end of the search interval (theta < eta: "
-      "consolidation after every update, = classic): " +
-      std::to_string(at_lo) + ", at the upper end (widen it): " + std::to_string(at_hi));
+                       short_number((3.0 * K - 1.0) / T) + " (measured K, T)");
+  figopt::add_search_notes(data, tolerance, not_converged, at_lo, at_hi, "c values");
   return data;
 }
 

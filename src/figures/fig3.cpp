@@ -182,13 +182,10 @@ FigureData figure_fig3(FigureContext& ctx) {
   } catch (const std::invalid_argument& e) {
     throw std::invalid_argument(cfg.where("theta_lo") + ": " + e.what());
   }
-  const std::int64_t max_epochs = cfg.integer("max_epochs");
   const auto seeds = repeat_seeds(ctx.env.master_seed, repeats);
 
-  PerceptronConfig base = perceptron_base(cfg);
-  base.max_epochs = max_epochs;
-  base.rule = caching_rule(cfg);
-  base.cache.rule = base.rule;
+  PerceptronConfig base = cached_perceptron_base(cfg);
+  const std::int64_t max_epochs = base.max_epochs;
   base.cache.c = kCRef;
 
   FigureData data;

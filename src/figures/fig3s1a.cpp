@@ -37,13 +37,10 @@ FigureData figure_fig3s1a(FigureContext& ctx) {
   for (std::int64_t k = 0; t0 + static_cast<double>(k) * dt <= t1 + 1e-9 * dt; ++k) {
     thetas.push_back(t0 + static_cast<double>(k) * dt);
   }
-  const std::int64_t max_epochs = cfg.integer("max_epochs");
   const auto seeds = repeat_seeds(ctx.env.master_seed, repeats);
 
-  PerceptronConfig base = perceptron_base(cfg);
-  base.max_epochs = max_epochs;
-  base.rule = caching_rule(cfg);
-  base.cache.rule = base.rule;
+  PerceptronConfig base = cached_perceptron_base(cfg);
+  const std::int64_t max_epochs = base.max_epochs;
   base.cache.tau = cfg.number("tau");
   base.cache.c = kCRef;
 

@@ -76,29 +76,29 @@ FigureData figure_fig4b(FigureContext& ctx) {
   for (Rule rule : rules) {
     const std::string name(rule_name(rule));
     const OptimiserOptions search = figopt::search_options(cfg, "_" + name, nseeds);
-    search_note += (search_note.empty() ? "" : ", ") + name + " [" + figopt::short_num(search.lo) +
-                   ", " + figopt::short_num(search.hi) + "]";
+    search_note += (search_note.empty() ? "" : ", ") + name + " [" + short_number(search.lo) +
+                   ", " + short_number(search.hi) + "]";
     PerceptronConfig pc = base;
     pc.rule = rule;
     pc.cache.rule = rule;
     for (std::size_t i = 0; i < all_c.size(); ++i) {
       const double c = all_c[i];
       pc.cache.c = c;
-      const auto res = figopt::optimise_theta(
-          pc, seeds, search, ctx.env, "fig4b " + name + " c=" + figopt::short_num(c), tolerance);
+      const auto res = figopt::optimise_theta(pc, seeds, search, ctx.env,
+                                              "fig4b " + name + " c=" + short_number(c), tolerance);
       for (const auto& r : res.at_best) not_converged += !r["converged"].get<bool>();
       at_lo += res.opt.theta_hat == search.lo;
       at_hi += res.opt.theta_hat == search.hi;
       const auto total = result_values(res.at_best, {"energy", "total"});
       totals[i].push_back(total);
-      const std::string curve_panel = "energy vs theta, " + name + ", c=" + figopt::short_num(c);
+      const std::string curve_panel = "energy vs theta, " + name + ", c=" + short_number(c);
       for (const auto& p : res.opt.curve) {
         data.rows.push_back({curve_panel, "mean total", p.theta, p.mean, p.se, p.count});
       }
       if (c == 0.0) {
         const MeanSe m = mean_se(figopt::ratio(total, m_min));
-        c0_note += (c0_note.empty() ? "" : ", ") + name + " " + figopt::short_num(m.mean) + " +- " +
-                   figopt::short_num(m.se);
+        c0_note += (c0_note.empty() ? "" : ", ") + name + " " + short_number(m.mean) + " +- " +
+                   short_number(m.se);
         data.add("c0", name + " total/minimal", 0.0, figopt::ratio(total, m_min));
         data.rows.push_back({"c0", name + " theta_hat", 0.0, res.opt.theta_hat, 0.0, nseeds});
         continue;
@@ -135,8 +135,8 @@ FigureData figure_fig4b(FigureContext& ctx) {
       worst_spread = spread;
       worst_c = c;
     }
-    spread_list += (spread_list.empty() ? "" : ", ") + std::string("c=") + figopt::short_num(c) +
-                   ": " + figopt::percent(spread);
+    spread_list += (spread_list.empty() ? "" : ", ") + std::string("c=") + short_number(c) + ": " +
+                   figopt::percent(spread);
   }
   for (double c : cs) {
     data.add("energy", "minimal", c, m_min);
@@ -153,15 +153,9 @@ FigureData figure_fig4b(FigureContext& ctx) {
                        " points)");
   data.notes.push_back("spread of the rules' mean energies (max - min)/min: " + spread_list +
                        "; largest " + figopt::percent(worst_spread) +
-                       " at c = " + figopt::short_num(worst_c));
+                       " at c = " + short_number(worst_c));
   data.notes.push_back("c = 0: total/minimal at theta_hat: " + c0_note);
-  data.notes.push_back("flat_lo/flat_hi: evaluated thetas whose mean energy is within " +
-                       figopt::short_num(100.0 * tolerance) + " % of the minimum");
-  data.notes.push_back(
-      "runs at theta_hat that hit the epoch cap: " + std::to_string(not_converged) +
-      "; (rule, c) with theta_hat at the lower end of the search interval (theta < eta: "
-      "consolidation after every update, = classic): " +
-      std::to_string(at_lo) + ", at the upper end (widen it): " + std::to_string(at_hi));
+  figopt::add_search_notes(data, tolerance, not_converged, at_lo, at_hi, "(rule, c)");
   return data;
 }
 

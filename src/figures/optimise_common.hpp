@@ -23,10 +23,17 @@
 namespace syncache::figopt {
 
 // Short text of a number for labels ("0.001", "1e-06").
-inline std::string short_num(double x) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", x);
-  return buf;
+// The notes every optimised figure writes: the near-optimal band, and how many optima hit
+// the epoch cap or an end of the search interval (`what` names the points, e.g. "c values").
+inline void add_search_notes(FigureData& data, double tolerance, std::int64_t not_converged,
+                             std::int64_t at_lo, std::int64_t at_hi, const std::string& what) {
+  data.notes.push_back("flat_lo/flat_hi: evaluated thetas whose mean energy is within " +
+                       short_number(100.0 * tolerance) + " % of the minimum");
+  data.notes.push_back(
+      "runs at theta_hat that hit the epoch cap: " + std::to_string(not_converged) + "; " + what +
+      " with theta_hat at the lower end of the search interval (theta < eta: "
+      "consolidation after every update, = classic): " +
+      std::to_string(at_lo) + ", at the upper end (widen it): " + std::to_string(at_hi));
 }
 
 // A percentage with 3 significant digits ("12.5 %").
@@ -94,7 +101,7 @@ inline Optimised optimise_theta(const PerceptronConfig& base,
     const auto it = runs.find({out.opt.theta_hat, k});
     if (it == runs.end()) {
       throw std::runtime_error(label +
-                               ": no run stored at theta_hat = " + short_num(out.opt.theta_hat));
+                               ": no run stored at theta_hat = " + short_number(out.opt.theta_hat));
     }
     out.at_best.push_back(it->second);
   }
