@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <limits>
 #include <memory>
@@ -22,6 +23,8 @@
 #include "syncache/mnist.hpp"
 #include "syncache/perceptron.hpp"
 #include "syncache/results.hpp"
+#include "syncache/spiking.hpp"
+#include "syncache/spiking_json.hpp"
 #include "syncache/theory.hpp"
 
 namespace {
@@ -216,6 +219,90 @@ void add_perceptron(CLI::App& app) {
     j["inefficiency"] = std::isnan(ineff) ? json(nullptr) : json(ineff);
     j["version"] = SYNCACHE_VERSION;
     std::cout << j.dump(2) << "\n";
+  });
+}
+
+void add_spiking(CLI::App& app) {
+  struct SArgs {
+    std::string patterns = "10", rule = "classic", theta, tau = "inf", c = "0", seed = "1",
+                max_rounds = "1000", record, background = "authors";
+  };
+  auto sa = std::make_shared<SArgs>();
+  auto* cmd = app.add_subcommand(
+      "spiking",
+      "Train the spiking neuron (STDP + adaptation) on random patterns; print its energies as "
+      "JSON");
+  cmd->add_option("--patterns", sa->patterns, "number of patterns P (2 of 100 inputs active each)")
+      ->capture_default_str()
+      ->type_name("INT");
+  cmd->add_option("--rule", sa->rule, "classic|synapse|neuron|sum (classic = no caching)")
+      ->capture_default_str()
+      ->type_name("RULE");
+  cmd->add_option("--theta", sa->theta, "consolidation threshold, nS (required unless classic)")
+      ->type_name("X|inf");
+  cmd->add_option("--tau", sa->tau, "decay time constant of transient weights, ms")
+      ->capture_default_str()
+      ->type_name("X|inf");
+  cmd->add_option("--c", sa->c, "maintenance cost per nS of transient weight per ms")
+      ->capture_default_str()
+      ->type_name("X");
+  cmd->add_option("--seed", sa->seed, "seed of the patterns and spike trains")
+      ->capture_default_str()
+      ->type_name("INT");
+  cmd->add_option("--max-rounds", sa->max_rounds, "rounds (all patterns once) at most")
+      ->capture_default_str()
+      ->type_name("INT");
+  cmd->add_option("--record", sa->record,
+                  "write every time step of the last round (voltage, spikes, weights) as CSV")
+      ->type_name("FILE");
+  cmd->add_option("--background", sa->background,
+                  "authors|shunting: sign of the background current (authors: +g_b s_b (V - E_L))")
+      ->capture_default_str();
+  cmd->callback([sa]() {
+    syncache::spiking::LearningConfig cfg;
+    const long long patterns = parse_positive_int("--patterns", sa->patterns);
+    if (patterns > 100000) fail("--patterns: at most 100000 (got " + sa->patterns + ")");
+    cfg.patterns = static_cast<int>(patterns);
+    if (sa->rule != "classic" && sa->rule != "synapse" && sa->rule != "neuron" &&
+        sa->rule != "sum") {
+      fail("--rule: unknown rule '" + sa->rule + "' (allowed: classic, synapse, neuron, sum)");
+    }
+    cfg.rule = syncache::parse_rule(sa->rule);
+    if (cfg.rule != syncache::Rule::classic && sa->theta.empty()) {
+      fail("--theta: required for rule '" + sa->rule + "' (a number of nS >= 0, or inf)");
+    }
+    if (!sa->theta.empty()) cfg.theta = parse_real("--theta", sa->theta, true);
+    cfg.tau = parse_real("--tau", sa->tau, true);
+    cfg.c = parse_real("--c", sa->c, false);
+    const long long seed = parse_positive_int("--seed", sa->seed);
+    cfg.seed = static_cast<std::uint64_t>(seed);
+    const long long rounds = parse_positive_int("--max-rounds", sa->max_rounds);
+    if (rounds > 1000000) fail("--max-rounds: at most 1000000 (got " + sa->max_rounds + ")");
+    cfg.params.max_rounds = static_cast<int>(rounds);
+    if (sa->background != "authors" && sa->background != "shunting") {
+      fail("--background: must be authors or shunting (got '" + sa->background + "')");
+    }
+    cfg.params.shunting_background = sa->background == "shunting";
+    std::optional<syncache::spiking::Learner> learner;
+    try {
+      cfg.validate();
+      learner.emplace(cfg);
+    } catch (const std::invalid_argument& e) {
+      fail(e.what());
+    }
+    std::ofstream record;
+    if (!sa->record.empty()) {
+      record.open(sa->record);
+      if (!record) fail("--record: cannot write '" + sa->record + "'");
+    }
+    std::vector<syncache::spiking::StepRecord> steps;
+    const auto res = learner->learn(sa->record.empty() ? nullptr : &steps);
+    if (!sa->record.empty()) {
+      syncache::spiking::write_record_csv(record, cfg.params, res.patterns, steps);
+      record.close();
+      if (!record) fail("--record: writing '" + sa->record + "' failed");
+    }
+    std::cout << syncache::spiking::result_json(cfg, res).dump() << "\n";
   });
 }
 
@@ -668,6 +755,7 @@ int main(int argc, char** argv) {
   add_sweep(app);
   add_results(app);
   add_mlp(app);
+  add_spiking(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -144,6 +144,34 @@ void CachedStore::add(std::size_t row, const double* dw) {
   touched_[row] = 1;
 }
 
+int CachedStore::nudge_into(std::size_t row, std::size_t col, double lo, double hi) {
+  const std::size_t k = row * cols_ + col;
+  int moved = 0;
+  // l + g s~ is monotone in s~: move s~ by the missing amount (at least one unit of s~)
+  // until the weight is inside; one or two moves suffice for rounding-sized excursions,
+  // and the bound stops a misuse (a weight far outside) from looping for ever.
+  for (double w = weight(row, col); (w > hi || w < lo) && moved < 64; w = weight(row, col)) {
+    const double missing = ((w > hi ? hi : lo) - w) / g_;
+    double next = s_[k] + missing;
+    if (next == s_[k]) {
+      next = std::nextafter(s_[k], missing < 0.0 ? -std::numeric_limits<double>::infinity()
+                                                 : std::numeric_limits<double>::infinity());
+    }
+    s_[k] = next;
+    ++moved;
+  }
+  if (moved > 0) {
+    if (weight(row, col) > hi || weight(row, col) < lo) {
+      throw std::logic_error("CachedStore::nudge_into: the weight is not within rounding of [" +
+                             num(lo) + ", " + num(hi) + "]");
+    }
+    refresh_row_stats(row);
+    if (!sf_.empty()) sync_mirror_s(row);
+    if (proj_) proj_->dirty = true;
+  }
+  return moved;
+}
+
 void CachedStore::consolidate_synapse(std::size_t index) {
   const double v = g_ * s_[index];
   if (v != 0.0) {

@@ -169,6 +169,11 @@ class CachedStore {
   }
   // s_row += dw (a general change vector of length cols()).
   void add(std::size_t row, const double* dw);
+  // After a change that was clipped to keep w = l + s inside [lo, hi] (lo <= l <= hi):
+  // the rounding of l + s can land a unit in the last place outside; this moves s by the
+  // fewest such units back inside (no energy is charged for them). Returns the number of
+  // units moved.
+  int nudge_into(std::size_t row, std::size_t col, double lo, double hi);
 
   // Checks the consolidation rule on the rows changed since the last call, consolidates,
   // and charges b |Delta s| for the changes that stayed transient.
