@@ -537,6 +537,60 @@ check_mlp_errors() {
   done
 }
 
+# ------------------------------------------------------------------ the spiking neuron
+
+# One run's JSON: the fields of the contract, energies that add up, the caching bounds
+# minimal <= total <= classic (no decay, no maintenance), and a record of the last round.
+check_spiking() {
+  run_ok spiking --patterns 4 --seed 3 --rule neuron --theta 0.5 --record "$TMP/trial.csv" ||
+    return
+  jcheck "$OUT" <<'PYCODE' || fail "spiking: $(head -c 400 "$OUT")"
+for k in ("patterns", "seed", "rule", "theta", "converged", "rounds", "success", "energy"):
+    assert k in j, k
+assert j["patterns"] == 4 and j["seed"] == 3 and j["rule"] == "neuron" and j["theta"] == 0.5, j
+e = j["energy"]
+assert close(e["total"], e["consolidation"] + e["maintenance"] + e["pending"], 1e-12), e
+assert e["maintenance"] == 0, e
+assert e["minimal"] * (1 - 1e-12) <= e["total"] <= e["classic"] * (1 + 1e-12), e
+assert j["converged"] is True and 10 <= j["rounds"] <= 1000, j
+assert 1 <= j["counted_rounds"] == j["rounds"] - 9, j
+assert j["success"] in (True, False, None), j
+PYCODE
+  "$PY" - "$TMP/trial.csv" <<'PYCODE' || fail "spiking --record: $(head -3 "$TMP/trial.csv")"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+assert len(rows) == 4 * 1500, len(rows)  # one round: 4 trials of 150 ms at 0.1 ms
+assert sorted({int(r["pattern"]) for r in rows}) == [0, 1, 2, 3]
+assert all(-80 < float(r["v_mv"]) <= -50 for r in rows), "V outside [E_L - 10, threshold]"
+assert all(0 <= float(r["g_1"]) <= 2.5 and 0 <= float(r["g_2"]) <= 2.5 for r in rows)
+assert sum(int(r["output_spike"]) for r in rows) > 0
+assert sum(int(r["spikes_1"]) for r in rows if float(r["t_ms"]) >= 50) == 0, "input after 50 ms"
+PYCODE
+  # The same run without caching follows the same weights: classic energy = its total.
+  run_ok spiking --patterns 4 --seed 3 || return
+  jcheck "$OUT" <<'PYCODE' || fail "spiking classic: $(head -c 400 "$OUT")"
+e = j["energy"]
+assert j["rule"] == "classic" and j["theta"] is None, j
+assert e["total"] == e["consolidation"] == e["classic"] and e["pending"] == 0, e
+PYCODE
+}
+
+check_spiking_errors() {
+  local args
+  for args in "--patterns 0" "--rule layer --theta 1" "--rule neuron" "--theta -1 --rule synapse" \
+      "--max-rounds 0" "--tau 0 --rule neuron --theta 1" "--background loud" "--patterns x"; do
+    # shellcheck disable=SC2086
+    run spiking $args
+    if [[ $RC -ne 2 || -s "$OUT" || $(wc -l <"$ERR") -ne 1 ]]; then
+      fail "spiking $args: expected exit 2, no output, one error line; got $RC: $(cat "$ERR")"
+    fi
+  done
+  run spiking --record /nonexistent/dir/x.csv
+  if [[ $RC -ne 2 || -s "$OUT" ]]; then
+    fail "spiking --record /nonexistent/dir/x.csv: expected exit 2; got $RC"
+  fi
+}
+
 # ------------------------------------------------------------------------------ main
 
 CHECKS=(
@@ -560,6 +614,8 @@ CHECKS=(
   check_mlp
   check_mlp_errors
   check_figure_mnist
+  check_spiking
+  check_spiking_errors
 )
 for CHECK in "${CHECKS[@]}"; do
   before=$FAILURES
