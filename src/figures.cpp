@@ -38,6 +38,10 @@ const std::vector<FigureSpec>& figure_registry() {
         {"fig6", "maintenance and consolidation power per epoch, simulation vs theory",
          figure_fig6},
         {"fig5b", "MNIST network: energy vs test accuracy with and without caching", figure_fig5b},
+        {"fig2s1",
+         "spiking neuron with STDP: energy vs number of patterns, with and without "
+         "caching",
+         figure_fig2s1},
     };
     std::vector<FigureSpec> present;
     for (const auto& f : all) {
