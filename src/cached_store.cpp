@@ -144,6 +144,26 @@ void CachedStore::add(std::size_t row, const double* dw) {
   touched_[row] = 1;
 }
 
+void CachedStore::add_at(std::size_t row, const std::size_t* cols, const double* dw,
+                         std::size_t n) {
+  if (proj_) proj_->dirty = true;
+  double* s = &s_[row * cols_];
+  const double inv_g = 1.0 / g_;
+  // The dense add() sums the cost over every column in order; the zero columns add
+  // exactly 0, so summing the listed columns in ascending order gives the same total.
+  for (std::size_t k = 0; k < n; ++k) {
+    energy_.classic += cost_(dw[k]);
+    s[cols[k]] += dw[k] * inv_g;
+  }
+  if (params_.b > 0.0) {
+    double* d = &step_delta_[row * cols_];
+    for (std::size_t k = 0; k < n; ++k) d[cols[k]] += dw[k];
+  }
+  refresh_row_stats(row);
+  if (!sf_.empty()) sync_mirror_s(row);
+  touched_[row] = 1;
+}
+
 int CachedStore::nudge_into(std::size_t row, std::size_t col, double lo, double hi) {
   const std::size_t k = row * cols_ + col;
   int moved = 0;

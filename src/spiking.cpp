@@ -218,8 +218,7 @@ Learner::Learner(const LearningConfig& cfg)
       visual_high_(p_.pool, p_.visual_high * p_.rate * p_.dt * 1e-3),
       visual_low_(p_.pool, p_.visual_low * p_.rate * p_.dt * 1e-3),
       background_threshold_(threshold32(p_.background_rate * p_.dt * 1e-3)),
-      decay_syn_(std::exp(-p_.dt / p_.tau_syn)),
-      dw_(static_cast<std::size_t>(p_.auditory), 0.0) {}
+      decay_syn_(std::exp(-p_.dt / p_.tau_syn)) {}
 
 void Learner::trial(const Pattern& pat, std::vector<StepRecord>* record, int index) {
   neuron_.reset();
@@ -233,6 +232,8 @@ void Learner::trial(const Pattern& pat, std::vector<StepRecord>* record, int ind
   const double gmax = p_.g_max;
   std::vector<double> syn(n, 0.0), w(n), d(n);
   std::vector<int> counts(n, 0);
+  std::vector<std::size_t> cols(n);  // the step's changed synapses (ascending: in is sorted)
+  std::vector<double> vals(n);
   for (std::size_t j = 0; j < n; ++j) w[j] = store_.weight(0, static_cast<std::size_t>(in[j]));
   double syn_v = 0.0, syn_b = 0.0;
   for (int k = 0; k < steps; ++k) {
@@ -268,18 +269,23 @@ void Learner::trial(const Pattern& pat, std::vector<StepRecord>* record, int ind
       ++output_spikes_;
       changed = true;
     }
-    // 5: clipped changes into the store.
+    // 5: clipped changes into the store (skipped when clipping leaves nothing to change,
+    // e.g. depression of a zero weight: adding zeros would change nothing).
     if (changed) {
+      std::size_t m = 0;
       for (std::size_t j = 0; j < n; ++j) {
-        dw_[static_cast<std::size_t>(in[j])] = clipped_change(w[j], d[j], gmax);
+        const double dd = clipped_change(w[j], d[j], gmax);
+        if (dd != 0.0) {
+          cols[m] = static_cast<std::size_t>(in[j]);
+          vals[m++] = dd;
+        }
       }
-      store_.add(0, dw_.data());
-      for (std::size_t j = 0; j < n; ++j) {
-        const auto i = static_cast<std::size_t>(in[j]);
-        store_.nudge_into(0, i, 0.0, gmax);
-        dw_[i] = 0.0;
+      changed = m > 0;
+      if (changed) {
+        store_.add_at(0, cols.data(), vals.data(), m);
+        for (std::size_t k = 0; k < m; ++k) store_.nudge_into(0, cols[k], 0.0, gmax);
+        store_.apply_rule();
       }
-      store_.apply_rule();
     }
     store_.charge_maintenance();
     store_.decay();

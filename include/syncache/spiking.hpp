@@ -246,7 +246,6 @@ class Learner {
   PoolSampler auditory_pool_, visual_high_, visual_low_;
   std::uint64_t background_threshold_ = 0;  // a background spike iff u < threshold
   double decay_syn_;
-  std::vector<double> dw_;  // the step's proposed changes, full row
   std::int64_t output_spikes_ = 0;
 };
 
