@@ -181,6 +181,15 @@ std::optional<bool> separated(const std::vector<double>& responses,
     sd[patterns[p].cls] += d * d;
   }
   for (int k = 0; k < 2; ++k) sd[k] = std::sqrt(sd[k] / count[k]);  // population SD
+  // The association itself: every response of the strong visual class (1) exceeds every
+  // response of the weak class (0). Without it the SD test is empty whenever a class has
+  // an SD of 0 (one pattern, or equal responses): identical responses would pass.
+  double weakest_strong = INFINITY, strongest_weak = -INFINITY;
+  for (std::size_t p = 0; p < patterns.size(); ++p) {
+    if (patterns[p].cls == 1) weakest_strong = std::min(weakest_strong, responses[p]);
+    if (patterns[p].cls == 0) strongest_weak = std::max(strongest_weak, responses[p]);
+  }
+  if (!(weakest_strong > strongest_weak)) return false;
   for (std::size_t p = 0; p < patterns.size(); ++p) {
     const int k = patterns[p].cls;
     if (std::fabs(responses[p] - mean[k]) > 2.0 * sd[k]) return false;

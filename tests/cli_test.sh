@@ -564,14 +564,27 @@ assert sorted({int(r["pattern"]) for r in rows}) == [0, 1, 2, 3]
 assert all(-80 < float(r["v_mv"]) <= -50 for r in rows), "V outside [E_L - 10, threshold]"
 assert all(0 <= float(r["g_1"]) <= 2.5 and 0 <= float(r["g_2"]) <= 2.5 for r in rows)
 assert sum(int(r["output_spike"]) for r in rows) > 0
-assert sum(int(r["spikes_1"]) for r in rows if float(r["t_ms"]) >= 50) == 0, "input after 50 ms"
+# Input windows (MODEL.md section 4): auditory 0-50 ms, visual 70-120 ms.
+aud = [float(r["t_ms"]) for r in rows for k in ("spikes_1", "spikes_2") if int(r[k]) > 0]
+vis = [float(r["t_ms"]) for r in rows if int(r["visual_spikes"]) > 0]
+assert aud and 0 <= min(aud) < 5 and max(aud) < 50, (min(aud), max(aud))
+assert vis and 70 <= min(vis) < 75 and 115 < max(vis) < 120, (min(vis), max(vis))
 PYCODE
-  # The same run without caching follows the same weights: classic energy = its total.
+  # The same run without caching follows the same weights (no decay: caching changes only
+  # when they become persistent): same rounds, spikes and responses, and the cached run's
+  # classic energy is this run's total.
+  cp "$OUT" "$TMP/cached.json"
   run_ok spiking --patterns 4 --seed 3 || return
-  jcheck "$OUT" <<'PYCODE' || fail "spiking classic: $(head -c 400 "$OUT")"
+  jcheck "$OUT" "$TMP/cached.json" <<'PYCODE' || fail "spiking classic: $(head -c 400 "$OUT")"
+import json
+c = json.load(open(args[0]))
 e = j["energy"]
 assert j["rule"] == "classic" and j["theta"] is None, j
 assert e["total"] == e["consolidation"] == e["classic"] and e["pending"] == 0, e
+for k in ("rounds", "output_spikes", "classes", "success"):
+    assert j[k] == c[k], (k, j[k], c[k])
+assert all(close(a, b, 1e-12) for a, b in zip(j["responses"], c["responses"])), "responses"
+assert close(c["energy"]["classic"], e["total"], 1e-12), (c["energy"], e)
 PYCODE
 }
 

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <utility>
 #include <vector>
 
 #include "syncache/spiking.hpp"
@@ -212,6 +214,13 @@ TEST(SpikingProtocol, SuccessCriterion) {
   EXPECT_EQ(sp::separated({5.0, 5.0, 5.0, 4.0, 1.0}, pats({1, 1, 1, 1, 0})), true);
   EXPECT_EQ(sp::separated({5.0, 5.0, 5.0, 5.0, 5.0, 4.0, 1.0}, pats({1, 1, 1, 1, 1, 1, 0})), false);
   EXPECT_FALSE(sp::separated({5.0, 2.0}, pats({1, 1})).has_value());  // one class only
+  // Classes with SD 0 make the SD test empty; the order of the classes still counts.
+  EXPECT_EQ(sp::separated({1.0, 1.0}, pats({0, 1})), false);  // identical responses
+  EXPECT_EQ(sp::separated({0.0, 0.0, 0.0}, pats({0, 1, 1})), false);
+  EXPECT_EQ(sp::separated({2.0, 1.0}, pats({0, 1})), false);  // the weak class above
+  EXPECT_EQ(sp::separated({1.0, 2.0}, pats({0, 1})), true);
+  // Separated by 5 SD but in the wrong order: class 1 at 2.0, 2.1; class 0 at 5.0, 5.1.
+  EXPECT_EQ(sp::separated({2.0, 2.1, 5.0, 5.1}, pats({1, 1, 0, 0})), false);
 }
 
 namespace {
@@ -283,9 +292,18 @@ TEST(SpikingLearner, TrialFollowsTheStdpFormulaWithClipping) {
 }
 
 TEST(SpikingLearner, WeightsStayInRangeAndPersistentPlusTransientIsTheWeight) {
-  for (auto rule : {syncache::Rule::classic, syncache::Rule::synapse, syncache::Rule::neuron,
-                    syncache::Rule::sum}) {
+  // Every rule, with and without decay of the transient weights (tau = 30 ms: decay moves
+  // w = l + s toward l, inside the range, and must not round it out; all 100 weights are
+  // checked, the inactive ones decay too).
+  const double inf = std::numeric_limits<double>::infinity();
+  const std::vector<std::pair<syncache::Rule, double>> cases = {
+      {syncache::Rule::classic, inf}, {syncache::Rule::synapse, inf},
+      {syncache::Rule::neuron, inf},  {syncache::Rule::sum, inf},
+      {syncache::Rule::neuron, 30.0}, {syncache::Rule::synapse, 30.0}};
+  for (const auto& [rule, tau] : cases) {
     auto cfg = small_config(rule, 0.3);
+    cfg.tau = tau;
+    cfg.c = std::isinf(tau) ? 0.0 : 0.001;
     cfg.params.A_plus = 0.02;
     sp::Learner L(cfg);
     for (int t = 0; t < 20; ++t) {
@@ -302,6 +320,8 @@ TEST(SpikingLearner, WeightsStayInRangeAndPersistentPlusTransientIsTheWeight) {
         ASSERT_GE(l, 0.0);  // l is a consolidated total weight
         ASSERT_LE(l, cfg.params.g_max);
         ASSERT_EQ(L.store().weight(0, i), l + s);
+        ASSERT_GE(l + s, 0.0);
+        ASSERT_LE(l + s, cfg.params.g_max);
       }
     }
   }

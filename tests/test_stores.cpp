@@ -1317,5 +1317,5 @@ TEST(CachedStore, NudgeBringsRoundedSumsInsideTheBounds) {
     ASSERT_GE(st.weight(0, 0), 0.0);
     ASSERT_LE(st.weight(0, 0), 1e-12);
   }
-  EXPECT_GT(nudged, 0);  // the rounding case does occur (about 1-5 % of these changes)
+  EXPECT_GT(nudged, 0);  // the rounding case does occur (1-5 % of these changes)
 }

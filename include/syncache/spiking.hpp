@@ -214,7 +214,9 @@ bool converged_window(const std::vector<std::vector<double>>& history, int windo
 
 // The success test on responses A_p and classes (MODEL.md section 4): every response lies
 // within 2 SD of its class mean and at least 5 SD (its own class's population SD) from
-// the other class's mean. Empty when only one class is present.
+// the other class's mean; and, this project's addition, every response of the strong
+// visual class exceeds every response of the weak one (without it a class with SD 0 — a
+// single pattern — passes with any responses). Empty when only one class is present.
 std::optional<bool> separated(const std::vector<double>& responses,
                               const std::vector<Pattern>& patterns);
 

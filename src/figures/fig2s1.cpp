@@ -17,8 +17,14 @@ namespace {
 using nlohmann::json;
 namespace sp = spiking;
 
-// The result value at `path` for the runs that succeeded, NaN for the others (FigureData
-// skips NaNs, so every mean is over successful runs only, as in the paper).
+// A run counts as learnt when its weights converged within the round cap and the final
+// weights pass the success test.
+bool learnt(const json& r) {
+  return r["converged"] == true && r["success"] == true;
+}
+
+// The result value at `path` for the learnt runs, NaN for the others (FigureData skips
+// NaNs, so every mean is over successful runs only, as in the paper).
 std::vector<double> successful(const std::vector<json>& runs, std::size_t first, std::size_t n,
                                std::initializer_list<const char*> path) {
   std::vector<double> out;
@@ -26,7 +32,7 @@ std::vector<double> successful(const std::vector<json>& runs, std::size_t first,
     const json& r = runs[k];
     const json* v = &r;
     for (const char* key : path) v = &(*v)[key];
-    out.push_back(r["success"] == true ? v->get<double>() : std::nan(""));
+    out.push_back(learnt(r) ? v->get<double>() : std::nan(""));
   }
   return out;
 }
@@ -117,6 +123,7 @@ FigureData figure_fig2s1(FigureContext& ctx) {
 
   FigureData fig;
   const std::size_t n = seeds.size();
+  int unconverged = 0;
   for (std::size_t i = 0; i < counts.size(); ++i) {
     const double x = counts[i];
     const std::size_t c0 = 2 * n * i, k0 = c0 + n;
@@ -128,18 +135,21 @@ FigureData figure_fig2s1(FigureContext& ctx) {
     for (std::size_t s = 0; s < n; ++s) {
       const json& a = results[c0 + s];
       const json& b = results[k0 + s];
-      const bool both = a["success"] == true && b["success"] == true;
+      const bool both = learnt(a) && learnt(b);
       saved.push_back(both ? 1.0 - b["energy"]["total"].get<double>() /
                                        a["energy"]["total"].get<double>()
                            : std::nan(""));
       // Success rate over the pattern sets with two classes (the others are left out).
-      rate.push_back(b["success"].is_null() ? std::nan("") : (b["success"] == true ? 1.0 : 0.0));
-      rounds.push_back(b["success"] == true ? b["counted_rounds"].get<double>() : std::nan(""));
+      rate.push_back(b["success"].is_null() ? std::nan("") : (learnt(b) ? 1.0 : 0.0));
+      rounds.push_back(learnt(b) ? b["counted_rounds"].get<double>() : std::nan(""));
+      unconverged += (a["converged"] != true) + (b["converged"] != true);
     }
     fig.add("saving", "caching", x, saved);
     fig.add("success", "caching", x, rate);
     fig.add("rounds", "caching", x, rounds);
   }
+  fig.notes.push_back(std::to_string(unconverged) + " of " + std::to_string(results.size()) +
+                      " runs did not converge within the round cap (counted as failures)");
   const auto tp = static_cast<int>(positive_integer(cfg, "trial_patterns"));
   sp::LearningConfig trial = cached;
   trial.patterns = tp;
