@@ -33,11 +33,18 @@ const std::vector<FigureSpec>& figure_registry() {
          figure_fig3},
         {"fig3s1a", "learning time vs energy as theta varies (tau = 1000), several c",
          figure_fig3s1a},
+        {"fig3s1b",
+         "MNIST network: learning time vs energy as theta varies (tau = 10^4), c = 0, 0.001",
+         figure_fig3s1b},
         {"fig4b", "the rules synapse, neuron, sum vs c, each with its optimised theta",
          figure_fig4b},
         {"fig6", "maintenance and consolidation power per epoch, simulation vs theory",
          figure_fig6},
+        {"fig5a", "MNIST network: energy vs test accuracy for several learning rates (classic)",
+         figure_fig5a},
         {"fig5b", "MNIST network: energy vs test accuracy with and without caching", figure_fig5b},
+        {"fig5c", "MNIST network: energy to reach 0.85 / 0.93 accuracy vs hidden units H",
+         figure_fig5c},
     };
     std::vector<FigureSpec> present;
     for (const auto& f : all) {
