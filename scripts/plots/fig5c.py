@@ -41,7 +41,8 @@ def draw(data, scale):
                         ax.plot(x, 0.0, "x", markersize=9, color=color, clip_on=False,
                                 transform=ax.get_xaxis_transform())
                     ax.annotate("%d/%d" % (round(f * k), k), (x, 0.0), xycoords=("data", "axes fraction"),
-                                textcoords="offset points", xytext=(3, 6 if color == "C3" else 16),
+                                textcoords="offset points", ha="right",
+                                xytext=(-5, 6 if color == "C3" else 16),
                                 fontsize=6.5, color=color)
         ax.set_yscale("log")
         ax.set_xlabel("hidden units H")
