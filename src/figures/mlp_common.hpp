@@ -57,12 +57,13 @@ inline Settings read_settings(const ExperimentConfig& cfg, const FigureContext& 
   return s;
 }
 
-// The caching settings of a file: rule, theta, tau, c (each validated with the network).
+// The caching settings of a file: rule, theta, tau, c (all required; validated with the
+// network).
 inline MlpConfig with_caching(const ExperimentConfig& cfg, MlpConfig net) {
   net.rule = caching_rule(cfg);
-  if (cfg.has("theta")) net.theta = cfg.number("theta");
+  net.theta = cfg.number("theta");
   net.tau = cfg.number("tau");
-  if (cfg.has("c")) net.c = cfg.number("c");
+  net.c = cfg.number("c");
   try {
     net.validate();
   } catch (const std::invalid_argument& e) {
