@@ -43,10 +43,12 @@ FigureData figure_fig3s1b(FigureContext& ctx) {
   cached.tau = cfg.number("tau");
   cached.c = kCRef;
 
-  // Classic seeds first, then the theta grid.
+  // Classic seeds first, then the theta grid from the largest theta down: larger
+  // thresholds learn more slowly, and the runner starts runs in this order.
   std::vector<MlpRun> runs;
   figmlp::add_seeded(runs, set.base, set.seeds);
-  for (double theta : thetas) {
+  for (auto it = thetas.rbegin(); it != thetas.rend(); ++it) {
+    const double theta = *it;
     MlpRun run = set.base;
     run.net = cached;
     run.net.theta = theta;
@@ -78,7 +80,7 @@ FigureData figure_fig3s1b(FigureContext& ctx) {
     std::vector<std::optional<std::size_t>> at;
     std::vector<double> samples;
     for (std::size_t s = 0; s < n; ++s) {
-      curves.push_back(curve_from_json(results[n + i * n + s]));
+      curves.push_back(curve_from_json(results[n + (thetas.size() - 1 - i) * n + s]));
       at.push_back(first_reaching(curves.back(), target));
       missed += at.back() ? 0 : 1;
       samples.push_back(at.back() ? static_cast<double>(curves.back()[*at.back()].samples) : nan);
