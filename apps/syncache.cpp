@@ -20,6 +20,7 @@
 #include "syncache/experiment.hpp"
 #include "syncache/figures.hpp"
 #include "syncache/mlp.hpp"
+#include "syncache/mlp_training.hpp"
 #include "syncache/mnist.hpp"
 #include "syncache/perceptron.hpp"
 #include "syncache/results.hpp"
@@ -679,16 +680,17 @@ void add_mlp(CLI::App& app) {
     }
     cfg.authors_backprop = ma->backprop == "authors";
     cfg.seed = static_cast<std::uint64_t>(nonneg_int("--seed", ma->seed));
-    const long long epochs = parse_positive_int("--epochs", ma->epochs);
-    const long long patience = parse_positive_int("--patience", ma->patience);
-    const long long every = parse_positive_int("--eval-every", ma->eval_every);
+    syncache::TrainingOptions training;
+    training.max_epochs = parse_positive_int("--epochs", ma->epochs);
+    training.patience = parse_positive_int("--patience", ma->patience);
+    training.eval_every = parse_positive_int("--eval-every", ma->eval_every);
     const auto train_limit = static_cast<std::size_t>(nonneg_int("--train-limit", ma->train_limit));
     const auto test_limit = static_cast<std::size_t>(nonneg_int("--test-limit", ma->test_limit));
-    double target = 2.0;  // never reached
     if (!ma->target.empty()) {
-      target = parse_real("--target-accuracy", ma->target, false);
+      const double target = parse_real("--target-accuracy", ma->target, false);
       if (!(target > 0.0 && target <= 1.0))
         fail("--target-accuracy: must lie in (0, 1] (got " + ma->target + ")");
+      training.target = target;
     }
     std::optional<syncache::Mlp> net;
     try {
@@ -703,43 +705,21 @@ void add_mlp(CLI::App& app) {
     } catch (const std::exception& e) {
       fail(std::string("--data: ") + e.what());  // missing, truncated or corrupt files
     }
-    const auto& train = data.train;
-    const auto& test = data.test;
     std::cout << "samples,epoch,accuracy,energy_total,energy_consolidation,energy_maintenance,"
                  "energy_pending,energy_minimal\n";
-    auto report = [&](long long epoch) {
-      const double acc = net->accuracy(test.images.data(), test.labels.data(), test.count);
-      const syncache::MlpEnergy e = net->energy();
-      // Shortest round-trip forms: full precision (the energies add up exactly), no noise.
-      auto num = [](double v) {
-        char buf[32];
-        const auto r = std::to_chars(buf, buf + sizeof buf, v);
-        return std::string(buf, r.ptr);
-      };
-      std::cout << net->samples_seen() << ',' << epoch << ',' << num(acc) << ',' << num(e.total)
+    // Shortest round-trip forms: full precision (the energies add up exactly), no noise.
+    auto num = [](double v) {
+      char buf[32];
+      const auto r = std::to_chars(buf, buf + sizeof buf, v);
+      return std::string(buf, r.ptr);
+    };
+    syncache::train_mlp(*net, data.train, data.test, training, [&](const syncache::CurvePoint& p) {
+      const syncache::MlpEnergy& e = p.energy;
+      std::cout << p.samples << ',' << p.epoch << ',' << num(p.accuracy) << ',' << num(e.total)
                 << ',' << num(e.consolidation) << ',' << num(e.maintenance) << ',' << num(e.pending)
                 << ',' << num(e.minimal) << "\n"
                 << std::flush;
-      return acc;
-    };
-    double best = -1.0;
-    long long since_best = 0;
-    for (long long epoch = 1; epoch <= epochs; ++epoch) {
-      double acc = -1.0;
-      for (std::size_t i = 0; i < train.count; ++i) {
-        net->train_sample(train.image(i), train.labels[i]);
-        if (net->samples_seen() % every == 0 || i + 1 == train.count) {
-          acc = report(epoch);
-          if (acc >= target) return;
-        }
-      }
-      if (acc > best) {
-        best = acc;
-        since_best = 0;
-      } else if (++since_best >= patience) {
-        return;
-      }
-    }
+    });
   });
 }
 

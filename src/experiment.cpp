@@ -356,6 +356,20 @@ std::vector<double> cost_values(const ExperimentConfig& cfg, const std::string& 
   return cs;
 }
 
+std::vector<double> threshold_grid(const ExperimentConfig& cfg) {
+  const double t0 = cfg.number("theta_start"), t1 = cfg.number("theta_stop"),
+               dt = cfg.number("theta_step");
+  if (!(t0 >= 0.0 && t1 >= t0 && dt > 0.0) || std::isinf(t1)) {
+    throw std::invalid_argument(cfg.where("theta_start") +
+                                ": need 0 <= theta_start <= theta_stop (finite), theta_step > 0");
+  }
+  std::vector<double> thetas;
+  for (std::int64_t k = 0; t0 + static_cast<double>(k) * dt <= t1 + 1e-9 * dt; ++k) {
+    thetas.push_back(t0 + static_cast<double>(k) * dt);
+  }
+  return thetas;
+}
+
 PerceptronConfig cached_perceptron_base(const ExperimentConfig& cfg) {
   PerceptronConfig base = perceptron_base(cfg);
   base.rule = caching_rule(cfg);

@@ -464,8 +464,12 @@ TOML
 
 
 check_figure_mnist() {
-  local exp="$TMP/exp5" out="$TMP/fig5out"
+  local exp="$TMP/exp5" out="$TMP/fig5out" name
   mkdir -p "$exp"
+  run_ok figure --list || return
+  for name in fig3s1b fig5a fig5b fig5c; do
+    grep -q "^ *$name\b" "$OUT" || fail "figure --list lacks $name: $(cat "$OUT")"
+  done
   cat >"$exp/fig5b.toml" <<'TOML'
 hidden = 20
 eta = 0.1
@@ -474,7 +478,7 @@ theta = 0.05
 tau = 1000.0
 c = 0.001
 eval_every = 250
-epochs = 1
+max_epochs = 1
 repeats = 1
 train_limit = 500
 test_limit = 200
@@ -492,6 +496,39 @@ for series in ("classic", "caching"):
     assert all(0.0 <= a <= 1.0 for a in acc.values()), acc
     # the energy spent is never below the minimal energy of the same weights
     assert all(energy[x] >= minimal[x] > 0 for x in energy), (energy, minimal)
+PYCODE
+  # Figure 5C on 500 images (eta = 1): 0.2 is reached within 1000 samples (seed 1: H = 5
+  # at 750, H = 20 at 250), 0.999 never; a run that never reaches a target has no energy
+  # row and is counted in reached_<target>.
+  cat >"$exp/fig5c.toml" <<'TOML'
+eta = 1.0
+targets = [0.2, 0.999]
+rule = "neuron"
+theta = 0.01
+tau = 1000.0
+c = 0.001
+eval_every = 250
+hidden_values = [5, 20]
+max_epochs = 4
+repeats = 1
+train_limit = 500
+test_limit = 200
+TOML
+  run figure fig5c --experiments "$exp" --out "$out" --no-plot --store none
+  [[ $RC -eq 0 ]] || { fail "figure fig5c exited $RC: $(head -c 300 "$ERR")"; return; }
+  "$PY" - "$out/fig5c.csv" <<'PYCODE' || fail "fig5c.csv: $(grep -v '^#' "$out/fig5c.csv" | head -5)"
+import csv, sys
+rows = list(csv.DictReader(l for l in open(sys.argv[1]) if not l.startswith("#")))
+get = lambda panel, series: {float(r["x"]): float(r["mean"]) for r in rows
+                             if r["panel"] == panel and r["series"] == series}
+for series in ("classic", "caching"):
+    assert get("reached_0.2", series) == {5.0: 1.0, 20.0: 1.0}, rows
+    assert get("reached_0.999", series) == {5.0: 0.0, 20.0: 0.0}, rows
+    assert get("energy_0.999", series) == {}, rows
+    assert all(v > 0 for v in get("energy_0.2", series).values())
+    assert set(get("samples_0.2", series)) == {5.0, 20.0}
+notes = [l for l in open(sys.argv[1]) if l.startswith("#")]
+assert any("0.999: 4" in l for l in notes), notes  # all four runs missed 0.999
 PYCODE
 }
 

@@ -112,6 +112,10 @@ Rule caching_rule(const ExperimentConfig& cfg, const std::string& key = "rule");
 std::int64_t positive_integer(const ExperimentConfig& cfg, const std::string& key);
 // An array of maintenance costs, each finite and >= 0.
 std::vector<double> cost_values(const ExperimentConfig& cfg, const std::string& key);
+// theta_start, theta_start + theta_step, ... up to theta_stop (inclusive, within a
+// rounding margin): 0 <= theta_start <= theta_stop finite, theta_step > 0, else an error
+// naming the file, line and key.
+std::vector<double> threshold_grid(const ExperimentConfig& cfg);
 // perceptron_base plus the caching rule named by "rule" (caching_rule), set in both places.
 PerceptronConfig cached_perceptron_base(const ExperimentConfig& cfg);
 // One copy of `base` per seed.

@@ -87,6 +87,26 @@ def scale_note(fig, data, scale):
                  ha="right", va="bottom", fontsize=7, color="0.4")
 
 
+def mnist_curve_axes(fig, axes, title, data, scale):
+    """Labels of the MNIST energy-vs-accuracy panel (axes[0]) and the learning curves beside
+    it (axes[1]), the figure's last note at the bottom, and the scale note."""
+    ax = axes[0]
+    ax.set_yscale("log")
+    ax.set_xlabel("test accuracy")
+    ax.set_ylabel("energy (sum of |weight changes|)")
+    ax.set_title(title)
+    ax.legend(fontsize=7)
+    ax = axes[1]
+    ax.set_xlabel("training samples")
+    ax.set_ylabel("test accuracy")
+    ax.set_title("learning curves")
+    ax.legend(fontsize=7)
+    if data.notes:
+        fig.text(0.01, 0.005, data.notes[-1], fontsize=6, color="0.4", ha="left", va="bottom")
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    scale_note(fig, data, scale)
+
+
 def save(fig, outbase):
     for ext in ("png", "svg"):
         tmp = "%s.%s.tmp.%d" % (outbase, ext, os.getpid())

@@ -1,7 +1,7 @@
 """Figure 5B: energy vs test accuracy for the MNIST network, with/without caching."""
 import matplotlib.pyplot as plt
 
-from common import scale_note
+from common import mnist_curve_axes
 
 
 def _curve(data, series):
@@ -23,19 +23,5 @@ def draw(data, scale):
         axes[0].plot(acc, energy, "o-", color=color, markersize=3, label=label)
         axes[0].plot(acc, minimal, ":", color=color, label="minimal energy, " + label)
         axes[1].plot(samples, acc, "o-", color=color, markersize=3, label=label)
-    ax = axes[0]
-    ax.set_yscale("log")
-    ax.set_xlabel("test accuracy")
-    ax.set_ylabel("energy (sum of |weight changes|)")
-    ax.set_title("B  energy vs accuracy")
-    ax.legend(fontsize=7)
-    ax = axes[1]
-    ax.set_xlabel("training samples")
-    ax.set_ylabel("test accuracy")
-    ax.set_title("learning curves")
-    ax.legend(fontsize=7)
-    if data.notes:
-        fig.text(0.01, 0.005, data.notes[-1], fontsize=6, color="0.4", ha="left", va="bottom")
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
-    scale_note(fig, data, scale)
+    mnist_curve_axes(fig, axes, "B  energy vs accuracy", data, scale)
     return fig

@@ -27,16 +27,9 @@ FigureData figure_fig3s1a(FigureContext& ctx) {
   if (N < 1 || P < 1) throw std::invalid_argument(cfg.where("N") + ": N and P must be >= 1");
   const std::int64_t repeats = positive_integer(cfg, "repeats");
   const std::vector<double> cs = cost_values(cfg, "c");
+  const std::vector<double> thetas = threshold_grid(cfg);
   const double t0 = cfg.number("theta_start"), t1 = cfg.number("theta_stop"),
                dt = cfg.number("theta_step");
-  if (!(t0 >= 0.0 && t1 >= t0 && dt > 0.0) || std::isinf(t1)) {
-    throw std::invalid_argument(cfg.where("theta_start") +
-                                ": need 0 <= theta_start <= theta_stop (finite), theta_step > 0");
-  }
-  std::vector<double> thetas;
-  for (std::int64_t k = 0; t0 + static_cast<double>(k) * dt <= t1 + 1e-9 * dt; ++k) {
-    thetas.push_back(t0 + static_cast<double>(k) * dt);
-  }
   const auto seeds = repeat_seeds(ctx.env.master_seed, repeats);
 
   PerceptronConfig base = cached_perceptron_base(cfg);
