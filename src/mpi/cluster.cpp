@@ -425,7 +425,9 @@ std::vector<json> run_root(const std::vector<RunSpec>& specs, const RunWork& wor
           backoff.reset();
         } else {
           std::unique_lock lock(m);
-          cv.wait_for(lock, backoff.step(), [&] { return !finished.empty() || active == 0; });
+          // Wakes for the root's own results; messages and its threads' exit are seen
+          // after at most one step (2 ms).
+          cv.wait_for(lock, backoff.step(), [&] { return !finished.empty(); });
         }
       }
     };
@@ -467,7 +469,7 @@ std::vector<json> run_worker(const std::vector<RunSpec>& specs, const RunWork& w
   std::deque<std::size_t> tasks;
   std::vector<Done> done;
   bool quit = false;
-  auto thread = [&] {
+  auto compute = [&] {
     for (;;) {
       std::unique_lock lock(m);
       task_cv.wait(lock, [&] { return quit || !tasks.empty(); });
@@ -490,7 +492,7 @@ std::vector<json> run_worker(const std::vector<RunSpec>& specs, const RunWork& w
   };
   {
     std::vector<std::jthread> pool;
-    for (std::size_t t = 0; t < slots; ++t) pool.emplace_back(thread);
+    for (std::size_t t = 0; t < slots; ++t) pool.emplace_back(compute);
     std::size_t stops = 0, running = 0;
     std::vector<Done> outbox;
     Backoff backoff;
