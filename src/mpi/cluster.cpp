@@ -19,6 +19,7 @@
 #include "syncache/cluster.hpp"
 
 #include <mpi.h>
+#include <sys/prctl.h>
 
 #include <algorithm>
 #include <chrono>
@@ -54,22 +55,31 @@ bool launched_by_mpi() {
   return false;
 }
 
-// Sleeps that grow from 20 us to 2 ms while nothing happens.
+// Sleeps between tests for a message, growing from 20 us to `cap` while nothing happens.
+// Where an answer is expected the cap stays short: two ranks that both let their sleeps
+// grow would each see the other's message late and answer late in turn, and the delay of
+// every exchange would build up to the cap.
 class Backoff {
  public:
+  explicit Backoff(std::chrono::microseconds cap) : cap_(cap) {}
   std::chrono::microseconds step() {
     const auto d = delay_;
-    delay_ = std::min(delay_ * 2, std::chrono::microseconds(2000));
+    delay_ = std::min(delay_ * 2, cap_);
     return d;
   }
-  void reset() { delay_ = std::chrono::microseconds(20); }
+  void reset() { delay_ = kFirst; }
 
  private:
-  std::chrono::microseconds delay_{20};
+  static constexpr std::chrono::microseconds kFirst{20};
+  std::chrono::microseconds cap_;
+  std::chrono::microseconds delay_ = kFirst;
 };
+constexpr std::chrono::microseconds kCollectivePoll{2000};  // waiting for every rank
+constexpr std::chrono::microseconds kRootPoll{100};         // the root, for any worker
+constexpr std::chrono::microseconds kWorkerPoll{100};       // a worker awaiting answers
 
 void wait(MPI_Request& request) {
-  Backoff backoff;
+  Backoff backoff(kCollectivePoll);
   for (;;) {
     int done = 0;
     MPI_Test(&request, &done, MPI_STATUS_IGNORE);
@@ -147,6 +157,10 @@ void init(int& argc, char**& argv) {
   int provided = 0;
   MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
   g_active = true;
+  // The main thread polls with short sleeps (Backoff): let them end on time rather than
+  // up to 50 us late (the default timer slack). Threads started later inherit it; they
+  // sleep only in condition variables.
+  ::prctl(PR_SET_TIMERSLACK, 1000UL, 0UL, 0UL, 0UL);
   MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
   MPI_Comm_size(MPI_COMM_WORLD, &g_size);
   MPI_Comm node;
@@ -351,7 +365,7 @@ std::vector<json> run_root(const std::vector<RunSpec>& specs, const RunWork& wor
     for (std::size_t t = 0; t < nthreads; ++t) pool.emplace_back(local);
     std::vector<std::size_t> batch;
     std::vector<std::pair<RunSpec, json>> rows;
-    Backoff backoff;
+    Backoff backoff(kRootPoll);
     auto exchange = [&] {
       for (;;) {
         bool busy = false;
@@ -426,7 +440,7 @@ std::vector<json> run_root(const std::vector<RunSpec>& specs, const RunWork& wor
         } else {
           std::unique_lock lock(m);
           // Wakes for the root's own results; messages and its threads' exit are seen
-          // after at most one step (2 ms).
+          // after at most one step (kRootPoll).
           cv.wait_for(lock, backoff.step(), [&] { return !finished.empty(); });
         }
       }
@@ -495,13 +509,15 @@ std::vector<json> run_worker(const std::vector<RunSpec>& specs, const RunWork& w
     for (std::size_t t = 0; t < slots; ++t) pool.emplace_back(compute);
     std::size_t stops = 0, running = 0;
     std::vector<Done> outbox;
-    Backoff backoff;
+    std::size_t awaiting = slots;  // requests without an answer yet
+    Backoff backoff(kWorkerPoll);
     auto exchange = [&] {
       for (;;) {
         bool busy = false;
         MPI_Status st;
         while (const auto msg = try_receive(0, st)) {
           busy = true;
+          --awaiting;
           if (st.MPI_TAG == kStop) {
             ++stops;
             continue;
@@ -518,6 +534,7 @@ std::vector<json> run_worker(const std::vector<RunSpec>& specs, const RunWork& w
         for (const auto& d : outbox) {
           send(pack(d.index, d.text), 0, d.failed ? kFail : kResult);
           --running;
+          ++awaiting;
           busy = true;
         }
         outbox.clear();
@@ -525,8 +542,10 @@ std::vector<json> run_worker(const std::vector<RunSpec>& specs, const RunWork& w
         if (busy) {
           backoff.reset();
         } else {
+          // With every slot computing, only a finished run can change anything.
+          const auto timeout = awaiting > 0 ? backoff.step() : std::chrono::microseconds(50000);
           std::unique_lock lock(m);
-          done_cv.wait_for(lock, backoff.step(), [&] { return !done.empty(); });
+          done_cv.wait_for(lock, timeout, [&] { return !done.empty(); });
         }
       }
     };
