@@ -2,20 +2,21 @@
 //
 // Inside run_all with more than one rank (run_all_cluster below), the root (rank 0) plans
 // the runs exactly as a single process does (equal specs once, stored runs reused) and
-// hands the missing runs out one at a time:
-//   worker -> root  kHello  {slots, number of specs, hash of the specs}: one request per
-//                           slot (a slot is one of the worker's threads)
-//   root -> worker  kTask   {index}, or kStop {} (this slot gets no more work)
-//   worker -> root  kResult {index, result text} or kFail {index, message}: the slot's
-//                           answer, which is also its next request
-// Every request gets exactly one answer, and a worker leaves the call once each of its
-// slots has been stopped, so no message of one call can reach the next. The root computes
-// with its own threads from the same queue, stores results as they arrive (every batch
-// that arrived while the previous one was being committed, in one transaction) and at the
-// end broadcasts either every result text or the first failure, so that all ranks return
-// the same results or throw the same error. Only the root's main thread calls MPI
-// (MPI_THREAD_FUNNELED); waiting ranks test their requests with sleeps in between rather
-// than spinning in a blocking call, to leave the cores to the ranks that compute.
+// hands the missing runs out one at a time, to whichever worker asks:
+//   worker -> root  kHello  {threads, number of specs, hash of the specs}: opens two
+//                           requests per thread (kSlotsPerThread)
+//   root -> worker  kTask   {index}, or kStop {} (this request gets no more work)
+//   worker -> root  kResult {index, result text} or kFail {index, message}: a finished
+//                           run, which also opens a new request
+// Every request gets exactly one answer (the root may hold it back near the end, see
+// run_root), and a worker leaves the call once all its requests have been stopped, so no
+// message of one call can reach the next. The root computes with its own threads from the
+// same queue, stores results as they arrive (what arrived while the previous batch was
+// being committed goes in one transaction) and at the end broadcasts either every result
+// text or the first failure, so that all ranks return the same results or throw the same
+// error. Only each rank's main thread calls MPI (MPI_THREAD_FUNNELED); waiting ranks test
+// for messages with short sleeps in between rather than spinning in a blocking call, to
+// leave the cores to the threads that compute.
 #include "syncache/cluster.hpp"
 
 #include <mpi.h>
@@ -231,6 +232,9 @@ namespace {
 
 using nlohmann::json;
 enum Tag : int { kHello = 1, kResult, kFail, kTask, kStop };
+// Requests a worker keeps open per thread: one for the run it computes, one for the run
+// queued behind it, so that a thread starts its next run without waiting for the root.
+constexpr std::size_t kSlotsPerThread = 2;
 
 // FNV-1a over the run keys: ranks that disagree on the runs are caught at once.
 std::uint64_t specs_hash(const std::vector<RunSpec>& specs) {
@@ -328,6 +332,10 @@ std::vector<json> run_root(const std::vector<RunSpec>& specs, const RunWork& wor
     if (stop || next >= pending.size()) return std::nullopt;
     return pending[next++];
   };
+  const auto remaining = [&]() -> std::size_t {
+    std::lock_guard lock(m);
+    return stop ? 0 : pending.size() - next;
+  };
   const auto fail = [&](std::exception_ptr e) {
     std::lock_guard lock(m);
     if (!error) error = std::move(e);
@@ -355,8 +363,9 @@ std::vector<json> run_root(const std::vector<RunSpec>& specs, const RunWork& wor
 
   struct Worker {
     bool hello = false;
-    std::size_t slots = 0, requests = 0, stopped = 0;
+    std::size_t threads = 0, requests = 0, stopped = 0, in_flight = 0;
   };
+  std::size_t all_threads = nthreads;  // the root's and those of every worker heard from
   std::vector<Worker> workers(static_cast<std::size_t>(cluster::size()));
   Progress progress(show_progress(opt), opt.label, n, n - pending.size());
   std::size_t computed = 0;
@@ -382,8 +391,9 @@ std::vector<json> run_root(const std::vector<RunSpec>& specs, const RunWork& wor
                   std::to_string(head[1]) + " vs " + std::to_string(n) +
                   " specs): every rank must run the same command on the same files")));
             w.hello = true;
-            w.slots = head[0];
-            w.requests += head[0];
+            w.threads = head[0];
+            w.requests += kSlotsPerThread * head[0];
+            all_threads += head[0];
             continue;
           }
           const std::size_t i = index_of(*msg);
@@ -395,21 +405,29 @@ std::vector<json> run_root(const std::vector<RunSpec>& specs, const RunWork& wor
             fail(remote_run_error(i, specs[i], st.MPI_SOURCE, msg->substr(sizeof(std::uint64_t))));
           }
           ++w.requests;
+          --w.in_flight;
         }
-        // Answer every open request: the next run, or stop.
+        // Answer open requests: the next run, or stop once none is left. A run to queue
+        // behind a busy worker's threads is handed out only while more runs are left than
+        // there are threads; near the end such a run would wait for a long run to finish
+        // while other ranks stand idle.
         bool remote_done = true;
         for (std::size_t r = 1; r < workers.size(); ++r) {
           Worker& w = workers[r];
-          for (; w.requests > 0; --w.requests) {
+          while (w.requests > 0) {
+            const std::size_t left = remaining();
+            if (left > 0 && w.in_flight >= w.threads && left <= all_threads) break;
             busy = true;
+            --w.requests;
             if (const auto i = take()) {
               send(pack(*i, ""), static_cast<int>(r), kTask);
+              ++w.in_flight;
             } else {
               send("", static_cast<int>(r), kStop);
               ++w.stopped;
             }
           }
-          remote_done = remote_done && w.hello && w.stopped == w.slots;
+          remote_done = remote_done && w.hello && w.stopped == kSlotsPerThread * w.threads;
         }
         bool local_done = false;
         {
@@ -469,8 +487,8 @@ std::vector<json> run_root(const std::vector<RunSpec>& specs, const RunWork& wor
 
 std::vector<json> run_worker(const std::vector<RunSpec>& specs, const RunWork& work,
                              const RunnerOptions& opt) {
-  const std::size_t slots = worker_slots(opt);
-  const std::uint64_t hello[3] = {slots, specs.size(), specs_hash(specs)};
+  const std::size_t threads = worker_slots(opt), slots = kSlotsPerThread * threads;
+  const std::uint64_t hello[3] = {threads, specs.size(), specs_hash(specs)};
   send(std::string(reinterpret_cast<const char*>(hello), sizeof hello), 0, kHello);
 
   struct Done {
@@ -506,7 +524,7 @@ std::vector<json> run_worker(const std::vector<RunSpec>& specs, const RunWork& w
   };
   {
     std::vector<std::jthread> pool;
-    for (std::size_t t = 0; t < slots; ++t) pool.emplace_back(compute);
+    for (std::size_t t = 0; t < threads; ++t) pool.emplace_back(compute);
     std::size_t stops = 0, running = 0;
     std::vector<Done> outbox;
     std::size_t awaiting = slots;  // requests without an answer yet
