@@ -76,7 +76,7 @@ class Backoff {
   std::chrono::microseconds delay_ = kFirst;
 };
 constexpr std::chrono::microseconds kCollectivePoll{2000};  // waiting for every rank
-constexpr std::chrono::microseconds kRootPoll{100};         // the root, for any worker
+constexpr std::chrono::microseconds kRootPoll{1000};        // the root, for any worker
 constexpr std::chrono::microseconds kWorkerPoll{100};       // a worker awaiting answers
 
 void wait(MPI_Request& request) {
