@@ -2,15 +2,25 @@
 #include "syncache/cluster.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <thread>
 
 namespace syncache::cluster {
 
-bool built_with_mpi() {
-  return false;
+void init(int& /*argc*/, char**& /*argv*/) {
+  // Started by mpirun with several processes: each would run the whole command alone.
+  for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"}) {
+    const char* n = std::getenv(v);
+    if (n != nullptr && std::atoi(n) > 1) {
+      std::fprintf(stderr,
+                   "syncache: warning: built without MPI (-DSYNCACHE_MPI=OFF): each of the %s "
+                   "processes runs the whole command\n",
+                   n);
+      return;
+    }
+  }
 }
-void init(int& /*argc*/, char**& /*argv*/) {}
 void finalize() {}
 int rank() {
   return 0;

@@ -9,9 +9,6 @@
 
 namespace syncache::cluster {
 
-// True when this build has MPI (CMake option SYNCACHE_MPI).
-bool built_with_mpi();
-
 // Starts MPI when the build has it and the environment shows an MPI launcher; on ranks
 // other than 0, standard output is sent to /dev/null. Call once, first thing in main.
 void init(int& argc, char**& argv);

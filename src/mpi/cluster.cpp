@@ -149,18 +149,13 @@ void share_outcome(const std::exception_ptr& root_error) {
 
 namespace syncache::cluster {
 
-bool built_with_mpi() {
-  return true;
-}
-
 void init(int& argc, char**& argv) {
   if (g_active || !launched_by_mpi()) return;
   int provided = 0;
   MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
   g_active = true;
   // The main thread polls with short sleeps (Backoff): let them end on time rather than
-  // up to 50 us late (the default timer slack). Threads started later inherit it; they
-  // sleep only in condition variables.
+  // up to 50 us late (the default timer slack; threads started later inherit it).
   ::prctl(PR_SET_TIMERSLACK, 1000UL, 0UL, 0UL, 0UL);
   MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
   MPI_Comm_size(MPI_COMM_WORLD, &g_size);
