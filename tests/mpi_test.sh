@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # MPI tests for syncache: the same sweep and figure with one process and with two MPI
 # ranks must give byte-identical CSV files and stores (as exported), also when the MPI job
-# resumes a partial store; a failing run and a killed rank end the job with a message.
+# resumes a partial store; a failing run, a killed rank and a stopped job end the job with
+# a message, and the next job finishes the work.
 #   SYNCACHE=/path/to/syncache MPIEXEC=/usr/bin/mpiexec bash tests/mpi_test.sh
 set -u -o pipefail
 
@@ -162,7 +163,37 @@ check_killed_rank() {
   same_store slow-one.sqlite killed.sqlite
 }
 
+check_killed_job() {
+  # SIGTERM to mpirun (what scancel or a time limit does): rank 0 says what happened, and
+  # a second job finishes exactly what one process gives.
+  [[ -s slow-one.csv ]] || return
+  "${MPI[@]}" "$SYNCACHE" sweep "$DATA/slow.toml" --store term.sqlite --out term.csv \
+    </dev/null >/dev/null 2>term.err &
+  local job=$! n
+  for ((n = 0; n < 400; ++n)); do
+    [[ $(rows term.sqlite 2>/dev/null || echo 0) -gt 0 ]] && break
+    kill -0 "$job" 2>/dev/null || break
+    sleep 0.02
+  done
+  if ! kill -TERM "$job" 2>/dev/null; then
+    wait "$job"
+    echo "skip $CHECK: the job ended before it could be stopped"
+    return
+  fi
+  wait "$job"
+  local rc=$?
+  [[ $rc -ne 0 ]] || { echo "skip $CHECK: the job ended before the signal arrived"; return; }
+  grep -q '^syncache: terminated (SIGTERM); .* run the same command again' term.err ||
+    fail "no message about the signal: $(head -c 600 term.err)"
+  [[ -e term.csv ]] && fail "a CSV was written by the stopped job"
+  ranks2 term2 sweep "$DATA/slow.toml" --store term.sqlite --out term.csv
+  ok term2 || return
+  same_file slow-one.csv term.csv "sweep CSV after a stopped job"
+  same_store slow-one.sqlite term.sqlite
+}
+
 # ------------------------------------------------------------------------------ main
 
-CHECKS=(check_sweep check_resume check_figure check_failing_run check_killed_rank)
+CHECKS=(check_sweep check_resume check_figure check_failing_run check_killed_rank
+  check_killed_job)
 run_checks

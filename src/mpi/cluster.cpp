@@ -21,11 +21,13 @@
 
 #include <mpi.h>
 #include <sys/prctl.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <climits>
 #include <condition_variable>
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -135,6 +137,22 @@ void share_outcome(const std::exception_ptr& root_error) {
   throw std::runtime_error(message);
 }
 
+// A job that is killed (scancel, a time limit, Ctrl-C on mpirun) gets SIGTERM or SIGINT
+// on every rank: rank 0 says so before the default action ends the process.
+void on_signal(int sig) {
+  if (g_rank == 0) {
+    const char* text =
+        sig == SIGINT ? "syncache: interrupted (SIGINT)" : "syncache: terminated (SIGTERM)";
+    const char tail[] =
+        "; runs in flight are lost, the stored ones are kept: run the same command again to "
+        "resume\n";
+    (void)!::write(STDERR_FILENO, text, std::strlen(text));
+    (void)!::write(STDERR_FILENO, tail, sizeof tail - 1);
+  }
+  std::signal(sig, SIG_DFL);
+  std::raise(sig);
+}
+
 // A broken exchange between ranks (not a failing run): nothing more can be agreed on, so
 // the whole job stops.
 [[noreturn]] void protocol_failure(const char* what) {
@@ -163,6 +181,8 @@ void init(int& argc, char**& argv) {
   MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, g_rank, MPI_INFO_NULL, &node);
   MPI_Comm_size(node, &g_node_ranks);
   MPI_Comm_free(&node);
+  std::signal(SIGTERM, on_signal);
+  std::signal(SIGINT, on_signal);
   if (g_rank != 0 && std::freopen("/dev/null", "w", stdout) == nullptr) {
     std::fprintf(stderr, "syncache: error: rank %d cannot silence its standard output\n", g_rank);
     abort(1);
