@@ -129,11 +129,14 @@ check_killed_rank() {
   }
   "${MPI[@]}" "$SYNCACHE" sweep "$DATA/slow.toml" --store killed.sqlite --out killed.csv \
     </dev/null >/dev/null 2>killed.err &
-  local job=$! victim="" pid n stored
+  local job=$! victim="" pid n stored status
   for ((n = 0; n < 400; ++n)); do
     stored=$(rows killed.sqlite 2>/dev/null || echo 0)
     if [[ $stored -gt 0 ]]; then
-      for pid in $(ps -o pid= --ppid "$job"); do
+      # mpirun's children are the ranks; rank 1 has OMPI_COMM_WORLD_RANK=1.
+      for status in $(grep -l "^PPid:[[:space:]]*$job\$" /proc/[0-9]*/status 2>/dev/null); do
+        pid=${status#/proc/}
+        pid=${pid%/status}
         if tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx 'OMPI_COMM_WORLD_RANK=1'; then
           victim=$pid
         fi
