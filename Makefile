@@ -32,7 +32,7 @@ bench: build
 	@$(BUILD)/bin/bench_perceptron
 
 format:
-	@clang-format -i include/syncache/*.hpp src/*.cpp src/figures/*.cpp src/figures/*.hpp apps/*.cpp tests/*.cpp tests/helpers/*.hpp bench/*.cpp
+	@clang-format -i include/syncache/*.hpp src/*.cpp src/*.hpp src/mpi/*.cpp src/figures/*.cpp src/figures/*.hpp apps/*.cpp tests/*.cpp tests/helpers/*.hpp bench/*.cpp
 
 clean:
 	rm -rf $(BUILD)

@@ -17,6 +17,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "syncache/cluster.hpp"
 #include "syncache/experiment.hpp"
 #include "syncache/figures.hpp"
 #include "syncache/mlp.hpp"
@@ -33,9 +34,10 @@ namespace {
 using json = nlohmann::ordered_json;
 constexpr int kUsageError = 2;
 
-[[noreturn]] void fail(const std::string& message) {
-  std::cerr << "syncache: error: " << message << "\n";
-  std::exit(kUsageError);
+// Under MPI every rank meets the same failures; rank 0 alone reports them.
+[[noreturn]] void fail(const std::string& message, int code = kUsageError) {
+  if (syncache::cluster::is_root()) std::cerr << "syncache: error: " << message << "\n";
+  syncache::cluster::exit(code);
 }
 
 // Numbers given as text so that "inf" is accepted and the error names the option.
@@ -420,7 +422,8 @@ syncache::ExperimentEnv make_env(const BatchArgs& a, const std::string& default_
   const std::string path = a.store.empty() ? default_store : a.store;
   if (path != "none") {
     try {
-      holder = std::make_unique<syncache::ResultsStore>(path);
+      // Under MPI only rank 0 opens the store; it alone reads and writes it.
+      syncache::cluster::on_root([&] { holder = std::make_unique<syncache::ResultsStore>(path); });
     } catch (const std::exception& e) {
       fail(std::string("--store: ") + e.what());
     }
@@ -487,8 +490,7 @@ void add_figure(CLI::App& app) {
       } catch (const std::invalid_argument& e) {
         fail(e.what());
       } catch (const std::exception& e) {
-        std::cerr << "syncache: error: " << e.what() << "\n";
-        std::exit(1);
+        fail(e.what(), 1);
       }
     }
   });
@@ -524,13 +526,12 @@ void add_sweep(CLI::App& app) {
     } catch (const std::invalid_argument& e) {
       fail(e.what());
     } catch (const std::exception& e) {
-      std::cerr << "syncache: error: " << e.what() << "\n";
-      std::exit(1);
+      fail(e.what(), 1);
     }
     if (sa->out.empty()) {
       std::cout << csv;
     } else {
-      syncache::write_file_atomic(sa->out, csv);
+      syncache::cluster::on_root([&] { syncache::write_file_atomic(sa->out, csv); });
     }
   });
 }
@@ -726,6 +727,7 @@ void add_mlp(CLI::App& app) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  const syncache::cluster::Session mpi(argc, argv);  // MPI when started by mpirun or srun
   CLI::App app{"syncache: metabolic energy of synaptic plasticity, and synaptic caching"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("syncache ") + SYNCACHE_VERSION);

@@ -9,6 +9,7 @@
 #include <iostream>
 #include <stdexcept>
 
+#include "syncache/cluster.hpp"
 #include "syncache/results.hpp"
 
 #ifndef SYNCACHE_SOURCE_DIR
@@ -120,24 +121,27 @@ void run_figure(const FigureSpec& spec, const FigureRunOptions& opt, const Exper
   data.notes.insert(data.notes.begin(), spec.name + ": " + spec.description + " (scale " +
                                             opt.scale + ", experiment " + ctx.config.source() +
                                             ", syncache " + program_version() + ")");
-  make_dirs(opt.out_dir);
-  const std::string base = opt.out_dir + "/" + spec.name;
-  write_file_atomic(base + ".csv", data.csv());
-  if (opt.plot) {
-    const std::string script = opt.plot_script.empty() ? default_plot_script() : opt.plot_script;
-    const std::string cmd = "/usr/bin/python3 " + shell_quote(script) + " " +
-                            shell_quote(spec.name) + " " + shell_quote(base + ".csv") + " " +
-                            shell_quote(base) + " " + shell_quote(opt.scale);
-    const int rc = std::system(cmd.c_str());
-    if (rc != 0) {
-      throw std::runtime_error(spec.name + ": plotting failed (" + cmd + ", status " +
-                               std::to_string(WEXITSTATUS(rc)) + "); the CSV was written");
+  // Under MPI, rank 0 alone writes; every rank then fails or goes on together.
+  cluster::on_root([&] {
+    make_dirs(opt.out_dir);
+    const std::string base = opt.out_dir + "/" + spec.name;
+    write_file_atomic(base + ".csv", data.csv());
+    if (opt.plot) {
+      const std::string script = opt.plot_script.empty() ? default_plot_script() : opt.plot_script;
+      const std::string cmd = "/usr/bin/python3 " + shell_quote(script) + " " +
+                              shell_quote(spec.name) + " " + shell_quote(base + ".csv") + " " +
+                              shell_quote(base) + " " + shell_quote(opt.scale);
+      const int rc = std::system(cmd.c_str());
+      if (rc != 0) {
+        throw std::runtime_error(spec.name + ": plotting failed (" + cmd + ", status " +
+                                 std::to_string(WEXITSTATUS(rc)) + "); the CSV was written");
+      }
     }
-  }
-  const double secs =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::fprintf(stderr, "%s: %.1f s, wrote %s.csv%s\n", spec.name.c_str(), secs, base.c_str(),
-               opt.plot ? " .png .svg" : "");
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::fprintf(stderr, "%s: %.1f s, wrote %s.csv%s\n", spec.name.c_str(), secs, base.c_str(),
+                 opt.plot ? " .png .svg" : "");
+  });
 }
 
 }  // namespace syncache

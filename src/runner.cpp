@@ -14,6 +14,9 @@
 #include <unordered_map>
 #include <utility>
 
+#include "runner_internal.hpp"
+#include "syncache/cluster.hpp"
+
 namespace syncache {
 
 RunError::RunError(std::size_t index_, RunSpec spec_, const std::string& what)
@@ -36,61 +39,97 @@ std::string format_progress(const std::string& label, std::size_t done, std::siz
   return s + buf;
 }
 
-namespace {
+namespace detail {
 
-using Clock = std::chrono::steady_clock;
+Progress::Progress(bool on, std::string label, std::size_t total, std::size_t already)
+    : on_(on), label_(std::move(label)), total_(total), already_(already), start_(Clock::now()) {}
 
-// One status line on a terminal, redrawn with \r at most every 200 ms.
-class Progress {
- public:
-  Progress(bool on, std::string label, std::size_t total, std::size_t already)
-      : on_(on), label_(std::move(label)), total_(total), already_(already), start_(Clock::now()) {}
+void Progress::update(std::size_t computed, std::size_t to_compute, bool force) {
+  if (!on_) return;
+  const auto now = Clock::now();
+  if (!force && now - last_ < std::chrono::milliseconds(200)) return;
+  last_ = now;
+  const double secs = std::chrono::duration<double>(now - start_).count();
+  const double rate = secs > 0.0 ? static_cast<double>(computed) / secs : 0.0;
+  const double eta = rate > 0.0 ? static_cast<double>(to_compute - computed) / rate : -1.0;
+  std::string line = format_progress(label_, already_ + computed, total_, rate, eta);
+  const std::size_t len = line.size();
+  if (len < width_) line.append(width_ - len, ' ');
+  width_ = len;
+  std::fputs(("\r" + line).c_str(), stderr);
+  std::fflush(stderr);
+  shown_ = true;
+}
 
-  void update(std::size_t computed, std::size_t to_compute, bool force) {
-    if (!on_) return;
-    const auto now = Clock::now();
-    if (!force && now - last_ < std::chrono::milliseconds(200)) return;
-    last_ = now;
-    const double secs = std::chrono::duration<double>(now - start_).count();
-    const double rate = secs > 0.0 ? static_cast<double>(computed) / secs : 0.0;
-    const double eta = rate > 0.0 ? static_cast<double>(to_compute - computed) / rate : -1.0;
-    std::string line = format_progress(label_, already_ + computed, total_, rate, eta);
-    const std::size_t len = line.size();
-    if (len < width_) line.append(width_ - len, ' ');
-    width_ = len;
-    std::fputs(("\r" + line).c_str(), stderr);
+void Progress::finish() {
+  if (shown_) {
+    std::fputc('\n', stderr);
     std::fflush(stderr);
-    shown_ = true;
   }
+  shown_ = false;
+}
 
-  void finish() {
-    if (shown_) {
-      std::fputc('\n', stderr);
-      std::fflush(stderr);
+bool show_progress(const RunnerOptions& opt) {
+  return opt.progress && ::isatty(STDERR_FILENO) == 1;
+}
+
+std::string run_key(const RunSpec& s) {
+  return s.experiment + '\n' + canonical_json(s.params) + '\n' + std::to_string(s.seed);
+}
+
+RunPlan plan_runs(const std::vector<RunSpec>& specs, ResultsStore* store,
+                  std::vector<nlohmann::json>& results) {
+  const std::size_t n = specs.size();
+  RunPlan plan;
+  plan.same.resize(n);
+  std::unordered_map<std::string, std::size_t> first;
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto [it, fresh] = first.emplace(run_key(specs[i]), i);
+    plan.same[i] = it->second;
+    if (!fresh) continue;
+    if (store != nullptr) {
+      if (auto r = store->find(specs[i])) {
+        results[i] = std::move(*r);
+        continue;
+      }
     }
-    shown_ = false;
+    plan.pending.push_back(i);
   }
+  return plan;
+}
 
- private:
-  bool on_;
-  std::string label_;
-  std::size_t total_, already_;
-  Clock::time_point start_, last_{};
-  std::size_t width_ = 0;
-  bool shown_ = false;
-};
+void fill_duplicates(const RunPlan& plan, std::vector<nlohmann::json>& results) {
+  for (std::size_t i = 0; i < results.size(); ++i)
+    if (plan.same[i] != i) results[i] = results[plan.same[i]];
+}
 
-std::string message_of(const std::exception_ptr& e) {
+std::string run_text(const RunWork& work, const RunSpec& spec) {
+  // Through the text form, exactly as a stored run reads back.
+  return work(spec).dump();
+}
+
+std::exception_ptr current_run_error(std::size_t index, const RunSpec& spec) {
+  std::string what;
   try {
-    std::rethrow_exception(e);
+    throw;
   } catch (const std::exception& x) {
-    return x.what();
+    what = x.what();
   } catch (...) {
-    return "unknown exception";
+    what = "unknown exception";
+  }
+  try {
+    std::throw_with_nested(RunError(index, spec, what));
+  } catch (...) {
+    return std::current_exception();
   }
 }
 
-}  // namespace
+std::size_t thread_count(int threads, std::size_t hardware, std::size_t pending) {
+  const std::size_t want = threads == 0 ? hardware : static_cast<std::size_t>(threads);
+  return std::max<std::size_t>(1, std::min(pending, want));
+}
+
+}  // namespace detail
 
 std::vector<nlohmann::json> run_all(const std::vector<RunSpec>& specs,
                                     const std::function<nlohmann::json(const RunSpec&)>& work,
@@ -99,35 +138,17 @@ std::vector<nlohmann::json> run_all(const std::vector<RunSpec>& specs,
     throw std::invalid_argument("threads: " + std::to_string(opt.threads) +
                                 " is not allowed; use 0 (all hardware threads) or a positive "
                                 "count");
+#if SYNCACHE_MPI
+  if (cluster::size() > 1) return detail::run_all_cluster(specs, work, store, opt);
+#endif
   const std::size_t n = specs.size();
   std::vector<nlohmann::json> results(n);
-
-  // Equal specs share one computation; stored runs are reused.
-  std::vector<std::size_t> same(n);
-  std::vector<std::size_t> pending;
-  {
-    std::unordered_map<std::string, std::size_t> first;
-    for (std::size_t i = 0; i < n; ++i) {
-      const RunSpec& s = specs[i];
-      std::string key =
-          s.experiment + '\n' + canonical_json(s.params) + '\n' + std::to_string(s.seed);
-      const auto [it, fresh] = first.emplace(std::move(key), i);
-      same[i] = it->second;
-      if (!fresh) continue;
-      if (store != nullptr) {
-        if (auto r = store->find(s)) {
-          results[i] = std::move(*r);
-          continue;
-        }
-      }
-      pending.push_back(i);
-    }
-  }
+  const detail::RunPlan plan = detail::plan_runs(specs, store, results);
+  const std::vector<std::size_t>& pending = plan.pending;
 
   if (!pending.empty()) {
-    const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
-    const std::size_t nthreads = std::min(
-        pending.size(), opt.threads == 0 ? std::size_t{hw} : static_cast<std::size_t>(opt.threads));
+    const std::size_t nthreads = detail::thread_count(
+        opt.threads, std::max(1u, std::thread::hardware_concurrency()), pending.size());
 
     std::atomic<std::size_t> next{0};
     std::atomic<bool> stop{false};
@@ -143,18 +164,11 @@ std::vector<nlohmann::json> run_all(const std::vector<RunSpec>& specs,
         if (k >= pending.size()) break;
         const std::size_t i = pending[k];
         try {
-          // Normalise through the text form, exactly as a stored run reads back.
-          results[i] = nlohmann::json::parse(work(specs[i]).dump());
+          results[i] = nlohmann::json::parse(detail::run_text(work, specs[i]));
           std::lock_guard lock(m);
           finished.push_back(i);
         } catch (...) {
-          const std::string what = message_of(std::current_exception());
-          std::exception_ptr wrapped;
-          try {
-            std::throw_with_nested(RunError(i, specs[i], what));
-          } catch (...) {
-            wrapped = std::current_exception();
-          }
+          std::exception_ptr wrapped = detail::current_run_error(i, specs[i]);
           std::lock_guard lock(m);
           if (!error) error = wrapped;
           stop = true;
@@ -166,8 +180,7 @@ std::vector<nlohmann::json> run_all(const std::vector<RunSpec>& specs,
       cv.notify_one();
     };
 
-    const bool show = opt.progress && ::isatty(STDERR_FILENO) == 1;
-    Progress progress(show, opt.label, n, n - pending.size());
+    detail::Progress progress(detail::show_progress(opt), opt.label, n, n - pending.size());
     std::size_t computed = 0;
     {
       std::vector<std::jthread> pool;
@@ -207,8 +220,7 @@ std::vector<nlohmann::json> run_all(const std::vector<RunSpec>& specs,
     if (error) std::rethrow_exception(error);
   }
 
-  for (std::size_t i = 0; i < n; ++i)
-    if (same[i] != i) results[i] = results[same[i]];
+  detail::fill_duplicates(plan, results);
   return results;
 }
 

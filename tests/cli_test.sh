@@ -14,15 +14,8 @@ PY=/usr/bin/python3
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
-CHECK=setup
-FAILURES=0
-FAILED_CHECKS=()
-
-fail() {
-  echo "FAIL $CHECK: $*" >&2
-  FAILURES=$((FAILURES + 1))
-  FAILED_CHECKS+=("$CHECK")
-}
+# shellcheck source=helpers/checks.sh
+source "$(dirname "${BASH_SOURCE[0]}")/helpers/checks.sh"
 
 # run ARGS...: runs the program; stdout -> $OUT, stderr -> $ERR, exit code -> $RC.
 OUT="$TMP/stdout"
@@ -667,14 +660,4 @@ CHECKS=(
   check_spiking
   check_spiking_errors
 )
-for CHECK in "${CHECKS[@]}"; do
-  before=$FAILURES
-  "$CHECK"
-  [[ $FAILURES -eq $before ]] && echo "ok   $CHECK"
-done
-
-if [[ $FAILURES -gt 0 ]]; then
-  echo "$FAILURES failure(s) in: $(printf '%s\n' "${FAILED_CHECKS[@]}" | sort -u | tr '\n' ' ')" >&2
-  exit 1
-fi
-echo "all ${#CHECKS[@]} checks passed"
+run_checks
