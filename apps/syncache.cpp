@@ -445,7 +445,9 @@ void add_figure(CLI::App& app) {
   cmd->add_flag("--quick", fa->quick, "paper's N and shapes, fewer seeds and points (default)");
   cmd->add_flag("--full", fa->full, "the paper's scale");
   cmd->add_option("--out", fa->out, "output directory")->capture_default_str()->type_name("DIR");
-  cmd->add_option("--threads", fa->batch.threads, "worker threads, 0 = all cores")
+  cmd->add_option(
+         "--threads", fa->batch.threads,
+         "worker threads (per MPI rank), 0 = the hardware threads (shared among a node's ranks)")
       ->capture_default_str()
       ->type_name("INT");
   cmd->add_option("--store", fa->batch.store,
@@ -510,7 +512,9 @@ void add_sweep(CLI::App& app) {
       ->type_name("FILE.toml");
   cmd->add_option("--out", sa->out, "CSV output file (default: standard output)")
       ->type_name("FILE");
-  cmd->add_option("--threads", sa->batch.threads, "worker threads, 0 = all cores")
+  cmd->add_option(
+         "--threads", sa->batch.threads,
+         "worker threads (per MPI rank), 0 = the hardware threads (shared among a node's ranks)")
       ->capture_default_str()
       ->type_name("INT");
   cmd->add_option("--store", sa->batch.store, "results store (SQLite); 'none' to keep nothing")
