@@ -33,6 +33,9 @@ namespace {
 
 using json = nlohmann::ordered_json;
 constexpr int kUsageError = 2;
+// The rule names each learning command accepts.
+const std::vector<std::string> kPerceptronRules = {"classic", "synapse", "neuron", "sum"};
+const std::vector<std::string> kMlpRules = {"classic", "synapse", "neuron", "layer"};
 
 // Under MPI every rank meets the same failures; rank 0 alone reports them.
 [[noreturn]] void fail(const std::string& message, int code = kUsageError) {
@@ -83,9 +86,64 @@ json energy_json(const syncache::EnergyTally& e, double minimal) {
   return j;
 }
 
+// The caching options every learning command shares: --rule, --theta, --tau, --c.
+struct CachingArgs {
+  std::string rule = "classic", theta, tau = "inf", c = "0";
+};
+
+// Declares them; `rules` lists the allowed rule names (classic first), `unit` the weight
+// unit of theta ("" when dimensionless), `steps` the time unit of tau and `step` that of c.
+void add_caching_options(CLI::App* cmd, CachingArgs& a, const std::vector<std::string>& rules,
+                         const std::string& unit, const std::string& steps, const std::string& step,
+                         const std::string& tau_range) {
+  std::string names;
+  for (const auto& r : rules) names += (names.empty() ? "" : "|") + r;
+  const std::string u = unit.empty() ? "" : ", " + unit;
+  cmd->add_option("--rule", a.rule, names + " (classic = no caching)")
+      ->type_name("RULE")
+      ->capture_default_str();
+  cmd->add_option("--theta", a.theta, "consolidation threshold" + u + " (required unless classic)")
+      ->type_name("X|inf");
+  cmd->add_option("--tau", a.tau, "decay time constant of transient weights, " + steps + tau_range)
+      ->type_name("X|inf")
+      ->capture_default_str();
+  cmd->add_option("--c", a.c,
+                  "maintenance cost per " + (unit.empty() ? std::string("unit") : unit) +
+                      " of transient weight per " + step)
+      ->type_name("X")
+      ->capture_default_str();
+}
+
+struct CachingValues {
+  syncache::Rule rule = syncache::Rule::classic;
+  std::optional<double> theta;  // given or not (required unless classic)
+  double tau = 0.0, c = 0.0;
+};
+
+// Parses them: an unknown rule names the allowed ones; theta is required unless classic.
+CachingValues parse_caching(const CachingArgs& a, const std::vector<std::string>& rules,
+                            const std::string& unit) {
+  if (std::find(rules.begin(), rules.end(), a.rule) == rules.end()) {
+    std::string names;
+    for (const auto& r : rules) names += (names.empty() ? "" : ", ") + r;
+    fail("--rule: unknown rule '" + a.rule + "' (allowed: " + names + ")");
+  }
+  CachingValues v;
+  v.rule = syncache::parse_rule(a.rule);
+  if (v.rule != syncache::Rule::classic && a.theta.empty()) {
+    fail("--theta: required for rule '" + a.rule + "' (a number" +
+         (unit.empty() ? "" : " of " + unit) + " >= 0, or inf)");
+  }
+  if (!a.theta.empty()) v.theta = parse_real("--theta", a.theta, true);
+  v.tau = parse_real("--tau", a.tau, true);
+  v.c = parse_real("--c", a.c, false);
+  return v;
+}
+
 struct PerceptronArgs {
-  std::string N = "1000", P = "1000", seed = "1", rule = "classic", theta, tau = "inf", c = "0",
-              b = "0", alpha = "1", eta = "1", max_epochs = "10000", patterns;
+  std::string N = "1000", P = "1000", seed = "1", b = "0", alpha = "1", eta = "1",
+              max_epochs = "10000", patterns;
+  CachingArgs cache;
   bool potentiation_only = false, zero_mean = false;
 };
 
@@ -105,18 +163,8 @@ void add_perceptron(CLI::App& app) {
   cmd->add_option("--seed", args->seed, "random seed for patterns and targets")
       ->type_name("INT")
       ->capture_default_str();
-  cmd->add_option("--rule", args->rule, "classic|synapse|neuron|sum (classic = no caching)")
-      ->type_name("RULE")
-      ->capture_default_str();
-  cmd->add_option("--theta", args->theta, "consolidation threshold (required unless classic)")
-      ->type_name("X|inf");
-  cmd->add_option("--tau", args->tau,
-                  "decay time constant of transient weights, presentations (>= 1, or inf)")
-      ->type_name("X|inf")
-      ->capture_default_str();
-  cmd->add_option("--c", args->c, "maintenance cost per unit transient weight per presentation")
-      ->type_name("X")
-      ->capture_default_str();
+  add_caching_options(cmd, args->cache, kPerceptronRules, "", "presentations", "presentation",
+                      " (>= 1, or inf)");
   cmd->add_option("--b", args->b, "cost per unit change of a transient weight")
       ->type_name("X")
       ->capture_default_str();
@@ -133,11 +181,8 @@ void add_perceptron(CLI::App& app) {
                 "subtract the overall pattern mean (authors' code)");
   cmd->callback([args, cmd]() {
     syncache::PerceptronConfig cfg;
-    if (args->rule != "classic" && args->rule != "synapse" && args->rule != "neuron" &&
-        args->rule != "sum") {
-      fail("--rule: unknown rule '" + args->rule + "' (allowed: classic, synapse, neuron, sum)");
-    }
-    cfg.rule = syncache::parse_rule(args->rule);
+    const CachingValues cv = parse_caching(args->cache, kPerceptronRules, "");
+    cfg.rule = cv.rule;
     if (args->patterns.empty()) {
       cfg.N = static_cast<std::size_t>(parse_positive_int("--N", args->N));
       cfg.P = static_cast<std::size_t>(parse_positive_int("--P", args->P));
@@ -156,16 +201,9 @@ void add_perceptron(CLI::App& app) {
       }
       cfg.seed = s;
     }
-    if (cfg.rule != syncache::Rule::classic) {
-      if (args->theta.empty()) {
-        fail("--theta: required for rule '" + args->rule + "' (a number >= 0, or inf)");
-      }
-      cfg.cache.theta = parse_real("--theta", args->theta, true);
-    } else if (!args->theta.empty()) {
-      cfg.cache.theta = parse_real("--theta", args->theta, true);
-    }
-    cfg.cache.tau = parse_real("--tau", args->tau, true);
-    cfg.cache.c = parse_real("--c", args->c, false);
+    if (cv.theta) cfg.cache.theta = *cv.theta;
+    cfg.cache.tau = cv.tau;
+    cfg.cache.c = cv.c;
     cfg.cache.b = parse_real("--b", args->b, false);
     cfg.alpha = parse_real("--alpha", args->alpha, false);
     cfg.eta = parse_real("--eta", args->eta, false);
@@ -174,7 +212,7 @@ void add_perceptron(CLI::App& app) {
     cfg.zero_mean = args->zero_mean;
     // Options that only apply to caching are still checked, so a typo is never ignored.
     if (!(cfg.cache.tau >= 1.0))
-      fail("--tau: must be >= 1 time step, or inf (got " + args->tau + ")");
+      fail("--tau: must be >= 1 time step, or inf (got " + args->cache.tau + ")");
     if (!args->patterns.empty()) {
       // N, P and the random patterns' options do not apply to a pattern file.
       for (const char* opt : {"--N", "--P", "--seed", "--zero-mean"}) {
@@ -183,8 +221,8 @@ void add_perceptron(CLI::App& app) {
         }
       }
     }
-    if (cfg.cache.theta < 0.0) fail("--theta: must be >= 0 (got " + args->theta + ")");
-    if (cfg.cache.c < 0.0) fail("--c: must be >= 0 (got " + args->c + ")");
+    if (cfg.cache.theta < 0.0) fail("--theta: must be >= 0 (got " + args->cache.theta + ")");
+    if (cfg.cache.c < 0.0) fail("--c: must be >= 0 (got " + args->cache.c + ")");
     if (cfg.cache.b < 0.0) fail("--b: must be >= 0 (got " + args->b + ")");
     if (!(cfg.alpha >= 0.0 && cfg.alpha <= 2.0))
       fail("--alpha: must lie in [0, 2] (got " + args->alpha + ")");
@@ -201,7 +239,7 @@ void add_perceptron(CLI::App& app) {
     json j;
     j["N"] = N;
     j["P"] = P;
-    j["rule"] = args->rule;
+    j["rule"] = args->cache.rule;
     j["seed"] = cfg.seed;
     if (cfg.rule != syncache::Rule::classic) {
       j["theta"] = std::isinf(cfg.cache.theta) ? json("inf") : json(cfg.cache.theta);
@@ -227,8 +265,8 @@ void add_perceptron(CLI::App& app) {
 
 void add_spiking(CLI::App& app) {
   struct SArgs {
-    std::string patterns = "10", rule = "classic", theta, tau = "inf", c = "0", seed = "1",
-                max_rounds = "1000", record, background = "authors";
+    std::string patterns = "10", seed = "1", max_rounds = "1000", record, background = "authors";
+    CachingArgs cache;
   };
   auto sa = std::make_shared<SArgs>();
   auto* cmd = app.add_subcommand(
@@ -238,17 +276,7 @@ void add_spiking(CLI::App& app) {
   cmd->add_option("--patterns", sa->patterns, "number of patterns P (2 of 100 inputs active each)")
       ->capture_default_str()
       ->type_name("INT");
-  cmd->add_option("--rule", sa->rule, "classic|synapse|neuron|sum (classic = no caching)")
-      ->capture_default_str()
-      ->type_name("RULE");
-  cmd->add_option("--theta", sa->theta, "consolidation threshold, nS (required unless classic)")
-      ->type_name("X|inf");
-  cmd->add_option("--tau", sa->tau, "decay time constant of transient weights, ms")
-      ->capture_default_str()
-      ->type_name("X|inf");
-  cmd->add_option("--c", sa->c, "maintenance cost per nS of transient weight per ms")
-      ->capture_default_str()
-      ->type_name("X");
+  add_caching_options(cmd, sa->cache, kPerceptronRules, "nS", "ms", "ms", "");
   cmd->add_option("--seed", sa->seed, "seed of the patterns and spike trains")
       ->capture_default_str()
       ->type_name("INT");
@@ -266,17 +294,11 @@ void add_spiking(CLI::App& app) {
     const long long patterns = parse_positive_int("--patterns", sa->patterns);
     if (patterns > 100000) fail("--patterns: at most 100000 (got " + sa->patterns + ")");
     cfg.patterns = static_cast<int>(patterns);
-    if (sa->rule != "classic" && sa->rule != "synapse" && sa->rule != "neuron" &&
-        sa->rule != "sum") {
-      fail("--rule: unknown rule '" + sa->rule + "' (allowed: classic, synapse, neuron, sum)");
-    }
-    cfg.rule = syncache::parse_rule(sa->rule);
-    if (cfg.rule != syncache::Rule::classic && sa->theta.empty()) {
-      fail("--theta: required for rule '" + sa->rule + "' (a number of nS >= 0, or inf)");
-    }
-    if (!sa->theta.empty()) cfg.theta = parse_real("--theta", sa->theta, true);
-    cfg.tau = parse_real("--tau", sa->tau, true);
-    cfg.c = parse_real("--c", sa->c, false);
+    const CachingValues cv = parse_caching(sa->cache, kPerceptronRules, "nS");
+    cfg.rule = cv.rule;
+    if (cv.theta) cfg.theta = *cv.theta;
+    cfg.tau = cv.tau;
+    cfg.c = cv.c;
     const long long seed = parse_positive_int("--seed", sa->seed);
     cfg.seed = static_cast<std::uint64_t>(seed);
     const long long rounds = parse_positive_int("--max-rounds", sa->max_rounds);
@@ -606,9 +628,10 @@ void add_results(CLI::App& app) {
 
 void add_mlp(CLI::App& app) {
   struct MArgs {
-    std::string hidden = "100", eta = "0.1", rule = "classic", theta, tau = "inf", c = "0",
-                epochs = "30", target, patience = "3", eval_every = "1000", train_limit = "0",
-                test_limit = "0", seed = "1", data, backprop = "exact";
+    CachingArgs cache;
+    std::string hidden = "100", eta = "0.1", epochs = "30", target, patience = "3",
+                eval_every = "1000", train_limit = "0", test_limit = "0", seed = "1", data,
+                backprop = "exact";
   };
   auto ma = std::make_shared<MArgs>();
   auto* cmd = app.add_subcommand(
@@ -617,17 +640,7 @@ void add_mlp(CLI::App& app) {
       ->capture_default_str()
       ->type_name("INT");
   cmd->add_option("--eta", ma->eta, "learning rate")->capture_default_str()->type_name("X");
-  cmd->add_option("--rule", ma->rule, "classic|synapse|neuron|layer (classic = no caching)")
-      ->capture_default_str()
-      ->type_name("RULE");
-  cmd->add_option("--theta", ma->theta, "consolidation threshold (required unless classic)")
-      ->type_name("X|inf");
-  cmd->add_option("--tau", ma->tau, "decay time constant of transient weights, samples")
-      ->capture_default_str()
-      ->type_name("X|inf");
-  cmd->add_option("--c", ma->c, "maintenance cost per unit transient weight per sample")
-      ->capture_default_str()
-      ->type_name("X");
+  add_caching_options(cmd, ma->cache, kMlpRules, "", "samples", "sample", "");
   cmd->add_option("--epochs", ma->epochs, "maximum number of epochs")
       ->capture_default_str()
       ->type_name("INT");
@@ -669,17 +682,11 @@ void add_mlp(CLI::App& app) {
     syncache::MlpConfig cfg;
     cfg.hidden = static_cast<std::size_t>(parse_positive_int("--hidden", ma->hidden));
     cfg.eta = parse_real("--eta", ma->eta, false);
-    if (ma->rule != "classic" && ma->rule != "synapse" && ma->rule != "neuron" &&
-        ma->rule != "layer") {
-      fail("--rule: unknown rule '" + ma->rule + "' (allowed: classic, synapse, neuron, layer)");
-    }
-    cfg.rule = syncache::parse_rule(ma->rule);
-    if (cfg.rule != syncache::Rule::classic && ma->theta.empty()) {
-      fail("--theta: required for rule '" + ma->rule + "' (a number >= 0, or inf)");
-    }
-    if (!ma->theta.empty()) cfg.theta = parse_real("--theta", ma->theta, true);
-    cfg.tau = parse_real("--tau", ma->tau, true);
-    cfg.c = parse_real("--c", ma->c, false);
+    const CachingValues cv = parse_caching(ma->cache, kMlpRules, "");
+    cfg.rule = cv.rule;
+    if (cv.theta) cfg.theta = *cv.theta;
+    cfg.tau = cv.tau;
+    cfg.c = cv.c;
     if (ma->backprop != "exact" && ma->backprop != "authors") {
       fail("--backprop: must be exact or authors (got '" + ma->backprop + "')");
     }
