@@ -618,6 +618,41 @@ assert close(c["energy"]["classic"], e["total"], 1e-12), (c["energy"], e)
 PYCODE
 }
 
+# Figure 2—supplement 1 end to end on a small grid: every energy row is over successful
+# runs only (n <= seeds), the cached energy lies between the minimal and the classic energy,
+# and the trial panel holds one 150 ms trial.
+check_figure_spiking() {
+  local exp="$TMP/exp2s1" out="$TMP/fig2s1out"
+  mkdir -p "$exp"
+  cat >"$exp/fig2s1.toml" <<'TOML'
+patterns = [2, 4]
+repeats = 3
+rule = "neuron"
+theta = 0.5
+max_rounds = 300
+trial_patterns = 2
+trial_seed = 1
+TOML
+  run figure fig2s1 --experiments "$exp" --out "$out" --no-plot --store none
+  [[ $RC -eq 0 ]] || { fail "figure fig2s1 exited $RC: $(head -c 300 "$ERR")"; return; }
+  "$PY" - "$out/fig2s1.csv" <<'PYCODE' || fail "fig2s1.csv: $(grep -v '^#' "$out/fig2s1.csv" | head -5)"
+import csv, sys
+rows = list(csv.DictReader(l for l in open(sys.argv[1]) if not l.startswith("#")))
+get = lambda panel, series: {float(r["x"]): (float(r["mean"]), int(r["n"])) for r in rows
+                             if r["panel"] == panel and r["series"] == series}
+classic, cached, minimal = get("energy", "classic"), get("energy", "caching"), get("energy", "minimal")
+assert sorted(cached) == [2.0, 4.0], cached
+for x in cached:
+    assert 1 <= cached[x][1] <= 3, cached
+    assert minimal[x][0] * (1 - 1e-9) <= cached[x][0] <= classic[x][0], (x, minimal, cached, classic)
+for x, (rate, n) in get("success", "caching").items():
+    assert 0 <= rate <= 1 and n <= 3, (x, rate, n)
+v = get("trial", "v")
+assert len(v) == 1500 and min(t for t in v) == 0.0, len(v)
+assert all(-80 < m <= -50 for m, _ in v.values()), "membrane potential out of range"
+PYCODE
+}
+
 check_spiking_errors() {
   local args
   for args in "--patterns 0" "--rule layer --theta 1" "--rule neuron" "--theta -1 --rule synapse" \
@@ -659,5 +694,6 @@ CHECKS=(
   check_figure_mnist
   check_spiking
   check_spiking_errors
+  check_figure_spiking
 )
 run_checks
