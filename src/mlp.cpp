@@ -305,7 +305,7 @@ void Mlp::train_sample(const float* x, int label) {
       classic_energy_ += scale_abs * sum_abs;
       continue;
     }
-    // MODEL.md section 3 order: s += Delta w; consolidation rule (M_cons); maintenance
+    // docs/model.md section 3 order: s += Delta w; consolidation rule (M_cons); maintenance
     // c sum |s| on what stays transient; decay s <- s exp(-1/tau).
     const Input<double> input{v, L.cols};
     for (std::size_t r = 0; r < L.rows; ++r) L.store->add(r, eta * (*delta[l])[r], input);

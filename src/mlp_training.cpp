@@ -59,7 +59,7 @@ TrainingResult train_mlp(Mlp& net, const mnist::Dataset& train, const mnist::Dat
     if (on_point) on_point(p);
     return p.accuracy;
   };
-  // MODEL.md section 3: stop at a target accuracy, after `patience` epochs without
+  // docs/model.md section 3: stop at a target accuracy, after `patience` epochs without
   // improvement, or at the epoch cap.
   double best = -1.0;
   std::int64_t since_best = 0;

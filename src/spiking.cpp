@@ -73,7 +73,7 @@ void Neuron::reset() {
 }
 
 bool Neuron::step(double g_exc, double g_bg) {
-  // MODEL.md section 4: V += dt/C (-g_L (V - E_L) + I_syn - g_K (V - E_K) + I_b); the factor
+  // docs/model.md section 4: V += dt/C (-g_L (V - E_L) + I_syn - g_K (V - E_K) + I_b); the factor
   // 1e-3 converts ms nS mV / nF to mV.
   const double bg = p_.shunting_background ? -g_bg : g_bg;
   const double current =
@@ -203,7 +203,7 @@ namespace {
 CacheParams cache_params(const LearningConfig& cfg) {
   CacheParams cp;
   // Classic learning is the synapse rule at theta = 0: every non-zero change consolidates
-  // in the step it is made, so M_cons = sum |Delta g| (MODEL.md section 1).
+  // in the step it is made, so M_cons = sum |Delta g| (docs/model.md section 1).
   cp.rule = cfg.rule == Rule::classic ? Rule::synapse : cfg.rule;
   cp.theta = cfg.rule == Rule::classic ? 0.0 : cfg.theta;
   cp.tau = cfg.rule == Rule::classic ? std::numeric_limits<double>::infinity()
@@ -353,7 +353,7 @@ LearningResult Learner::learn(std::vector<StepRecord>* record_last) {
     if (record_last) *record_last = std::move(rec);
     if (res.converged || last_possible) break;
   }
-  // Energy up to the first round of the converged window (MODEL.md section 4); without
+  // Energy up to the first round of the converged window (docs/model.md section 4); without
   // convergence, up to the last round.
   res.counted_rounds = res.converged ? res.rounds - p_.window + 1 : res.rounds;
   res.energy = energies[static_cast<std::size_t>(res.counted_rounds - 1)];

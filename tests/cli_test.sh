@@ -584,7 +584,9 @@ assert e["maintenance"] == 0, e
 assert e["minimal"] * (1 - 1e-12) <= e["total"] <= e["classic"] * (1 + 1e-12), e
 assert j["converged"] is True and 10 <= j["rounds"] <= 1000, j
 assert 1 <= j["counted_rounds"] == j["rounds"] - 9, j
-assert j["success"] in (True, False, None), j
+# A success value exactly when both classes occur (single-class sets are left out).
+assert (j["success"] is None) == (len(set(j["classes"])) < 2), j
+assert len(j["classes"]) == len(j["responses"]) == 4, j
 PYCODE
   "$PY" - "$TMP/trial.csv" <<'PYCODE' || fail "spiking --record: $(head -3 "$TMP/trial.csv")"
 import csv, sys
@@ -594,7 +596,7 @@ assert sorted({int(r["pattern"]) for r in rows}) == [0, 1, 2, 3]
 assert all(-80 < float(r["v_mv"]) <= -50 for r in rows), "V outside [E_L - 10, threshold]"
 assert all(0 <= float(r["g_1"]) <= 2.5 and 0 <= float(r["g_2"]) <= 2.5 for r in rows)
 assert sum(int(r["output_spike"]) for r in rows) > 0
-# Input windows (MODEL.md section 4): auditory 0-50 ms, visual 70-120 ms.
+# Input windows (docs/model.md section 4): auditory 0-50 ms, visual 70-120 ms.
 aud = [float(r["t_ms"]) for r in rows for k in ("spikes_1", "spikes_2") if int(r[k]) > 0]
 vis = [float(r["t_ms"]) for r in rows if int(r["visual_spikes"]) > 0]
 assert aud and 0 <= min(aud) < 5 and max(aud) < 50, (min(aud), max(aud))
@@ -645,8 +647,11 @@ assert sorted(cached) == [2.0, 4.0], cached
 for x in cached:
     assert 1 <= cached[x][1] <= 3, cached
     assert minimal[x][0] * (1 - 1e-9) <= cached[x][0] <= classic[x][0], (x, minimal, cached, classic)
-for x, (rate, n) in get("success", "caching").items():
-    assert 0 <= rate <= 1 and n <= 3, (x, rate, n)
+success = get("success", "caching")
+assert sorted(success) == [2.0, 4.0], success
+for x, (rate, n) in success.items():
+    assert 0 <= rate <= 1 and 1 <= n <= 3, (x, rate, n)
+    assert round(rate * n) == cached[x][1], (x, rate, n, cached)  # energies over successes
 v = get("trial", "v")
 assert len(v) == 1500 and min(t for t in v) == 0.0, len(v)
 assert all(-80 < m <= -50 for m, _ in v.values()), "membrane potential out of range"

@@ -147,8 +147,12 @@ check_killed_rank() {
     sleep 0.02
   done
   if [[ -z $victim ]]; then
+    # Legitimate only if the job really finished, with the single-process result.
     wait "$job"
-    echo "skip $CHECK: the job ended before rank 1 could be killed"
+    local early=$?
+    [[ $early -eq 0 ]] || { fail "the job failed (exit $early) before rank 1 was found"; return; }
+    same_file slow-one.csv killed.csv "sweep CSV of a job that ended before the kill"
+    echo "skip $CHECK: the job ended before rank 1 could be killed (its result checked)"
     return
   fi
   kill -KILL "$victim"
@@ -180,12 +184,18 @@ check_killed_job() {
   done
   if ! kill -TERM "$job" 2>/dev/null; then
     wait "$job"
-    echo "skip $CHECK: the job ended before it could be stopped"
+    same_file slow-one.csv term.csv "sweep CSV of a job that ended before the signal"
+    echo "skip $CHECK: the job ended before it could be stopped (its result checked)"
     return
   fi
   wait "$job"
   local rc=$?
-  [[ $rc -ne 0 ]] || { echo "skip $CHECK: the job ended before the signal arrived"; return; }
+  if [[ $rc -eq 0 ]]; then
+    # Exit 0 after SIGTERM is right only for a job that had already finished its work.
+    same_file slow-one.csv term.csv "sweep CSV of a job that exited 0 after SIGTERM"
+    echo "skip $CHECK: the job ended before the signal arrived (its result checked)"
+    return
+  fi
   grep -q '^syncache: terminated (SIGTERM); .* run the same command again' term.err ||
     fail "no message about the signal: $(head -c 600 term.err)"
   [[ -e term.csv ]] && fail "a CSV was written by the stopped job"

@@ -1,4 +1,4 @@
-// Energy cost function (MODEL.md section 1, paper Eq. 1), checked against hand values.
+// Energy cost function (docs/model.md section 1, paper Eq. 1), checked against hand values.
 #include <gtest/gtest.h>
 
 #include "syncache/energy.hpp"

@@ -1,4 +1,4 @@
-// The multilayer back-propagation network with synaptic caching (MODEL.md section 3).
+// The multilayer back-propagation network with synaptic caching (docs/model.md section 3).
 // Expectations come from a plain reference forward pass on Eigen matrices written here
 // (E = 1/2 sum_k (t_k - o_k)^2, o = sigma(W1 sigma(W0 x))), finite differences of it, the
 // back-propagation formulas derived by hand, and the definitions of the caching rules.

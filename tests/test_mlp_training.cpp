@@ -1,4 +1,4 @@
-// The shared training loop of the MNIST network (MODEL.md section 3: stop at a target
+// The shared training loop of the MNIST network (docs/model.md section 3: stop at a target
 // accuracy, after `patience` epochs without improvement, or at the epoch cap), the
 // selection of the first point that reaches a target, and the stored form of a run.
 // Expectations: evaluation schedules counted by hand, and a second network trained by a

@@ -93,7 +93,7 @@ TEST(OptimiserSmooth, FindsHandDerivedMinimumWithinFinalGridResolution) {
 }
 
 TEST(OptimiserSmooth, CachingTheoryTotalEnergy) {
-  // MODEL.md: M(theta) = eta^2 N K / theta + N theta (1 + cT) / 3 (consolidation plus
+  // docs/model.md: M(theta) = eta^2 N K / theta + N theta (1 + cT) / 3 (consolidation plus
   // maintenance, no decay). N = 1000, K = 2000, T = 31623, c = 0.001, eta = 1:
   // 1 + cT = 32.623, theta_hat^2 = 3 * 2000 / 32.623 = 183.9193, theta_hat = 13.56169.
   const double N = 1000, K = 2000, T = 31623, c = 0.001, eta = 1.0;

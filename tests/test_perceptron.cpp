@@ -1,4 +1,4 @@
-// Perceptron training (MODEL.md section 2, paper Eq. 8) against an independent
+// Perceptron training (docs/model.md section 2, paper Eq. 8) against an independent
 // reference implementation, the caching properties at the level of a whole training
 // run, and the paper's scaling laws (Eq. 3 and the fit K = 2P/(2 - P/N)^2).
 #include <gtest/gtest.h>

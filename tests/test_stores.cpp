@@ -1,7 +1,7 @@
-// Weight stores (MODEL.md sections 1 and 2): PlainStore (classic learning) and CachedStore
+// Weight stores (docs/model.md sections 1 and 2): PlainStore (classic learning) and CachedStore
 // (persistent l plus transient s, consolidation rules, decay, maintenance, change cost).
 // Expected values are derived by hand (arithmetic in the comments) or from RefCache, a
-// direct scalar model of MODEL.md's caching step on plain doubles.
+// direct scalar model of docs/model.md's caching step on plain doubles.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -71,7 +71,7 @@ std::string describe(Rule rule, double theta, double tau, DecayForm form) {
   return ::testing::AssertionFailure() << os.str();
 }
 
-// Cost |d|^alpha (MODEL.md section 1), written independently of ChangeCost.
+// Cost |d|^alpha (docs/model.md section 1), written independently of ChangeCost.
 struct RefCost {
   double alpha = 1.0;
   bool potentiation_only = false;
@@ -87,7 +87,7 @@ double ref_factor(double tau, DecayForm form) {
   return form == DecayForm::linear ? 1.0 - 1.0 / tau : std::exp(-1.0 / tau);
 }
 
-// Scalar model of MODEL.md section 2: explicit s (no lazy gain); the rule looks at every
+// Scalar model of docs/model.md section 2: explicit s (no lazy gain); the rule looks at every
 // row; b is charged on each synapse's net change in the step unless it consolidated.
 class RefCache {
  public:
@@ -1109,7 +1109,7 @@ TEST(StoreProperty, MatchesReferenceModel) {
   }
 }
 
-// The MNIST order (MODEL.md section 3): add, rule, maintenance on what stays, then decay.
+// The MNIST order (docs/model.md section 3): add, rule, maintenance on what stays, then decay.
 TEST(StoreProperty, MatchesReferenceModelInMnistOrder) {
   for (Rule rule : kRules) {
     const double theta = rule == Rule::sum ? 4.0 : 1.2;

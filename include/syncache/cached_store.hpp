@@ -1,6 +1,6 @@
 // Cached weight store: w = l + s, with persistent weights l and transient weights s
 // that decay, cost maintenance, and are consolidated into l by a threshold rule
-// (MODEL.md section 2; paper Figures 2-4). Any learning rule and any number of rows
+// (docs/model.md section 2; paper Figures 2-4). Any learning rule and any number of rows
 // (postsynaptic neurons) can use it; the network decides the order of the primitives
 // decay(), charge_maintenance(), add(), apply_rule() within its time step.
 #pragma once

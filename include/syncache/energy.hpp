@@ -1,4 +1,4 @@
-// Energy accounting of synaptic plasticity (MODEL.md section 1; paper Eq. 1).
+// Energy accounting of synaptic plasticity (docs/model.md section 1; paper Eq. 1).
 #pragma once
 
 #include <cmath>

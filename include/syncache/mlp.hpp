@@ -1,5 +1,5 @@
 // Multilayer network inputs - H - outputs trained by per-sample back-propagation, with or
-// without synaptic caching (MODEL.md section 3; paper Figure 5). Logistic units, no bias,
+// without synaptic caching (docs/model.md section 3; paper Figure 5). Logistic units, no bias,
 // initial weights N(0, 0.01^2), one-hot targets 0.01 / 0.99, squared error
 // E = 1/2 sum_k (t_k - o_k)^2. Each layer's weights live in one CachedStore (rows =
 // postsynaptic neurons), so the consolidation rules are those of the perceptron.
@@ -33,7 +33,7 @@ struct MlpConfig {
   void validate() const;
 };
 
-// Energies so far (MODEL.md section 1), all with alpha = 1.
+// Energies so far (docs/model.md section 1), all with alpha = 1.
 struct MlpEnergy {
   double consolidation = 0.0;  // sum |Delta l| (classic: sum |Delta w| of every update)
   double maintenance = 0.0;    // c sum_t sum_i |s_i(t)|

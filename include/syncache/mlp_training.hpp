@@ -1,4 +1,4 @@
-// Training the MNIST network until a stopping rule fires (MODEL.md section 3): a target
+// Training the MNIST network until a stopping rule fires (docs/model.md section 3): a target
 // test accuracy, no improvement for `patience` epochs, or a maximum number of epochs. The
 // `syncache mlp` command and the MNIST figures (5A, 5B, 5C, 3-supplement 1B) share it, and
 // the figures run it through the runner and the results store (run_mlp_curves).

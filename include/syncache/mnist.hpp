@@ -1,4 +1,4 @@
-// The MNIST data set read from the original IDX files (MODEL.md section 3): 28 x 28
+// The MNIST data set read from the original IDX files (docs/model.md section 3): 28 x 28
 // unsigned-byte images scaled to pixel / 255, and labels 0..9.
 #pragma once
 

@@ -1,5 +1,5 @@
 // Robust 1-D minimiser of the mean over seeds of a noisy objective, used to find the
-// energy-optimal consolidation threshold theta_hat (MODEL.md section 2). Generic: it knows
+// energy-optimal consolidation threshold theta_hat (docs/model.md section 2). Generic: it knows
 // nothing about perceptrons, only a function of (theta, seed_index).
 //
 // Method: evaluate all seeds on a log-spaced grid over [lo, hi]; take the point with the

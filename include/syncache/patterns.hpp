@@ -1,5 +1,5 @@
 // Pattern sets for the perceptron: N inputs plus an always-on bias input, and a desired
-// output d = +-1 per pattern (MODEL.md section 2).
+// output d = +-1 per pattern (docs/model.md section 2).
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,4 @@
-// The perceptron (MODEL.md section 2; paper Eq. 8): fixed cyclic presentation order,
+// The perceptron (docs/model.md section 2; paper Eq. 8): fixed cyclic presentation order,
 // an update Delta w = eta d x on every error (d (w.x) <= 0), until one whole epoch has
 // no error or the epoch cap is reached. The learning rule does not know whether its
 // weight store caches: it only calls begin_step(), field(), update() and finish().

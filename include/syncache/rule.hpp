@@ -1,4 +1,4 @@
-// Consolidation rules of synaptic caching (MODEL.md section 2; paper Figure 4A).
+// Consolidation rules of synaptic caching (docs/model.md section 2; paper Figure 4A).
 #pragma once
 
 #include <string>

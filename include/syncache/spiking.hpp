@@ -1,4 +1,4 @@
-// The spiking neuron of Figure 2—supplement 1 (MODEL.md section 4, after D'Souza, Liu &
+// The spiking neuron of Figure 2—supplement 1 (docs/model.md section 4, after D'Souza, Liu &
 // Hahnloser, PNAS 2010): a conductance-based leaky integrate-and-fire neuron with
 // spike-frequency adaptation learns, by trace-based STDP on its auditory synapses, to match
 // its auditory response to a supervisory visual input. The auditory weights live in a
@@ -18,7 +18,7 @@
 //      on every auditory synapse (x including this step's pre spikes), then y += 1;
 //   5. the step's weight changes are clipped so that the total weight w = l + s stays in
 //      [0, g_max]; the clipped change goes into the transient part s (and, for the
-//      classic rule, straight on into l): E += sum_i |clipped change| (MODEL.md section 4);
+//      classic rule, straight on into l): E += sum_i |clipped change| (docs/model.md section 4);
 //   6. everything that decays decays by one step: synaptic variables (tau_syn), traces
 //      (tau_minus for x, tau_plus for y), g_K (tau_K).
 // Each trial starts from rest: V = E_L, g_K = 0, traces and synaptic variables 0.
@@ -38,7 +38,7 @@
 namespace syncache::spiking {
 
 struct Params {
-  // Membrane (MODEL.md section 4).
+  // Membrane (docs/model.md section 4).
   double C = 0.5;        // nF
   double E_L = -70.0;    // mV, rest and reset
   double g_L = 20.0;     // nS
@@ -183,7 +183,7 @@ struct LearningConfig {
   void validate() const;
 };
 
-// Energies at the counted round (the first round of the converged window; MODEL.md
+// Energies at the counted round (the first round of the converged window; docs/model.md
 // section 4), all in nS.
 struct SpikingEnergy {
   double classic = 0.0;        // sum_t sum_i |Delta g_i| (what learning without caching costs)
@@ -206,13 +206,13 @@ struct LearningResult {
   std::vector<Pattern> patterns;
 };
 
-// The convergence test (MODEL.md section 4): over the last `window` round-end weight
+// The convergence test (docs/model.md section 4): over the last `window` round-end weight
 // vectors, every weight stays within tolerance * g_max of its mean. `history` holds one
 // weight vector per round; false while fewer than `window` rounds exist.
 bool converged_window(const std::vector<std::vector<double>>& history, int window,
                       double tolerance_abs);
 
-// The success test on responses A_p and classes (MODEL.md section 4): every response lies
+// The success test on responses A_p and classes (docs/model.md section 4): every response lies
 // within 2 SD of its class mean and at least 5 SD (its own class's population SD) from
 // the other class's mean; and, this project's addition, every response of the strong
 // visual class exceeds every response of the weak one (without it a class with SD 0 — a

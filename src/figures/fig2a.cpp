@@ -2,7 +2,7 @@
 // store (w = l + s, decay, consolidation rule); after every presentation of a window the
 // transient s_i, persistent l_i and total w_i of two synapses are recorded, and every
 // consolidation of the neuron (the jump Delta l_i) is marked. The maintenance energy of a
-// synapse is c times the area under |s_i| (MODEL.md section 1).
+// synapse is c times the area under |s_i| (docs/model.md section 1).
 #include <algorithm>
 #include <cmath>
 #include <cstdio>

@@ -1,4 +1,4 @@
-// Figure 2—supplement 1: the spiking neuron with STDP and adaptation (MODEL.md section 4)
+// Figure 2—supplement 1: the spiking neuron with STDP and adaptation (docs/model.md section 4)
 // learning P = 1 ... 25 patterns, with and without synaptic caching (no decay, no
 // maintenance cost): energy vs P over the successful runs, the minimal energy, the share
 // saved, the success rate, and one recorded trial.
@@ -155,7 +155,7 @@ FigureData figure_fig2s1(FigureContext& ctx) {
   trial.patterns = tp;
   trial.seed = static_cast<std::uint64_t>(positive_integer(cfg, "trial_seed"));
   add_trial(fig, trial);
-  fig.notes.push_back("spiking neuron (MODEL.md section 4); caching: rule " +
+  fig.notes.push_back("spiking neuron (docs/model.md section 4); caching: rule " +
                       std::string(rule_name(cached.rule)) +
                       ", theta = " + short_number(cached.theta) +
                       " nS, no decay, no maintenance cost; energies over successful runs "

@@ -1,6 +1,6 @@
 // Figure 3: synaptic caching with decaying transient weights (neuron rule, N = P = 1000).
 // For each decay rate 1/tau and maintenance cost c: the threshold theta_hat that minimises
-// the mean total energy M_cons + M_trans over seeds (MODEL.md section 2), the energy there
+// the mean total energy M_cons + M_trans over seeds (docs/model.md section 2), the energy there
 // and the learning time (epochs); classic learning (no caching) as the reference.
 //
 // The maintenance cost c only prices sum_t sum_i |s_i(t)|; it does not change the learning

@@ -4,7 +4,7 @@
 //
 // c only prices sum_t sum_i |s_i(t)| and does not change the learning dynamics, so each
 // (theta, seed) runs once at c = kCRef and its total energy at any c is
-// M_cons + M_change + (c / kCRef) M_trans (MODEL.md section 1).
+// M_cons + M_change + (c / kCRef) M_trans (docs/model.md section 1).
 #include <cmath>
 #include <cstdio>
 #include <limits>

@@ -4,7 +4,7 @@
 // accuracy 0.93); classic learning as the reference point. Learning time: training
 // samples until the first evaluation with test accuracy >= the target.
 //
-// c only prices sum_t sum_i |s_i(t)| and does not change the learning dynamics (MODEL.md
+// c only prices sum_t sum_i |s_i(t)| and does not change the learning dynamics (docs/model.md
 // sections 1 and 3), so each (theta, seed) runs once at c = kCRef and its energy at any c
 // is M_cons + pending + (c / kCRef) M_maint at that evaluation.
 #include <cmath>

@@ -1,5 +1,5 @@
 // Figure 5A: energy of the MNIST network (classic learning, no caching) vs test accuracy
-// for several learning rates eta (MODEL.md section 3). Legend: "Except for the larger
+// for several learning rates eta (docs/model.md section 3). Legend: "Except for the larger
 // learning rates, the energy is independent of the learning rate".
 #include <cmath>
 #include <stdexcept>

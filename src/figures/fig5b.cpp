@@ -1,5 +1,5 @@
 // Figure 5B: energy of the MNIST network vs test accuracy, with and without synaptic
-// caching, and the minimal energy of each (MODEL.md section 3).
+// caching, and the minimal energy of each (docs/model.md section 3).
 #include "mlp_common.hpp"
 #include "syncache/figures.hpp"
 

@@ -1,5 +1,5 @@
 // Figure 5C: energy the MNIST network needs to reach a target test accuracy (0.85, 0.93)
-// vs the number of hidden units H, with and without caching (MODEL.md section 3; legend
+// vs the number of hidden units H, with and without caching (docs/model.md section 3; legend
 // of Figure 5: eta = 0.1, tau = 1000, c = 0.001). Each run trains until it reaches the
 // highest target (or the patience rule or the epoch cap stops it); the energy to reach a
 // target is that of the first evaluation at or above it. Runs that never reach a target

@@ -1,5 +1,5 @@
 // Shared by Figures 2C and 4B: the energy-optimal consolidation threshold theta_hat of a
-// cached perceptron (MODEL.md section 2), found by minimise_threshold_batched on the mean
+// cached perceptron (docs/model.md section 2), found by minimise_threshold_batched on the mean
 // total energy over seeds. Every grid of the search runs in parallel through
 // run_perceptrons (and the results store).
 #pragma once
