@@ -30,6 +30,7 @@ full: build
 
 bench: build
 	@$(BUILD)/bin/bench_perceptron
+	@$(BUILD)/bin/bench_spiking
 
 format:
 	@clang-format -i include/syncache/*.hpp src/*.cpp src/*.hpp src/mpi/*.cpp src/figures/*.cpp src/figures/*.hpp apps/*.cpp tests/*.cpp tests/helpers/*.hpp bench/*.cpp

@@ -4,7 +4,6 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -20,6 +19,7 @@
 #include "syncache/cluster.hpp"
 #include "syncache/experiment.hpp"
 #include "syncache/figures.hpp"
+#include "syncache/format.hpp"
 #include "syncache/mlp.hpp"
 #include "syncache/mlp_training.hpp"
 #include "syncache/mnist.hpp"
@@ -720,16 +720,13 @@ void add_mlp(CLI::App& app) {
     std::cout << "samples,epoch,accuracy,energy_total,energy_consolidation,energy_maintenance,"
                  "energy_pending,energy_minimal\n";
     // Shortest round-trip forms: full precision (the energies add up exactly), no noise.
-    auto num = [](double v) {
-      char buf[32];
-      const auto r = std::to_chars(buf, buf + sizeof buf, v);
-      return std::string(buf, r.ptr);
-    };
+    using syncache::round_trip;
     syncache::train_mlp(*net, data.train, data.test, training, [&](const syncache::CurvePoint& p) {
       const syncache::MlpEnergy& e = p.energy;
-      std::cout << p.samples << ',' << p.epoch << ',' << num(p.accuracy) << ',' << num(e.total)
-                << ',' << num(e.consolidation) << ',' << num(e.maintenance) << ',' << num(e.pending)
-                << ',' << num(e.minimal) << "\n"
+      std::cout << p.samples << ',' << p.epoch << ',' << round_trip(p.accuracy) << ','
+                << round_trip(e.total) << ',' << round_trip(e.consolidation) << ','
+                << round_trip(e.maintenance) << ',' << round_trip(e.pending) << ','
+                << round_trip(e.minimal) << "\n"
                 << std::flush;
     });
   });

@@ -1,6 +1,5 @@
 #include "syncache/optimiser.hpp"
 
-#include <charconv>
 #include <cmath>
 #include <iterator>
 #include <map>
@@ -8,15 +7,14 @@
 #include <string>
 #include <tuple>
 
+#include "syncache/format.hpp"
+
 namespace syncache {
 
 namespace {
 
-// Shortest decimal form that reads back to the same double ("0.5", "1000").
 std::string num(double x) {
-  char buf[64];
-  const auto res = std::to_chars(buf, buf + sizeof buf, x);
-  return std::string(buf, res.ptr);
+  return round_trip(x);
 }
 
 // Refine-grid points this close (relative) to an evaluated theta are that theta.

@@ -1,8 +1,9 @@
 #include "syncache/spiking_json.hpp"
 
-#include <charconv>
 #include <cmath>
 #include <string>
+
+#include "syncache/format.hpp"
 
 namespace syncache::spiking {
 
@@ -12,13 +13,6 @@ using nlohmann::json;
 
 json number_or_inf(double v) {
   return std::isinf(v) ? json("inf") : json(v);
-}
-
-// Shortest round-trip decimal form.
-std::string num(double v) {
-  char buf[32];
-  const auto r = std::to_chars(buf, buf + sizeof buf, v);
-  return std::string(buf, r.ptr);
 }
 
 }  // namespace
@@ -75,11 +69,11 @@ void write_record_csv(std::ostream& out, const Params& p, const std::vector<Patt
   out << "\n";
   for (const StepRecord& r : steps) {
     const Pattern& pat = patterns[static_cast<std::size_t>(r.pattern)];
-    out << r.pattern << ',' << pat.cls << ',' << num(r.step * p.dt) << ',' << num(r.v) << ','
-        << (r.output_spike ? 1 : 0) << ',' << r.visual_spikes << ',' << r.background_spikes;
+    out << r.pattern << ',' << pat.cls << ',' << round_trip(r.step * p.dt) << ',' << round_trip(r.v)
+        << ',' << (r.output_spike ? 1 : 0) << ',' << r.visual_spikes << ',' << r.background_spikes;
     for (std::size_t j = 0; j < width; ++j) {
       if (j < pat.inputs.size()) {
-        out << ',' << pat.inputs[j] << ',' << r.input_spikes[j] << ',' << num(r.weights[j]);
+        out << ',' << pat.inputs[j] << ',' << r.input_spikes[j] << ',' << round_trip(r.weights[j]);
       } else {
         out << ",,,";
       }

@@ -69,6 +69,33 @@ except Exception as e:
 EOF
 jcheck() { "$PY" "$JCHECK" "$@"; }
 
+# figcheck FILE <<CODE: runs the Python CODE (stdin) on a figure CSV with rows (the table
+# without its '#' notes), get(panel, series) -> {x: mean} and counted(panel, series) ->
+# {x: (mean, n)}; on failure prints the assertion message and exits 1.
+FIGCHECK="$TMP/figcheck.py"
+cat >"$FIGCHECK" <<'EOF'
+import csv, sys
+
+rows = list(csv.DictReader(l for l in open(sys.argv[1]) if not l.startswith("#")))
+
+
+def counted(panel, series):
+    return {float(r["x"]): (float(r["mean"]), int(r["n"])) for r in rows
+            if r["panel"] == panel and r["series"] == series}
+
+
+def get(panel, series):
+    return {x: m for x, (m, _) in counted(panel, series).items()}
+
+
+try:
+    exec(sys.stdin.read())
+except AssertionError as e:
+    print(str(e) or "assertion failed")
+    sys.exit(1)
+EOF
+figcheck() { "$PY" "$FIGCHECK" "$@"; }
+
 # check_json ARGS... <<CODE: run_ok ARGS, then jcheck the output with CODE.
 check_json() {
   local code msg
@@ -478,11 +505,7 @@ test_limit = 200
 TOML
   run figure fig5b --experiments "$exp" --out "$out" --no-plot --store none
   [[ $RC -eq 0 ]] || { fail "figure fig5b exited $RC: $(head -c 300 "$ERR")"; return; }
-  "$PY" - "$out/fig5b.csv" <<'PYCODE' || fail "fig5b.csv: $(grep -v '^#' "$out/fig5b.csv" | head -5)"
-import csv, sys
-rows = list(csv.DictReader(l for l in open(sys.argv[1]) if not l.startswith("#")))
-get = lambda panel, series: {float(r["x"]): float(r["mean"]) for r in rows
-                             if r["panel"] == panel and r["series"] == series}
+  figcheck "$out/fig5b.csv" <<'PYCODE' || fail "fig5b.csv: $(grep -v '^#' "$out/fig5b.csv" | head -5)"
 for series in ("classic", "caching"):
     acc, energy, minimal = get("accuracy", series), get("energy", series), get("minimal", series)
     assert sorted(acc) == [250.0, 500.0], acc
@@ -509,11 +532,7 @@ test_limit = 200
 TOML
   run figure fig5c --experiments "$exp" --out "$out" --no-plot --store none
   [[ $RC -eq 0 ]] || { fail "figure fig5c exited $RC: $(head -c 300 "$ERR")"; return; }
-  "$PY" - "$out/fig5c.csv" <<'PYCODE' || fail "fig5c.csv: $(grep -v '^#' "$out/fig5c.csv" | head -5)"
-import csv, sys
-rows = list(csv.DictReader(l for l in open(sys.argv[1]) if not l.startswith("#")))
-get = lambda panel, series: {float(r["x"]): float(r["mean"]) for r in rows
-                             if r["panel"] == panel and r["series"] == series}
+  figcheck "$out/fig5c.csv" <<'PYCODE' || fail "fig5c.csv: $(grep -v '^#' "$out/fig5c.csv" | head -5)"
 for series in ("classic", "caching"):
     assert get("reached_0.2", series) == {5.0: 1.0, 20.0: 1.0}, rows
     assert get("reached_0.999", series) == {5.0: 0.0, 20.0: 0.0}, rows
@@ -637,22 +656,19 @@ trial_seed = 1
 TOML
   run figure fig2s1 --experiments "$exp" --out "$out" --no-plot --store none
   [[ $RC -eq 0 ]] || { fail "figure fig2s1 exited $RC: $(head -c 300 "$ERR")"; return; }
-  "$PY" - "$out/fig2s1.csv" <<'PYCODE' || fail "fig2s1.csv: $(grep -v '^#' "$out/fig2s1.csv" | head -5)"
-import csv, sys
-rows = list(csv.DictReader(l for l in open(sys.argv[1]) if not l.startswith("#")))
-get = lambda panel, series: {float(r["x"]): (float(r["mean"]), int(r["n"])) for r in rows
-                             if r["panel"] == panel and r["series"] == series}
-classic, cached, minimal = get("energy", "classic"), get("energy", "caching"), get("energy", "minimal")
+  figcheck "$out/fig2s1.csv" <<'PYCODE' || fail "fig2s1.csv: $(grep -v '^#' "$out/fig2s1.csv" | head -5)"
+classic, cached = counted("energy", "classic"), counted("energy", "caching")
+minimal = counted("energy", "minimal")
 assert sorted(cached) == [2.0, 4.0], cached
 for x in cached:
     assert 1 <= cached[x][1] <= 3, cached
     assert minimal[x][0] * (1 - 1e-9) <= cached[x][0] <= classic[x][0], (x, minimal, cached, classic)
-success = get("success", "caching")
+success = counted("success", "caching")
 assert sorted(success) == [2.0, 4.0], success
 for x, (rate, n) in success.items():
     assert 0 <= rate <= 1 and 1 <= n <= 3, (x, rate, n)
     assert round(rate * n) == cached[x][1], (x, rate, n, cached)  # energies over successes
-v = get("trial", "v")
+v = counted("trial", "v")
 assert len(v) == 1500 and min(t for t in v) == 0.0, len(v)
 assert all(-80 < m <= -50 for m, _ in v.values()), "membrane potential out of range"
 PYCODE
