@@ -292,13 +292,13 @@ void Learner::trial(const Pattern& pat, std::vector<StepRecord>* record, int ind
       changed = m > 0;
       if (changed) {
         store_.add_at(0, cols.data(), vals.data(), m);
-        for (std::size_t k = 0; k < m; ++k) store_.nudge_into(0, cols[k], 0.0, gmax);
+        for (std::size_t q = 0; q < m; ++q) store_.nudge_into(0, cols[q], 0.0, gmax);
         store_.apply_rule();
       }
     }
     store_.charge_maintenance();
     store_.decay();
-    if (changed || cfg_.tau != std::numeric_limits<double>::infinity()) {
+    if (changed || store_.params().decay_factor() != 1.0) {  // decay moved the weights
       for (std::size_t j = 0; j < n; ++j) w[j] = store_.weight(0, static_cast<std::size_t>(in[j]));
     }
     if (record) {
