@@ -721,14 +721,15 @@ void add_mlp(CLI::App& app) {
                  "energy_pending,energy_minimal\n";
     // Shortest round-trip forms: full precision (the energies add up exactly), no noise.
     using syncache::round_trip;
-    syncache::train_mlp(*net, data.train, data.test, training, [&](const syncache::CurvePoint& p) {
-      const syncache::MlpEnergy& e = p.energy;
-      std::cout << p.samples << ',' << p.epoch << ',' << round_trip(p.accuracy) << ','
-                << round_trip(e.total) << ',' << round_trip(e.consolidation) << ','
-                << round_trip(e.maintenance) << ',' << round_trip(e.pending) << ','
-                << round_trip(e.minimal) << "\n"
-                << std::flush;
-    });
+    syncache::train_mlp(
+        *net, data.train, data.test, training, [&](const syncache::LearningPoint& p) {
+          const syncache::MlpEnergy& e = p.energy;
+          std::cout << p.samples << ',' << p.epoch << ',' << round_trip(p.accuracy) << ','
+                    << round_trip(e.total) << ',' << round_trip(e.consolidation) << ','
+                    << round_trip(e.maintenance) << ',' << round_trip(e.pending) << ','
+                    << round_trip(e.minimal) << "\n"
+                    << std::flush;
+        });
   });
 }
 

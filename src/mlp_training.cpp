@@ -43,14 +43,14 @@ const char* stop_reason_name(StopReason r) {
 
 TrainingResult train_mlp(Mlp& net, const mnist::Dataset& train, const mnist::Dataset& test,
                          const TrainingOptions& opt,
-                         const std::function<void(const CurvePoint&)>& on_point) {
+                         const std::function<void(const LearningPoint&)>& on_point) {
   opt.validate();
   if (train.count == 0 || test.count == 0) {
     throw std::invalid_argument("train_mlp: the training and test sets must not be empty");
   }
   TrainingResult result;
   auto evaluate = [&](std::int64_t epoch) {
-    CurvePoint p;
+    LearningPoint p;
     p.samples = net.samples_seen();
     p.epoch = epoch;
     p.accuracy = net.accuracy(test.images.data(), test.labels.data(), test.count);
@@ -87,7 +87,7 @@ TrainingResult train_mlp(Mlp& net, const mnist::Dataset& train, const mnist::Dat
   return result;
 }
 
-std::optional<std::size_t> first_reaching(const std::vector<CurvePoint>& curve, double target) {
+std::optional<std::size_t> first_reaching(const std::vector<LearningPoint>& curve, double target) {
   for (std::size_t k = 0; k < curve.size(); ++k) {
     if (curve[k].accuracy >= target) return k;
   }
@@ -113,10 +113,10 @@ json training_json(const TrainingResult& r) {
               {"pending", pending}, {"minimal", minimal},    {"stop", stop_reason_name(r.stop)}};
 }
 
-std::vector<CurvePoint> curve_from_json(const json& r) {
-  std::vector<CurvePoint> curve(r.at("samples").size());
+std::vector<LearningPoint> curve_from_json(const json& r) {
+  std::vector<LearningPoint> curve(r.at("samples").size());
   for (std::size_t k = 0; k < curve.size(); ++k) {
-    CurvePoint& p = curve[k];
+    LearningPoint& p = curve[k];
     p.samples = r["samples"][k].get<std::int64_t>();
     p.epoch = r["epoch"][k].get<std::int64_t>();
     p.accuracy = r["accuracy"][k].get<double>();

@@ -73,9 +73,9 @@ TEST(MlpTraining, StopsAtTheEpochCapWithTheEvaluationScheduleCountedByHand) {
     opt.patience = 0;  // never
     opt.eval_every = 4;
     Mlp net(tiny(0.5, rule));
-    std::vector<CurvePoint> seen;
+    std::vector<LearningPoint> seen;
     const auto r =
-        train_mlp(net, train, test, opt, [&](const CurvePoint& p) { seen.push_back(p); });
+        train_mlp(net, train, test, opt, [&](const LearningPoint& p) { seen.push_back(p); });
     EXPECT_EQ(r.stop, StopReason::max_epochs);
     // Multiples of 4 and the end of each 10-sample epoch (10, 20, 30; 20 is both).
     const std::vector<std::int64_t> samples = {4, 8, 10, 12, 16, 20, 24, 28, 30};
@@ -219,8 +219,8 @@ TEST(MlpTraining, RejectsBadOptionsNamingThem) {
   EXPECT_THROW(train_mlp(net, train, empty, TrainingOptions{}), std::invalid_argument);
 }
 
-std::vector<CurvePoint> curve_of(const std::vector<double>& accuracy) {
-  std::vector<CurvePoint> c(accuracy.size());
+std::vector<LearningPoint> curve_of(const std::vector<double>& accuracy) {
+  std::vector<LearningPoint> c(accuracy.size());
   for (std::size_t k = 0; k < c.size(); ++k) {
     c[k].samples = 1000 * static_cast<std::int64_t>(k + 1);
     c[k].accuracy = accuracy[k];
@@ -242,7 +242,7 @@ TEST(TrainingJson, RoundTripsEveryField) {
   TrainingResult r;
   r.stop = StopReason::patience;
   for (int k = 0; k < 3; ++k) {
-    CurvePoint p;
+    LearningPoint p;
     p.samples = 100 * (k + 1);
     p.epoch = k / 2 + 1;
     p.accuracy = 0.1 * k + 0.05;
@@ -300,7 +300,7 @@ TEST(RunMlpCurves, StoredRunsAreReusedWithoutReadingTheData) {
   MlpDataOptions data;
   data.dir = dir.file("no-such-mnist");  // reading it would fail
   TrainingResult fake;
-  fake.curve.push_back(CurvePoint{5, 1, 0.25, MlpEnergy{}});
+  fake.curve.push_back(LearningPoint{5, 1, 0.25, MlpEnergy{}});
   store.put("mlp", mlp_run_params(run, data), run.net.seed, training_json(fake));
   ExperimentEnv env;
   env.store = &store;

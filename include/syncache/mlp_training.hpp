@@ -34,15 +34,16 @@ struct TrainingOptions {
 enum class StopReason { target, patience, max_epochs };
 const char* stop_reason_name(StopReason r);  // "target", "patience", "max_epochs"
 
-// One evaluation: after `samples` training samples, during epoch `epoch` (from 1).
-struct CurvePoint {
+// One evaluation of a learning curve: after `samples` training samples, during epoch
+// `epoch` (from 1). (The optimiser's point of a theta curve is CurvePoint.)
+struct LearningPoint {
   std::int64_t samples = 0, epoch = 0;
   double accuracy = 0.0;  // on the whole test set given
   MlpEnergy energy;
 };
 
 struct TrainingResult {
-  std::vector<CurvePoint> curve;
+  std::vector<LearningPoint> curve;
   StopReason stop = StopReason::max_epochs;
 };
 
@@ -53,17 +54,17 @@ struct TrainingResult {
 // patience rule fires; else after max_epochs epochs. train.count > 0, test.count > 0.
 TrainingResult train_mlp(Mlp& net, const mnist::Dataset& train, const mnist::Dataset& test,
                          const TrainingOptions& opt,
-                         const std::function<void(const CurvePoint&)>& on_point = nullptr);
+                         const std::function<void(const LearningPoint&)>& on_point = nullptr);
 
 // Index of the first point with accuracy >= target (the energy and time "to reach" a
 // target are those of that evaluation), or nullopt when no point reaches it.
-std::optional<std::size_t> first_reaching(const std::vector<CurvePoint>& curve, double target);
+std::optional<std::size_t> first_reaching(const std::vector<LearningPoint>& curve, double target);
 
 // A result as stored: arrays "samples", "epoch", "accuracy", "total", "consolidation",
 // "maintenance", "pending", "minimal" (one entry per point) and "stop".
 nlohmann::json training_json(const TrainingResult& r);
 // The points back from training_json (for first_reaching on stored runs).
-std::vector<CurvePoint> curve_from_json(const nlohmann::json& r);
+std::vector<LearningPoint> curve_from_json(const nlohmann::json& r);
 
 // ---- Runs through the runner and the results store ----
 

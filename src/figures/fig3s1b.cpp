@@ -76,7 +76,7 @@ FigureData figure_fig3s1b(FigureContext& ctx) {
     fig.add("samples", "classic", 0.0, samples);
   }
   for (std::size_t i = 0; i < thetas.size(); ++i) {
-    std::vector<std::vector<CurvePoint>> curves;
+    std::vector<std::vector<LearningPoint>> curves;
     std::vector<std::optional<std::size_t>> at;
     std::vector<double> samples;
     for (std::size_t s = 0; s < n; ++s) {

@@ -55,7 +55,7 @@ FigureData figure_fig5c(FigureContext& ctx) {
   for (std::size_t i = 0; i < hidden.size(); ++i) {
     for (int cached = 0; cached < 2; ++cached) {
       const std::string series = cached != 0 ? "caching" : "classic";
-      std::vector<std::vector<CurvePoint>> curves;
+      std::vector<std::vector<LearningPoint>> curves;
       for (std::size_t s = 0; s < n; ++s) {
         curves.push_back(
             curve_from_json(results[(2 * i + static_cast<std::size_t>(cached)) * n + s]));
