@@ -27,6 +27,7 @@
 #include "syncache/results.hpp"
 #include "syncache/spiking.hpp"
 #include "syncache/spiking_json.hpp"
+#include "syncache/text_input.hpp"
 #include "syncache/theory.hpp"
 
 namespace {
@@ -43,36 +44,51 @@ const std::vector<std::string> kMlpRules = {"classic", "synapse", "neuron", "lay
   syncache::cluster::exit(code);
 }
 
+using syncache::shown;
+
 // Numbers given as text so that "inf" is accepted and the error names the option.
 double parse_real(const std::string& option, const std::string& text, bool allow_inf) {
-  if (allow_inf && (text == "inf" || text == "Inf" || text == "infinity")) {
-    return std::numeric_limits<double>::infinity();
+  const auto v = syncache::read_real(text, allow_inf);
+  if (!v) {
+    fail(option + ": '" + shown(text) + "' is not a " +
+         (allow_inf ? "number or inf" : "finite number"));
   }
-  std::size_t used = 0;
-  double v = 0.0;
-  try {
-    v = std::stod(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != text.size() || text.empty() || !std::isfinite(v)) {
-    fail(option + ": '" + text + "' is not a " + (allow_inf ? "number or inf" : "finite number"));
-  }
-  return v;
+  return *v;
 }
 
-long long parse_positive_int(const std::string& option, const std::string& text) {
-  std::size_t used = 0;
-  long long v = 0;
+// The one way to read a count: an integer in [lo, hi], named in the error.
+long long parse_count(const std::string& option, const std::string& text, long long lo,
+                      long long hi) {
+  const auto v = syncache::read_integer(text, lo, hi);
+  if (!v) {
+    fail(option + ": must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) +
+         "] (got '" + shown(text) + "')");
+  }
+  return *v;
+}
+
+constexpr long long kMaxInt64 = std::numeric_limits<long long>::max();
+
+// Refuses an output file that cannot be written, before any work is done ("" = stdout).
+void check_output(const std::string& option, const std::string& path) {
+  if (path.empty()) return;
+  const std::string problem = syncache::output_path_problem(path);
+  if (!problem.empty()) fail(option + ": cannot write " + problem);
+}
+
+// Writes an output file (atomically) or standard output; a failure (a full disk, a folder
+// removed meanwhile) exits 1 with one line that says what was kept (`kept`).
+void write_output(const std::string& option, const std::string& path, const std::string& text,
+                  const std::string& kept) {
+  if (path.empty()) {
+    syncache::cluster::on_root([&] { std::cout << text << std::flush; });
+    return;
+  }
   try {
-    v = std::stoll(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
+    syncache::cluster::on_root([&] { syncache::write_file_atomic(path, text); });
+  } catch (const std::exception& e) {
+    fail(option + ": " + e.what() + "; " + kept, 1);
   }
-  if (used != text.size() || text.empty() || v <= 0) {
-    fail(option + ": must be a positive integer (got '" + text + "')");
-  }
-  return v;
 }
 
 json energy_json(const syncache::EnergyTally& e, double minimal) {
@@ -126,7 +142,7 @@ CachingValues parse_caching(const CachingArgs& a, const std::vector<std::string>
   if (std::find(rules.begin(), rules.end(), a.rule) == rules.end()) {
     std::string names;
     for (const auto& r : rules) names += (names.empty() ? "" : ", ") + r;
-    fail("--rule: unknown rule '" + a.rule + "' (allowed: " + names + ")");
+    fail("--rule: unknown rule '" + shown(a.rule) + "' (allowed: " + names + ")");
   }
   CachingValues v;
   v.rule = syncache::parse_rule(a.rule);
@@ -184,8 +200,12 @@ void add_perceptron(CLI::App& app) {
     const CachingValues cv = parse_caching(args->cache, kPerceptronRules, "");
     cfg.rule = cv.rule;
     if (args->patterns.empty()) {
-      cfg.N = static_cast<std::size_t>(parse_positive_int("--N", args->N));
-      cfg.P = static_cast<std::size_t>(parse_positive_int("--P", args->P));
+      const auto cap = static_cast<long long>(syncache::kMaxPerceptronSize);
+      cfg.N = static_cast<std::size_t>(parse_count("--N", args->N, 1, cap));
+      cfg.P = static_cast<std::size_t>(parse_count("--P", args->P, 1, cap));
+    }
+    if (cmd->count("--patterns") > 0 && args->patterns.empty()) {
+      fail("--patterns: empty file name");
     }
     cfg.patterns_file = args->patterns;
     {
@@ -197,7 +217,8 @@ void add_perceptron(CLI::App& app) {
         used = 0;
       }
       if (used != args->seed.size() || args->seed.empty() || args->seed[0] == '-') {
-        fail("--seed: must be a non-negative integer (got '" + args->seed + "')");
+        fail("--seed: must be an integer in [0, 18446744073709551615] (got '" + shown(args->seed) +
+             "')");
       }
       cfg.seed = s;
     }
@@ -207,12 +228,12 @@ void add_perceptron(CLI::App& app) {
     cfg.cache.b = parse_real("--b", args->b, false);
     cfg.alpha = parse_real("--alpha", args->alpha, false);
     cfg.eta = parse_real("--eta", args->eta, false);
-    cfg.max_epochs = parse_positive_int("--max-epochs", args->max_epochs);
+    cfg.max_epochs = parse_count("--max-epochs", args->max_epochs, 1, 1000000000000LL);
     cfg.potentiation_only = args->potentiation_only;
     cfg.zero_mean = args->zero_mean;
     // Options that only apply to caching are still checked, so a typo is never ignored.
     if (!(cfg.cache.tau >= 1.0))
-      fail("--tau: must be >= 1 time step, or inf (got " + args->cache.tau + ")");
+      fail("--tau: must be >= 1 time step, or inf (got " + shown(args->cache.tau) + ")");
     if (!args->patterns.empty()) {
       // N, P and the random patterns' options do not apply to a pattern file.
       for (const char* opt : {"--N", "--P", "--seed", "--zero-mean"}) {
@@ -221,12 +242,12 @@ void add_perceptron(CLI::App& app) {
         }
       }
     }
-    if (cfg.cache.theta < 0.0) fail("--theta: must be >= 0 (got " + args->cache.theta + ")");
-    if (cfg.cache.c < 0.0) fail("--c: must be >= 0 (got " + args->cache.c + ")");
-    if (cfg.cache.b < 0.0) fail("--b: must be >= 0 (got " + args->b + ")");
+    if (cfg.cache.theta < 0.0) fail("--theta: must be >= 0 (got " + shown(args->cache.theta) + ")");
+    if (cfg.cache.c < 0.0) fail("--c: must be >= 0 (got " + shown(args->cache.c) + ")");
+    if (cfg.cache.b < 0.0) fail("--b: must be >= 0 (got " + shown(args->b) + ")");
     if (!(cfg.alpha >= 0.0 && cfg.alpha <= 2.0))
-      fail("--alpha: must lie in [0, 2] (got " + args->alpha + ")");
-    if (!(cfg.eta > 0.0)) fail("--eta: must be > 0 (got " + args->eta + ")");
+      fail("--alpha: must lie in [0, 2] (got " + shown(args->alpha) + ")");
+    if (!(cfg.eta > 0.0)) fail("--eta: must be > 0 (got " + shown(args->eta) + ")");
 
     syncache::PerceptronResult r;
     std::size_t N = 0, P = 0;
@@ -291,21 +312,19 @@ void add_spiking(CLI::App& app) {
       ->capture_default_str();
   cmd->callback([sa]() {
     syncache::spiking::LearningConfig cfg;
-    const long long patterns = parse_positive_int("--patterns", sa->patterns);
-    if (patterns > 100000) fail("--patterns: at most 100000 (got " + sa->patterns + ")");
+    const long long patterns = parse_count("--patterns", sa->patterns, 1, 100000);
     cfg.patterns = static_cast<int>(patterns);
     const CachingValues cv = parse_caching(sa->cache, kPerceptronRules, "nS");
     cfg.rule = cv.rule;
     if (cv.theta) cfg.theta = *cv.theta;
     cfg.tau = cv.tau;
     cfg.c = cv.c;
-    const long long seed = parse_positive_int("--seed", sa->seed);
+    const long long seed = parse_count("--seed", sa->seed, 1, kMaxInt64);
     cfg.seed = static_cast<std::uint64_t>(seed);
-    const long long rounds = parse_positive_int("--max-rounds", sa->max_rounds);
-    if (rounds > 1000000) fail("--max-rounds: at most 1000000 (got " + sa->max_rounds + ")");
+    const long long rounds = parse_count("--max-rounds", sa->max_rounds, 1, 1000000);
     cfg.params.max_rounds = static_cast<int>(rounds);
     if (sa->background != "authors" && sa->background != "shunting") {
-      fail("--background: must be authors or shunting (got '" + sa->background + "')");
+      fail("--background: must be authors or shunting (got '" + shown(sa->background) + "')");
     }
     cfg.params.shunting_background = sa->background == "shunting";
     std::optional<syncache::spiking::Learner> learner;
@@ -348,10 +367,10 @@ void add_theory(CLI::App& app) {
   perc->callback([pa]() {
     const double N = parse_real("--N", pa->N, false), P = parse_real("--P", pa->P, false);
     const double c = parse_real("--c", pa->c, false), eta = parse_real("--eta", pa->eta, false);
-    if (!(N > 0)) fail("--N: must be > 0 (got " + pa->N + ")");
-    if (!(P > 0) || !(P < 2 * N)) fail("--P: must satisfy 0 < P < 2N (got " + pa->P + ")");
-    if (c < 0) fail("--c: must be >= 0 (got " + pa->c + ")");
-    if (!(eta > 0)) fail("--eta: must be > 0 (got " + pa->eta + ")");
+    if (!(N > 0)) fail("--N: must be > 0 (got " + shown(pa->N) + ")");
+    if (!(P > 0) || !(P < 2 * N)) fail("--P: must satisfy 0 < P < 2N (got " + shown(pa->P) + ")");
+    if (c < 0) fail("--c: must be >= 0 (got " + shown(pa->c) + ")");
+    if (!(eta > 0)) fail("--eta: must be > 0 (got " + shown(pa->eta) + ")");
     syncache::theory::PerceptronTheory t{};
     try {
       t = syncache::theory::perceptron(N, P, c, eta);
@@ -395,12 +414,12 @@ void add_theory(CLI::App& app) {
     const double eta = parse_real("--eta", ta->eta, false);
     const double N = parse_real("--N", ta->N, false);
     const double c = parse_real("--c", ta->c, false);
-    if (!(theta > 0)) fail("--theta: must be > 0 (got " + ta->theta + ")");
-    if (!(tau > 0)) fail("--tau: must be > 0, or inf (got " + ta->tau + ")");
-    if (!(p >= 0 && p <= 1)) fail("--p: must lie in [0, 1] (got " + ta->p + ")");
-    if (!(eta > 0)) fail("--eta: must be > 0 (got " + ta->eta + ")");
-    if (!(N > 0)) fail("--N: must be > 0 (got " + ta->N + ")");
-    if (c < 0) fail("--c: must be >= 0 (got " + ta->c + ")");
+    if (!(theta > 0)) fail("--theta: must be > 0 (got " + shown(ta->theta) + ")");
+    if (!(tau > 0)) fail("--tau: must be > 0, or inf (got " + shown(ta->tau) + ")");
+    if (!(p >= 0 && p <= 1)) fail("--p: must lie in [0, 1] (got " + shown(ta->p) + ")");
+    if (!(eta > 0)) fail("--eta: must be > 0 (got " + shown(ta->eta) + ")");
+    if (!(N > 0)) fail("--N: must be > 0 (got " + shown(ta->N) + ")");
+    if (c < 0) fail("--c: must be >= 0 (got " + shown(ta->c) + ")");
     syncache::theory::TransientTheory t{};
     try {
       t = syncache::theory::transient(theta, tau, p, eta, N, c);
@@ -430,17 +449,8 @@ struct BatchArgs {
 syncache::ExperimentEnv make_env(const BatchArgs& a, const std::string& default_store,
                                  std::unique_ptr<syncache::ResultsStore>& holder) {
   syncache::ExperimentEnv env;
-  std::size_t used = 0;
-  long t = -1;
-  try {
-    t = std::stol(a.threads, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != a.threads.size() || t < 0) {
-    fail("--threads: must be a non-negative integer, 0 = all cores (got '" + a.threads + "')");
-  }
-  env.runner.threads = static_cast<int>(t);
+  // 0 = all hardware threads.
+  env.runner.threads = static_cast<int>(parse_count("--threads", a.threads, 0, 1024));
   const std::string path = a.store.empty() ? default_store : a.store;
   if (path != "none") {
     try {
@@ -498,7 +508,7 @@ void add_figure(CLI::App& app) {
       std::string names;
       for (const auto& f : syncache::figure_registry())
         names += (names.empty() ? "" : ", ") + f.name;
-      fail("figure: unknown figure '" + fa->name + "' (allowed: " + names + ", all)");
+      fail("figure: unknown figure '" + shown(fa->name) + "' (allowed: " + names + ", all)");
     }
     std::unique_ptr<syncache::ResultsStore> store;
     ::mkdir(fa->out.c_str(), 0755);
@@ -543,6 +553,7 @@ void add_sweep(CLI::App& app) {
       ->capture_default_str()
       ->type_name("FILE");
   cmd->callback([sa]() {
+    check_output("--out", sa->out);  // before any run: a bad path wastes no work
     std::unique_ptr<syncache::ResultsStore> store;
     const auto env = make_env(sa->batch, "syncache-results.sqlite", store);
     std::string csv;
@@ -554,11 +565,12 @@ void add_sweep(CLI::App& app) {
     } catch (const std::exception& e) {
       fail(e.what(), 1);
     }
-    if (sa->out.empty()) {
-      std::cout << csv;
-    } else {
-      syncache::cluster::on_root([&] { syncache::write_file_atomic(sa->out, csv); });
-    }
+    const std::string again =
+        env.store != nullptr
+            ? "the runs are kept in the results store '" + shown(env.store->path(), 200) +
+                  "': run the same sweep with another --out to write the CSV without recomputing"
+            : "the runs were not kept (--store none)";
+    write_output("--out", sa->out, csv, again);
   });
 }
 
@@ -583,15 +595,21 @@ void add_results(CLI::App& app) {
   exp->add_option("--experiment", ea->experiment, "experiment key")->capture_default_str();
   exp->add_option("--out", ea->out, "CSV file (default: standard output)")->type_name("FILE");
   exp->callback([ea]() {
+    check_output("--out", ea->out);
     std::unique_ptr<syncache::ResultsStore> store;
     struct stat st {};
-    if (::stat(ea->store.c_str(), &st) != 0) fail("--store: no such file '" + ea->store + "'");
+    if (::stat(ea->store.c_str(), &st) != 0)
+      fail("--store: no such file '" + shown(ea->store, 200) + "'");
+    if (!S_ISREG(st.st_mode)) fail("--store: '" + shown(ea->store, 200) + "' is not a file");
+    std::vector<syncache::Row> rows;
     try {
-      store = std::make_unique<syncache::ResultsStore>(ea->store);
+      // Read-only: an export never writes to (or creates a schema in) the file it reads.
+      store =
+          std::make_unique<syncache::ResultsStore>(ea->store, syncache::program_version(), true);
+      rows = store->rows(ea->experiment);
     } catch (const std::exception& e) {
       fail(std::string("--store: ") + e.what());
     }
-    const auto rows = store->rows(ea->experiment);
     std::vector<std::string> columns;
     std::vector<std::vector<std::pair<std::string, std::string>>> flat;
     for (const auto& r : rows) {
@@ -618,11 +636,7 @@ void add_results(CLI::App& app) {
       }
       out << "\n";
     }
-    if (ea->out.empty()) {
-      std::cout << out.str();
-    } else {
-      syncache::write_file_atomic(ea->out, out.str());
-    }
+    write_output("--out", ea->out, out.str(), "the results store is unchanged");
   });
 }
 
@@ -666,21 +680,8 @@ void add_mlp(CLI::App& app) {
                   "exact|authors (authors: no output-sigmoid derivative in the hidden delta)")
       ->capture_default_str();
   cmd->callback([ma]() {
-    auto nonneg_int = [](const std::string& opt, const std::string& text) -> long long {
-      std::size_t used = 0;
-      long long v = -1;
-      try {
-        v = std::stoll(text, &used);
-      } catch (const std::exception&) {
-        used = 0;
-      }
-      if (used != text.size() || text.empty() || v < 0) {
-        fail(opt + ": must be a non-negative integer (got '" + text + "')");
-      }
-      return v;
-    };
     syncache::MlpConfig cfg;
-    cfg.hidden = static_cast<std::size_t>(parse_positive_int("--hidden", ma->hidden));
+    cfg.hidden = static_cast<std::size_t>(parse_count("--hidden", ma->hidden, 1, 1LL << 32));
     cfg.eta = parse_real("--eta", ma->eta, false);
     const CachingValues cv = parse_caching(ma->cache, kMlpRules, "");
     cfg.rule = cv.rule;
@@ -688,20 +689,22 @@ void add_mlp(CLI::App& app) {
     cfg.tau = cv.tau;
     cfg.c = cv.c;
     if (ma->backprop != "exact" && ma->backprop != "authors") {
-      fail("--backprop: must be exact or authors (got '" + ma->backprop + "')");
+      fail("--backprop: must be exact or authors (got '" + shown(ma->backprop) + "')");
     }
     cfg.authors_backprop = ma->backprop == "authors";
-    cfg.seed = static_cast<std::uint64_t>(nonneg_int("--seed", ma->seed));
+    cfg.seed = static_cast<std::uint64_t>(parse_count("--seed", ma->seed, 0, kMaxInt64));
     syncache::TrainingOptions training;
-    training.max_epochs = parse_positive_int("--epochs", ma->epochs);
-    training.patience = parse_positive_int("--patience", ma->patience);
-    training.eval_every = parse_positive_int("--eval-every", ma->eval_every);
-    const auto train_limit = static_cast<std::size_t>(nonneg_int("--train-limit", ma->train_limit));
-    const auto test_limit = static_cast<std::size_t>(nonneg_int("--test-limit", ma->test_limit));
+    training.max_epochs = parse_count("--epochs", ma->epochs, 1, 1000000);
+    training.patience = parse_count("--patience", ma->patience, 1, 1000000);
+    training.eval_every = parse_count("--eval-every", ma->eval_every, 1, 1000000000);
+    const auto train_limit =
+        static_cast<std::size_t>(parse_count("--train-limit", ma->train_limit, 0, 1000000000));
+    const auto test_limit =
+        static_cast<std::size_t>(parse_count("--test-limit", ma->test_limit, 0, 1000000000));
     if (!ma->target.empty()) {
       const double target = parse_real("--target-accuracy", ma->target, false);
       if (!(target > 0.0 && target <= 1.0))
-        fail("--target-accuracy: must lie in (0, 1] (got " + ma->target + ")");
+        fail("--target-accuracy: must lie in (0, 1] (got " + shown(ma->target) + ")");
       training.target = target;
     }
     std::optional<syncache::Mlp> net;
@@ -758,8 +761,16 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     std::string what = e.what();
     if (what.empty()) what = e.get_name();
-    std::cerr << "syncache: error: " << what << " (see --help)\n";
+    std::cerr << "syncache: error: " << shown(what, 200) << " (see --help)\n";
     return kUsageError;
+  } catch (const std::bad_alloc&) {
+    // The commands estimate their memory before allocating (syncache/limits.hpp); this
+    // is the last line of defence, never a raw message.
+    std::cerr << "syncache: error: out of memory; use smaller sizes or fewer runs\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "syncache: error: " << shown(e.what(), 200) << "\n";
+    return 1;
   }
   return 0;
 }

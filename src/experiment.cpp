@@ -1,17 +1,22 @@
 #include "syncache/experiment.hpp"
 
+#include <sys/stat.h>
 #include <toml++/toml.h>
 
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <map>
 #include <set>
 #include <sstream>
 #include <stdexcept>
 
+#include "syncache/limits.hpp"
 #include "syncache/perceptron_json.hpp"
 #include "syncache/random.hpp"
+#include "syncache/text_input.hpp"
 
 namespace syncache {
 
@@ -30,15 +35,44 @@ ExperimentConfig::~ExperimentConfig() = default;
 ExperimentConfig::ExperimentConfig(ExperimentConfig&&) noexcept = default;
 ExperimentConfig& ExperimentConfig::operator=(ExperimentConfig&&) noexcept = default;
 
-ExperimentConfig ExperimentConfig::parse(const std::string& text, const std::string& source,
+namespace {
+
+// toml++ 3.3 reaches __builtin_unreachable (undefined behaviour) when it classifies the
+// code points U+FE9E..U+FEFE (UTF-8 EF BA 9E .. EF BB BE, and EF BB BF, the byte-order
+// mark, anywhere but at the start). No experiment file needs them, so they are refused
+// before the text reaches the parser; a leading byte-order mark is dropped.
+void refuse_unsupported_code_points(std::string_view text, const std::string& source) {
+  std::size_t line = 1;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\n') ++line;
+    if (i + 2 >= text.size()) continue;
+    const auto b0 = static_cast<unsigned char>(text[i]),
+               b1 = static_cast<unsigned char>(text[i + 1]),
+               b2 = static_cast<unsigned char>(text[i + 2]);
+    if (b0 != 0xEF || (b1 != 0xBA && b1 != 0xBB) || b2 < 0x80 || b2 > 0xBF) continue;
+    const unsigned cp = ((b0 & 0x0Fu) << 12) | ((b1 & 0x3Fu) << 6) | (b2 & 0x3Fu);
+    if (cp >= 0xFE9E && cp <= 0xFEFF) {
+      char buf[16];
+      std::snprintf(buf, sizeof buf, "U+%04X", cp);
+      throw std::invalid_argument(source + ":" + std::to_string(line) + ": character " + buf +
+                                  " is not supported in experiment files");
+    }
+  }
+}
+
+}  // namespace
+
+ExperimentConfig ExperimentConfig::parse(const std::string& text_in, const std::string& source,
                                          const std::string& scale) {
   ExperimentConfig cfg;
   cfg.impl_->source = source;
+  const std::string_view text = without_bom(text_in);
+  refuse_unsupported_code_points(text, source);
   try {
     cfg.impl_->root = toml::parse(text, source);
   } catch (const toml::parse_error& e) {
     throw std::invalid_argument(source + ":" + std::to_string(e.source().begin.line) + ": " +
-                                std::string(e.description()));
+                                shown(e.description(), 120));
   }
   for (auto&& [k, v] : cfg.impl_->root) {
     const std::string key(k.str());
@@ -58,8 +92,19 @@ ExperimentConfig ExperimentConfig::parse(const std::string& text, const std::str
 }
 
 ExperimentConfig ExperimentConfig::load(const std::string& path, const std::string& scale) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    throw std::invalid_argument(shown(path, 200) +
+                                ": cannot open experiment file: " + std::strerror(errno));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    throw std::invalid_argument(shown(path, 200) + ": not an experiment file (a folder or device)");
+  }
+  if (st.st_size > 16 * 1024 * 1024) {
+    throw std::invalid_argument(shown(path, 200) + ": experiment file larger than 16 MB");
+  }
   FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) throw std::invalid_argument(path + ": cannot open experiment file");
+  if (!f) throw std::invalid_argument(shown(path, 200) + ": cannot open experiment file");
   std::string text;
   char buf[4096];
   std::size_t got;
@@ -70,6 +115,10 @@ ExperimentConfig ExperimentConfig::load(const std::string& path, const std::stri
 
 const std::string& ExperimentConfig::source() const {
   return impl_->source;
+}
+
+bool ExperimentConfig::has_scales() const {
+  return impl_->root.contains("quick") || impl_->root.contains("full");
 }
 
 bool ExperimentConfig::has(const std::string& key) const {
@@ -123,10 +172,52 @@ double ExperimentConfig::number(const std::string& key) const {
   return node_number(need(impl_->merged, key, *this), where(key));
 }
 
+namespace {
+// The allowed range of every integer key of the experiment files, checked where the value
+// is read, so that no count can wrap around or allocate without bound (the memory and
+// run-count checks of syncache/limits.hpp then see sensible numbers).
+struct IntRange {
+  std::int64_t lo, hi;
+};
+const std::map<std::string, IntRange>& integer_ranges() {
+  constexpr std::int64_t big = std::int64_t{1} << 40,
+                         max = std::numeric_limits<std::int64_t>::max();
+  static const std::map<std::string, IntRange> r = {{"N", {1, big}},
+                                                    {"P", {1, big}},
+                                                    {"P_start", {1, big}},
+                                                    {"P_stop", {1, big}},
+                                                    {"P_step", {1, big}},
+                                                    {"repeats", {1, 1000000}},
+                                                    {"max_epochs", {1, 1000000000000}},
+                                                    {"grid_points", {2, 10000}},
+                                                    {"refine_rounds", {0, 100}},
+                                                    {"refine_points", {1, 10000}},
+                                                    {"window_start", {0, 1000000000000}},
+                                                    {"window_stop", {0, 1000000000000}},
+                                                    {"master_seed", {0, max}},
+                                                    {"max_rounds", {1, 1000000}},
+                                                    {"trial_patterns", {1, 100000}},
+                                                    {"trial_seed", {1, max}},
+                                                    {"hidden", {1, std::int64_t{1} << 32}},
+                                                    {"eval_every", {1, 1000000000}},
+                                                    {"patience", {0, 1000000}},
+                                                    {"train_limit", {0, 1000000000}},
+                                                    {"test_limit", {0, 1000000000}}};
+  return r;
+}
+}  // namespace
+
 std::int64_t ExperimentConfig::integer(const std::string& key) const {
   const toml::node& n = need(impl_->merged, key, *this);
   if (!n.is_integer()) throw std::invalid_argument(where(key) + ": expected an integer");
-  return *n.value<std::int64_t>();
+  const std::int64_t v = *n.value<std::int64_t>();
+  const auto& ranges = integer_ranges();
+  if (auto it = ranges.find(key); it != ranges.end() && (v < it->second.lo || v > it->second.hi)) {
+    throw std::invalid_argument(
+        where(key) + ": must be an integer in [" + std::to_string(it->second.lo) + ", " +
+        std::to_string(it->second.hi) + "] (got " + std::to_string(v) + ")");
+  }
+  return v;
 }
 
 std::string ExperimentConfig::text(const std::string& key) const {
@@ -192,6 +283,22 @@ json ExperimentConfig::table(const std::string& key) const {
 
 void ExperimentConfig::check_keys(const std::vector<std::string>& allowed) const {
   const std::set<std::string> ok(allowed.begin(), allowed.end());
+  // The keys of both scale tables, not only the chosen one: a typo in [full] must not
+  // wait for a full run to be found.
+  for (const char* scale : {"quick", "full"}) {
+    if (const toml::table* t = impl_->root[scale].as_table()) {
+      for (auto&& [k, v] : *t) {
+        const std::string key(k.str());
+        if (!ok.count(key)) {
+          std::string list;
+          for (const auto& name : allowed) list += (list.empty() ? "" : ", ") + name;
+          throw std::invalid_argument(impl_->source + ":" + std::to_string(v.source().begin.line) +
+                                      ": key '" + scale + "." + shown(key) +
+                                      "': unknown key (allowed: " + list + ")");
+        }
+      }
+    }
+  }
   for (const auto& [key, node] : impl_->merged) {
     if (!ok.count(key)) {
       std::string list;
@@ -199,7 +306,9 @@ void ExperimentConfig::check_keys(const std::vector<std::string>& allowed) const
         if (!list.empty()) list += ", ";
         list += a;
       }
-      throw std::invalid_argument(where(key) + ": unknown key (allowed: " + list + ")");
+      throw std::invalid_argument(impl_->source + ":" + std::to_string(node->source().begin.line) +
+                                  ": key '" + shown(key) + "': unknown key (allowed: " + list +
+                                  ")");
     }
   }
 }
@@ -322,6 +431,11 @@ PerceptronConfig perceptron_base(const ExperimentConfig& cfg) {
     if (base.max_epochs < 1)
       throw std::invalid_argument(cfg.where("max_epochs") + ": must be >= 1");
   }
+  try {
+    base.validate();  // before any run starts, e.g. the memory the patterns need
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(cfg.where("N") + ": " + e.what());
+  }
   return base;
 }
 
@@ -363,9 +477,18 @@ std::vector<double> threshold_grid(const ExperimentConfig& cfg) {
     throw std::invalid_argument(cfg.where("theta_start") +
                                 ": need 0 <= theta_start <= theta_stop (finite), theta_step > 0");
   }
+  // Points t0 + k dt up to t1: their number is bounded, and each must differ from the
+  // previous one (a step below the spacing of doubles near t0 would repeat one theta).
+  const double count = std::floor((t1 - t0) / dt + 1e-9) + 1.0;
+  require_run_count(cfg.where("theta_step") + " (theta grid)", count);
   std::vector<double> thetas;
-  for (std::int64_t k = 0; t0 + static_cast<double>(k) * dt <= t1 + 1e-9 * dt; ++k) {
-    thetas.push_back(t0 + static_cast<double>(k) * dt);
+  for (std::int64_t k = 0; static_cast<double>(k) < count; ++k) {
+    const double theta = t0 + static_cast<double>(k) * dt;
+    if (!thetas.empty() && !(theta > thetas.back())) {
+      throw std::invalid_argument(cfg.where("theta_step") +
+                                  ": too small for theta_start (consecutive thetas are equal)");
+    }
+    thetas.push_back(theta);
   }
   return thetas;
 }
@@ -405,6 +528,11 @@ std::vector<double> result_values(const std::vector<json>& runs,
 
 std::string run_sweep(const ExperimentConfig& config, const ExperimentEnv& env_in) {
   config.check_keys({"name", "description", "repeats", "master_seed", "fixed", "grid"});
+  if (config.has_scales()) {
+    throw std::invalid_argument(config.source() +
+                                ": [quick] and [full] tables are for figures; a sweep has one "
+                                "scale (give its values at the top level)");
+  }
   const std::string name = config.has("name") ? config.text("name") : "sweep";
   const std::int64_t repeats = config.has("repeats") ? config.integer("repeats") : 1;
   if (repeats < 1) throw std::invalid_argument(config.where("repeats") + ": must be >= 1");
@@ -414,6 +542,16 @@ std::string run_sweep(const ExperimentConfig& config, const ExperimentEnv& env_i
   }
   json fixed = config.has("fixed") ? config.table("fixed") : json::object();
   json grid = config.has("grid") ? config.table("grid") : json::object();
+  if (config.has("grid") && grid.empty()) {
+    throw std::invalid_argument(config.where("grid") +
+                                ": empty; give at least one key with an array of values");
+  }
+  double grid_points = 1.0;
+  for (const auto& [key, v] : grid.items()) {
+    if (v.is_array()) grid_points *= static_cast<double>(v.size());
+  }
+  require_run_count(config.where("grid") + " x repeats",
+                    grid_points * static_cast<double>(repeats));
   std::vector<std::string> keys;
   std::vector<std::vector<json>> values;
   for (const auto& [key, v] : grid.items()) {
@@ -466,6 +604,13 @@ std::string run_sweep(const ExperimentConfig& config, const ExperimentEnv& env_i
     for (auto s : seeds) {
       c.seed = s;
       configs.push_back(c);
+    }
+  }
+  // Pattern files are read (and refused, naming the file and line) before any run starts.
+  std::set<std::string> files;
+  for (const auto& c : configs) {
+    if (!c.patterns_file.empty() && files.insert(c.patterns_file).second) {
+      (void)read_patterns_csv(c.patterns_file);
     }
   }
   const auto results = run_perceptrons(configs, env, name);

@@ -6,11 +6,13 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <stdexcept>
 
 #include "syncache/cluster.hpp"
 #include "syncache/results.hpp"
+#include "syncache/text_input.hpp"
 
 #ifndef SYNCACHE_SOURCE_DIR
 #define SYNCACHE_SOURCE_DIR "."
@@ -128,14 +130,26 @@ void run_figure(const FigureSpec& spec, const FigureRunOptions& opt, const Exper
     write_file_atomic(base + ".csv", data.csv());
     if (opt.plot) {
       const std::string script = opt.plot_script.empty() ? default_plot_script() : opt.plot_script;
+      // The plotter's messages go to a log beside the CSV; a failure is reported in one
+      // line (the last line the plotter wrote, e.g. a Python exception) with the log's name.
+      const std::string log = base + ".plot.log";
       const std::string cmd = "/usr/bin/python3 " + shell_quote(script) + " " +
                               shell_quote(spec.name) + " " + shell_quote(base + ".csv") + " " +
-                              shell_quote(base) + " " + shell_quote(opt.scale);
+                              shell_quote(base) + " " + shell_quote(opt.scale) + " 2>" +
+                              shell_quote(log);
       const int rc = std::system(cmd.c_str());
       if (rc != 0) {
-        throw std::runtime_error(spec.name + ": plotting failed (" + cmd + ", status " +
-                                 std::to_string(WEXITSTATUS(rc)) + "); the CSV was written");
+        std::string last, line;
+        std::ifstream in(log);
+        while (std::getline(in, line)) {
+          if (line.find_first_not_of(" \t") != std::string::npos) last = line;
+        }
+        const auto first = last.find_first_not_of(" \t");
+        last = first == std::string::npos ? "no message" : last.substr(first);
+        throw std::runtime_error(spec.name + ": plotting failed: " + shown(last, 120) + " (see " +
+                                 log + "); the CSV was written");
       }
+      std::remove(log.c_str());
     }
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

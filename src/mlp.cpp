@@ -10,6 +10,7 @@
 #include <string>
 
 #include "syncache/kernels.hpp"
+#include "syncache/limits.hpp"
 
 namespace syncache {
 
@@ -169,6 +170,12 @@ void MlpConfig::validate() const {
   if (inputs < 1) throw std::invalid_argument("--inputs: must be >= 1 (got 0)");
   if (hidden < 1) throw std::invalid_argument("--hidden: must be >= 1 (got 0)");
   if (outputs < 1) throw std::invalid_argument("--outputs: must be >= 1 (got 0)");
+  // Weights of both layers, each with the persistent and transient parts, a float mirror,
+  // the gradient and scratch space: about 64 bytes per synapse (checked before anything
+  // is allocated; the double products cannot overflow).
+  const double synapses = static_cast<double>(hidden) * (static_cast<double>(inputs) + 1.0) +
+                          static_cast<double>(outputs) * (static_cast<double>(hidden) + 1.0);
+  require_memory("--hidden", 64.0 * synapses);
   if (!(eta > 0.0) || std::isinf(eta)) {
     throw std::invalid_argument("--eta: must be finite and > 0 (got " + num(eta) + ")");
   }

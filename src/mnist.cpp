@@ -10,6 +10,8 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "syncache/text_input.hpp"
+
 namespace syncache::mnist {
 
 namespace {
@@ -23,7 +25,7 @@ constexpr std::uint64_t kLabelsHeader = 8;          // magic, count
 constexpr std::uint32_t kSide = 28;
 
 [[noreturn]] void fail(const std::string& path, const std::string& what) {
-  throw std::runtime_error("MNIST file '" + path + "': " + what);
+  throw std::runtime_error("MNIST file '" + shown(path, 200) + "': " + what);
 }
 
 std::string hex(std::uint32_t v) {
@@ -120,6 +122,7 @@ Dataset read(const std::string& images_path, const std::string& labels_path, std
     throw std::runtime_error("MNIST files disagree: '" + images_path + "' holds " + str(count) +
                              " images but '" + labels_path + "' holds " + str(nlabels) + " labels");
   }
+  if (count == 0) fail(images_path, "holds no images (a valid header with 0 items)");
   if (limit > count) {
     throw std::invalid_argument(std::string(limit_name) + ": asks for " + str(limit) +
                                 " samples but '" + images_path + "' holds " + str(count) +

@@ -1,11 +1,15 @@
 #include "syncache/patterns.hpp"
 
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <pcg_random.hpp>
 #include <stdexcept>
+
+#include "syncache/text_input.hpp"
 
 namespace syncache {
 
@@ -68,7 +72,8 @@ PatternSet<double> zero_mean(const PatternSet<std::int8_t>& in) {
 namespace {
 
 [[noreturn]] void file_error(const std::string& path, std::size_t line, const std::string& what) {
-  throw std::invalid_argument("--patterns: " + path + ":" + std::to_string(line) + ": " + what);
+  throw std::invalid_argument("--patterns: " + shown(path, 200) + ":" + std::to_string(line) +
+                              ": " + what);
 }
 
 std::vector<std::string> split_fields(const std::string& line) {
@@ -84,28 +89,22 @@ std::vector<std::string> split_fields(const std::string& line) {
   return out;
 }
 
-bool parse_number(std::string field, double& value) {
-  const auto first = field.find_first_not_of(" \t\r");
-  const auto last = field.find_last_not_of(" \t\r");
-  if (first == std::string::npos) return false;
-  field = field.substr(first, last - first + 1);
-  errno = 0;
-  char* end = nullptr;
-  value = std::strtod(field.c_str(), &end);
-  return end == field.c_str() + field.size() && errno != ERANGE && std::isfinite(value);
-}
-
 }  // namespace
 
 PatternSet<double> read_patterns_csv(const std::string& path) {
   std::ifstream in(path);
-  if (!in) throw std::invalid_argument("--patterns: cannot open '" + path + "'");
+  if (path.empty()) throw std::invalid_argument("--patterns: empty file name");
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+    throw std::invalid_argument("--patterns: '" + shown(path, 200) + "' is not a file");
+  if (!in) throw std::invalid_argument("--patterns: cannot open '" + shown(path, 200) + "'");
   std::vector<std::vector<double>> rows;
   std::string line;
   std::size_t lineno = 0, width = 0;
   while (std::getline(in, line)) {
     ++lineno;
     if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (lineno == 1) line = std::string(without_bom(line));
     if (line.find_first_not_of(" \t") == std::string::npos || line[0] == '#') continue;
     const auto fields = split_fields(line);
     if (fields.size() < 2) {
@@ -119,18 +118,22 @@ PatternSet<double> read_patterns_csv(const std::string& path) {
     }
     std::vector<double> row(width);
     for (std::size_t k = 0; k < width; ++k) {
-      if (!parse_number(fields[k], row[k])) {
-        file_error(
-            path, lineno,
-            "value " + std::to_string(k + 1) + " '" + fields[k] + "' is not a finite number");
+      const auto v = read_real(fields[k]);
+      if (!v) {
+        file_error(path, lineno,
+                   "value " + std::to_string(k + 1) + " '" + shown(fields[k]) +
+                       "' is not a finite number");
       }
+      row[k] = *v;
     }
     if (row.back() != 1.0 && row.back() != -1.0) {
-      file_error(path, lineno, "desired output must be +1 or -1 (got '" + fields.back() + "')");
+      file_error(path, lineno,
+                 "desired output must be +1 or -1 (got '" + shown(fields.back()) + "')");
     }
     rows.push_back(std::move(row));
   }
-  if (rows.empty()) throw std::invalid_argument("--patterns: " + path + ": no patterns found");
+  if (rows.empty())
+    throw std::invalid_argument("--patterns: " + shown(path, 200) + ": no patterns found");
   const std::size_t N = width - 1, P = rows.size();
   PatternSet<double> set(N, P);
   for (std::size_t p = 0; p < P; ++p) {

@@ -3,14 +3,41 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "syncache/limits.hpp"
 #include "syncache/plain_store.hpp"
+#include "syncache/text_input.hpp"
 
 namespace syncache {
+
+double perceptron_memory_bytes(std::size_t N, std::size_t P, bool zero_mean, bool cached) {
+  const double n = static_cast<double>(N), p = static_cast<double>(P);
+  const double stride = n + 64.0;                       // N + 1 inputs padded to 64 (PatternSet)
+  double bytes = p * stride * (zero_mean ? 9.0 : 1.0);  // int8 patterns (+ double copy)
+  bytes += p * stride / 4.0;                            // sign bits of the cached store
+  bytes += p * 64.0;                                    // targets, counts, input views
+  bytes += stride * 128.0;                              // weights, mirrors, scratch
+  if (cached) {
+    const double q = std::min(p, 8192.0);  // CachedStore::attach_inputs: at most 8192
+    bytes += 2.0 * q * q;                  // int16 overlap matrix
+  }
+  return bytes;
+}
 
 void PerceptronConfig::validate() const {
   if (patterns_file.empty()) {
     if (N == 0) throw std::invalid_argument("--N: must be a positive integer");
     if (P == 0) throw std::invalid_argument("--P: must be a positive integer");
+    // Bounds that keep every size computation far from overflow; the memory check below
+    // refuses much smaller problems on any real machine.
+    if (N > kMaxPerceptronSize) {
+      throw ResourceError("--N: at most " + std::to_string(kMaxPerceptronSize) + " (got " +
+                          std::to_string(N) + ")");
+    }
+    if (P > kMaxPerceptronSize) {
+      throw ResourceError("--P: at most " + std::to_string(kMaxPerceptronSize) + " (got " +
+                          std::to_string(P) + ")");
+    }
+    require_memory("--N/--P", perceptron_memory_bytes(N, P, zero_mean, rule != Rule::classic));
   }
   if (!(eta > 0.0) || std::isinf(eta)) {
     throw std::invalid_argument("--eta: must be a finite number > 0 (got " + std::to_string(eta) +
@@ -96,14 +123,27 @@ PerceptronResult train_any(const PatternSet<X>& patterns, const PerceptronConfig
   r.energy = scale(r.energy);
   r.minimal *= power;
   for (double& w : r.weights) w *= eta;
-  const EnergyTally& e = r.energy;
-  if (!std::isfinite(e.classic) || !std::isfinite(e.total()) || !std::isfinite(r.minimal)) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%g", eta);
-    throw std::invalid_argument(std::string("--eta: ") + buf +
-                                " makes the energies overflow the double range");
-  }
   return r;
+}
+
+// Every number of a result is finite, or the input that produced it is refused: large
+// pattern values or a large eta can overflow the energies (never a NaN or null output).
+PerceptronResult finite_or_refused(PerceptronResult r, const PerceptronConfig& cfg) {
+  const EnergyTally& e = r.energy;
+  bool finite = std::isfinite(e.classic) && std::isfinite(e.consolidation) &&
+                std::isfinite(e.maintenance) && std::isfinite(e.change) &&
+                std::isfinite(e.total()) && std::isfinite(r.minimal);
+  for (double w : r.weights) finite = finite && std::isfinite(w);
+  if (finite) return r;
+  if (!cfg.patterns_file.empty()) {
+    throw std::invalid_argument("--patterns: '" + shown(cfg.patterns_file, 200) +
+                                "': values so large that the weights or energies overflow the "
+                                "double range");
+  }
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%g", cfg.eta);
+  throw std::invalid_argument(std::string("--eta: ") + buf +
+                              " makes the energies overflow the double range");
 }
 
 }  // namespace
@@ -115,13 +155,13 @@ PerceptronResult run_perceptron(const PerceptronConfig& cfg, std::size_t* N_out,
     const PatternSet<double> patterns = read_patterns_csv(cfg.patterns_file);
     if (N_out) *N_out = patterns.N();
     if (P_out) *P_out = patterns.P();
-    return train_any(patterns, cfg, observer);
+    return finite_or_refused(train_any(patterns, cfg, observer), cfg);
   }
   if (N_out) *N_out = cfg.N;
   if (P_out) *P_out = cfg.P;
   const PatternSet<std::int8_t> patterns = random_patterns(cfg.N, cfg.P, cfg.seed);
-  if (cfg.zero_mean) return train_any(zero_mean(patterns), cfg, observer);
-  return train_any(patterns, cfg, observer);
+  if (cfg.zero_mean) return finite_or_refused(train_any(zero_mean(patterns), cfg, observer), cfg);
+  return finite_or_refused(train_any(patterns, cfg, observer), cfg);
 }
 
 }  // namespace syncache

@@ -29,8 +29,15 @@ double get_number(const json& j, const std::string& key, bool allow_inf) {
 
 std::int64_t get_int(const json& j, const std::string& key) {
   const json& v = j.at(key);
+  if (v.is_number_unsigned() && v.get<std::uint64_t>() > std::uint64_t{1} << 62) {
+    throw std::invalid_argument("key '" + key + "': integer too large, got " + v.dump());
+  }
   if (v.is_number_integer()) return v.get<std::int64_t>();
+  // A float that holds an integer; converted only inside int64's range (|x| <= 2^62).
   if (v.is_number_float() && v.get<double>() == std::floor(v.get<double>())) {
+    if (std::fabs(v.get<double>()) > 4611686018427387904.0) {
+      throw std::invalid_argument("key '" + key + "': integer too large, got " + v.dump());
+    }
     return static_cast<std::int64_t>(v.get<double>());
   }
   throw std::invalid_argument("key '" + key + "': expected an integer, got " + v.dump());
@@ -86,11 +93,17 @@ PerceptronConfig perceptron_config_from_json(const json& params) {
   if (params.contains("N")) {
     const auto n = get_int(params, "N");
     if (n <= 0) throw std::invalid_argument("key 'N': must be a positive integer");
+    if (static_cast<std::uint64_t>(n) > kMaxPerceptronSize)
+      throw std::invalid_argument("key 'N': at most " + std::to_string(kMaxPerceptronSize) +
+                                  " (got " + std::to_string(n) + ")");
     cfg.N = static_cast<std::size_t>(n);
   }
   if (params.contains("P")) {
     const auto p = get_int(params, "P");
     if (p <= 0) throw std::invalid_argument("key 'P': must be a positive integer");
+    if (static_cast<std::uint64_t>(p) > kMaxPerceptronSize)
+      throw std::invalid_argument("key 'P': at most " + std::to_string(kMaxPerceptronSize) +
+                                  " (got " + std::to_string(p) + ")");
     cfg.P = static_cast<std::size_t>(p);
   }
   if (params.contains("patterns")) {

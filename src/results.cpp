@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -10,6 +11,8 @@
 #include <cstring>
 #include <filesystem>
 #include <stdexcept>
+
+#include "syncache/text_input.hpp"
 
 namespace syncache {
 
@@ -59,14 +62,14 @@ void write_file_atomic(const std::string& path, const std::string& text) {
       path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
   auto fail = [&](const std::string& what, int err) {
     ::unlink(tmp.c_str());
-    throw std::runtime_error("cannot write " + path + ": " + what + ": " + std::strerror(err));
+    throw std::runtime_error("cannot write '" + shown(path, 200) + "': " + what + ": " +
+                             std::strerror(err));
   };
 
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
   if (fd < 0) {
     const int err = errno;
-    throw std::runtime_error("cannot write " + path + ": create " + tmp + ": " +
-                             std::strerror(err));
+    throw std::runtime_error("cannot write '" + shown(path, 200) + "': " + std::strerror(err));
   }
   const char* p = text.data();
   std::size_t left = text.size();
@@ -97,6 +100,21 @@ void write_file_atomic(const std::string& path, const std::string& text) {
     ::fsync(dfd);
     ::close(dfd);
   }
+}
+
+std::string output_path_problem(const std::string& path) {
+  const std::string name = "'" + shown(path, 200) + "'";
+  if (path.empty()) return "empty file name";
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return name + ": is a directory";
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  if (dir.empty()) dir = ".";
+  if (::stat(dir.c_str(), &st) != 0)
+    return name + ": folder '" + shown(dir, 200) + "' " + std::strerror(errno);
+  if (!S_ISDIR(st.st_mode)) return name + ": '" + shown(dir, 200) + "' is not a folder";
+  if (::access(dir.c_str(), W_OK) != 0)
+    return name + ": folder '" + shown(dir, 200) + "': " + std::strerror(errno);
+  return {};
 }
 
 // ---------------------------------------------------------------- SQLite store
@@ -199,11 +217,11 @@ struct ResultsStore::Db {
   }
 };
 
-ResultsStore::ResultsStore(const std::string& path, std::string version)
+ResultsStore::ResultsStore(const std::string& path, std::string version, bool read_only)
     : path_(path), version_(std::move(version)), db_(std::make_unique<Db>()) {
   db_->path = path;
-  if (sqlite3_open_v2(path.c_str(), &db_->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-                      nullptr) != SQLITE_OK)
+  const int flags = read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  if (sqlite3_open_v2(path.c_str(), &db_->db, flags, nullptr) != SQLITE_OK)
     db_->fail("cannot open");
   sqlite3_extended_result_codes(db_->db, 1);
   sqlite3_busy_timeout(db_->db, 10000);
@@ -214,6 +232,14 @@ ResultsStore::ResultsStore(const std::string& path, std::string version)
     throw std::runtime_error("results store " + path + ": schema version " +
                              std::to_string(schema) + " is newer than this program's (" +
                              std::to_string(kSchemaVersion) + ")");
+  if (read_only) {
+    if (schema < kSchemaVersion)
+      throw std::runtime_error("results store " + path +
+                               ": not a results store (empty or foreign)");
+    db_->prepare(db_->find,
+                 "SELECT result FROM runs WHERE experiment=?1 AND params=?2 AND seed=?3");
+    return;
+  }
   db_->exec("PRAGMA journal_mode=WAL");
   db_->exec("PRAGMA synchronous=FULL");
   if (schema < kSchemaVersion) {
@@ -308,9 +334,10 @@ std::vector<Row> ResultsStore::rows(const std::string& experiment) const {
     try {
       row.spec.params = nlohmann::json::parse(column_text(st.get(), 0));
       row.result = nlohmann::json::parse(column_text(st.get(), 2));
-    } catch (const nlohmann::json::exception& e) {
-      throw std::runtime_error("results store " + path_ + ": a stored run of " + experiment +
-                               " is not valid JSON: " + e.what());
+    } catch (const nlohmann::json::exception&) {
+      throw std::runtime_error("results store " + path_ + ": a stored run of " + shown(experiment) +
+                               " (seed " + std::to_string(sqlite3_column_int64(st.get(), 1)) +
+                               ") is not valid JSON");
     }
     row.spec.seed = static_cast<std::uint64_t>(sqlite3_column_int64(st.get(), 1));
     row.version = column_text(st.get(), 3);

@@ -167,6 +167,14 @@ PerceptronTheory perceptron(double N, double P, double c, double eta) {
   t.presentations = presentations(N, P);
   t.theta_opt = theta_opt(N, P, c, eta);
   t.caching_inefficiency = caching_inefficiency(N, P, c);
+  // Never a non-finite prediction: inputs so large that a formula overflows are refused.
+  for (double v :
+       {t.inefficiency, t.updates, t.presentations, t.theta_opt, t.caching_inefficiency}) {
+    if (!std::isfinite(v)) {
+      throw std::invalid_argument(
+          "--N/--P: too large; the theory's values overflow the double range");
+    }
+  }
   return t;
 }
 

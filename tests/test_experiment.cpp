@@ -77,7 +77,10 @@ TEST(ExperimentFile, UnknownKeyNamesFileLineAndKey) {
   EXPECT_CONTAINS(msg, "allowed: N, P, theta");
   // A key of the [quick] table is reported at its own line.
   const auto q = parse("N = 1\n[quick]\nrepeat = 2\n");
-  EXPECT_CONTAINS(error_of([&] { q.check_keys({"N", "repeats"}); }), "bad.toml:3: key 'repeat'");
+  EXPECT_CONTAINS(error_of([&] {
+                    q.check_keys({"N", "repeats"});
+                  }),
+                  "bad.toml:3: key 'quick.repeat': unknown key (allowed: N, repeats)");
 }
 
 TEST(ExperimentFile, WrongTypeNamesFileLineAndKey) {
@@ -154,9 +157,14 @@ TEST(ExperimentConfigMerge, QuickAndFullOverrideTheTopLevel) {
   const auto top = parse(text, "");
   EXPECT_EQ(top.integer("b"), 2);
   EXPECT_FALSE(top.has("extra"));
-  // The scale tables themselves are not keys of the experiment.
-  EXPECT_NO_THROW(quick.check_keys({"a", "b", "list"}));
+  // The scale tables themselves are not keys of the experiment; the keys of both tables
+  // are checked whichever scale is read (a typo in [full] shows at the quick scale).
+  EXPECT_NO_THROW(quick.check_keys({"a", "b", "list", "extra"}));
   EXPECT_NO_THROW(full.check_keys({"a", "b", "list", "extra"}));
+  EXPECT_CONTAINS(error_of([&] {
+                    quick.check_keys({"a", "b", "list"});
+                  }),
+                  "bad.toml:9: key 'full.extra': unknown key");
   // A scale without its own table is the top level.
   const auto plain = parse("a = 1\n", "full");
   EXPECT_EQ(plain.integer("a"), 1);

@@ -35,6 +35,7 @@ class ExperimentConfig {
 
   const std::string& source() const;
   bool has(const std::string& key) const;
+  bool has_scales() const;                      // the file has a [quick] or a [full] table
   double number(const std::string& key) const;  // integer or float; "inf" allowed
   std::int64_t integer(const std::string& key) const;
   std::string text(const std::string& key) const;
@@ -43,7 +44,8 @@ class ExperimentConfig {
   std::vector<std::string> texts(const std::string& key) const;
   // A sub-table (e.g. [grid]) as JSON; values keep their TOML types; arrays stay arrays.
   nlohmann::json table(const std::string& key) const;
-  // Every key of the merged top level must be in `allowed` (tables included).
+  // Every key of the merged top level, and every key of the [quick] and [full] tables
+  // (whichever scale was chosen), must be in `allowed` (tables included).
   void check_keys(const std::vector<std::string>& allowed) const;
   // "file:line: key 'k'"
   std::string where(const std::string& key) const;

@@ -145,9 +145,18 @@ struct PerceptronConfig {
   std::int64_t max_epochs = 10000;
   std::int64_t projection_epoch = -1;  // see train_perceptron; -1 = automatic
 
-  // Throws std::invalid_argument naming the option and the allowed values.
+  // Throws std::invalid_argument naming the option and the allowed values; for random
+  // patterns also ResourceError (an invalid_argument) when N or P exceed
+  // kMaxPerceptronSize or the run would not fit in memory (perceptron_memory_bytes).
   void validate() const;
 };
+
+inline constexpr std::size_t kMaxPerceptronSize = std::size_t{1} << 40;
+
+// Estimated peak memory, in bytes, of a run on P random patterns of N inputs: the
+// patterns (padded rows, a double copy with zero_mean), the store and, when cached, the
+// overlap matrix of the pattern projections.
+double perceptron_memory_bytes(std::size_t N, std::size_t P, bool zero_mean, bool cached);
 
 // Builds the patterns and the store (exact integer weights when the inputs are +-1 and
 // eta is an integer, doubles otherwise) and trains. N and P of the result's patterns

@@ -45,6 +45,11 @@ std::string canonical_json(const nlohmann::ordered_json& params);
 // Throws std::runtime_error naming the path; the temporary file is removed on failure.
 void write_file_atomic(const std::string& path, const std::string& text);
 
+// Why `path` cannot be written by write_file_atomic (its folder is missing or not
+// writable, or the path is a folder), as "'path': reason"; empty when it can. Used to
+// refuse an output option before any work is done.
+std::string output_path_problem(const std::string& path);
+
 // Thread-safe (one connection guarded by a mutex). Several processes may share a file
 // (WAL mode, 10 s busy timeout). Every put is a committed transaction with
 // synchronous=FULL: once put returns, the run survives a crash of the process or host.
@@ -54,7 +59,10 @@ class ResultsStore {
   // Opens or creates `path` and its schema. Throws std::runtime_error naming the path
   // and SQLite's message when the file cannot be opened or is not a results store.
   // `version` is recorded with every put.
-  explicit ResultsStore(const std::string& path, std::string version = program_version());
+  // With read_only, the file must exist and hold a results store; nothing is written to
+  // it (exports).
+  explicit ResultsStore(const std::string& path, std::string version = program_version(),
+                        bool read_only = false);
   ~ResultsStore();
   ResultsStore(const ResultsStore&) = delete;
   ResultsStore& operator=(const ResultsStore&) = delete;

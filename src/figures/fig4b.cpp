@@ -19,7 +19,7 @@ FigureData figure_fig4b(FigureContext& ctx) {
                   "theta_hi_neuron", "theta_lo_sum", "theta_hi_sum", "grid_points", "refine_rounds",
                   "refine_points", "flat_tolerance"});
   const std::int64_t N = cfg.integer("N"), P = cfg.integer("P");
-  if (N < 1 || P < 1 || P >= 2 * N) {
+  if (N < 1 || P < 1 || P / 2 >= N) {  // P >= 2N without overflow (P / 2 >= N iff P >= 2N)
     throw std::invalid_argument(cfg.where("P") + ": need N >= 1 and 1 <= P < 2N");
   }
   const std::vector<double> cs = cfg.numbers("c_values");
