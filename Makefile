@@ -3,7 +3,11 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all bootstrap build test run bench format clean full
+SAN_BUILD ?= build-sanitize
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 15
+
+.PHONY: all bootstrap build test sanitize fuzz run bench format clean full
 
 all: build
 
@@ -18,6 +22,24 @@ build: bootstrap $(BUILD)/CMakeCache.txt
 
 test: build
 	@ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+	@$(MAKE) --no-print-directory sanitize fuzz
+
+# The whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer (any report
+# fails its test), linked with LTO so that a One Definition Rule violation is an error.
+sanitize: bootstrap
+	@cmake -S . -B $(SAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" \
+	  -DSYNCACHE_SANITIZE=ON -DSYNCACHE_ODR_CHECK=ON -DSYNCACHE_BENCH=OFF -DSYNCACHE_MPI=OFF \
+	  $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(SAN_BUILD) -j $(JOBS)
+	@ctest --test-dir $(SAN_BUILD) --output-on-failure -j $(JOBS)
+
+# libFuzzer harnesses (clang) of the four parsers, each run FUZZ_SECONDS on its seed corpus
+# (a smoke run; docs/hardening.md has the long runs).
+fuzz: bootstrap
+	@cmake -S . -B $(FUZZ_BUILD) -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DSYNCACHE_FUZZ=ON -DSYNCACHE_MPI=OFF -DSYNCACHE_BENCH=OFF >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzzers
+	@scripts/fuzz $(FUZZ_BUILD)/bin $(FUZZ_SECONDS)
 
 # The main job: the demonstration table, then every figure at the quick scale into results/.
 run: build
@@ -36,4 +58,4 @@ format:
 	@clang-format -i include/syncache/*.hpp src/*.cpp src/*.hpp src/mpi/*.cpp src/figures/*.cpp src/figures/*.hpp apps/*.cpp tests/*.cpp tests/helpers/*.hpp bench/*.cpp
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(SAN_BUILD) $(FUZZ_BUILD)

@@ -9,6 +9,7 @@
 #include <pcg_random.hpp>
 #include <stdexcept>
 
+#include "syncache/limits.hpp"
 #include "syncache/text_input.hpp"
 
 namespace syncache {
@@ -98,6 +99,12 @@ PatternSet<double> read_patterns_csv(const std::string& path) {
   if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
     throw std::invalid_argument("--patterns: '" + shown(path, 200) + "' is not a file");
   if (!in) throw std::invalid_argument("--patterns: cannot open '" + shown(path, 200) + "'");
+  // Every value of at least 2 bytes ("1,") becomes one double, twice (rows, then the set).
+  require_memory("--patterns", 8.0 * static_cast<double>(st.st_size) + 1e6);
+  return read_patterns_csv(in, path);
+}
+
+PatternSet<double> read_patterns_csv(std::istream& in, const std::string& path) {
   std::vector<std::vector<double>> rows;
   std::string line;
   std::size_t lineno = 0, width = 0;

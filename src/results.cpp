@@ -110,7 +110,7 @@ std::string output_path_problem(const std::string& path) {
   std::string dir = std::filesystem::path(path).parent_path().string();
   if (dir.empty()) dir = ".";
   if (::stat(dir.c_str(), &st) != 0)
-    return name + ": folder '" + shown(dir, 200) + "' " + std::strerror(errno);
+    return name + ": folder '" + shown(dir, 200) + "': " + std::strerror(errno);
   if (!S_ISDIR(st.st_mode)) return name + ": '" + shown(dir, 200) + "' is not a folder";
   if (::access(dir.c_str(), W_OK) != 0)
     return name + ": folder '" + shown(dir, 200) + "': " + std::strerror(errno);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <istream>
 #include <string>
 #include <vector>
 
@@ -70,5 +71,7 @@ PatternSet<double> zero_mean(const PatternSet<std::int8_t>& patterns);
 // and lines starting with '#' are skipped. Throws std::invalid_argument naming the file,
 // the line and what is wrong (ragged rows, non-numeric values, targets other than +-1).
 PatternSet<double> read_patterns_csv(const std::string& path);
+// The same from a stream; `path` names it in errors (the fuzz harness reads from memory).
+PatternSet<double> read_patterns_csv(std::istream& in, const std::string& path);
 
 }  // namespace syncache
