@@ -501,7 +501,12 @@ void add_figure(CLI::App& app) {
       fail("figure: unknown figure '" + fa->name + "' (allowed: " + names + ", all)");
     }
     std::unique_ptr<syncache::ResultsStore> store;
-    ::mkdir(fa->out.c_str(), 0755);
+    if (::mkdir(fa->out.c_str(), 0755) != 0) {
+      struct stat st {};
+      if (::stat(fa->out.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+        fail("--out: cannot create the directory '" + fa->out + "'");
+      }
+    }
     const auto env = make_env(fa->batch, fa->out + "/results.sqlite", store);
     syncache::FigureRunOptions opt;
     opt.scale = fa->full ? "full" : "quick";
@@ -557,7 +562,11 @@ void add_sweep(CLI::App& app) {
     if (sa->out.empty()) {
       std::cout << csv;
     } else {
-      syncache::cluster::on_root([&] { syncache::write_file_atomic(sa->out, csv); });
+      try {
+        syncache::cluster::on_root([&] { syncache::write_file_atomic(sa->out, csv); });
+      } catch (const std::exception& e) {
+        fail(std::string("--out: ") + e.what());
+      }
     }
   });
 }
@@ -591,6 +600,13 @@ void add_results(CLI::App& app) {
     } catch (const std::exception& e) {
       fail(std::string("--store: ") + e.what());
     }
+    const std::vector<std::string> known = store->experiments();
+    if (std::find(known.begin(), known.end(), ea->experiment) == known.end()) {
+      std::string names;
+      for (const auto& k : known) names += (names.empty() ? "" : ", ") + k;
+      fail("--experiment: no runs of '" + ea->experiment + "' in " + ea->store +
+           " (stored: " + (names.empty() ? "none" : names) + ")");
+    }
     const auto rows = store->rows(ea->experiment);
     std::vector<std::string> columns;
     std::vector<std::vector<std::pair<std::string, std::string>>> flat;
@@ -621,7 +637,11 @@ void add_results(CLI::App& app) {
     if (ea->out.empty()) {
       std::cout << out.str();
     } else {
-      syncache::write_file_atomic(ea->out, out.str());
+      try {
+        syncache::write_file_atomic(ea->out, out.str());
+      } catch (const std::exception& e) {
+        fail(std::string("--out: ") + e.what());
+      }
     }
   });
 }
