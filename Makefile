@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all bootstrap build test run bench format clean full
+.PHONY: all bootstrap build test validate run bench format clean full
 
 all: build
 
@@ -18,6 +18,11 @@ build: bootstrap $(BUILD)/CMakeCache.txt
 
 test: build
 	@ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+# The heavier checks (minutes): the reference comparisons over many seeds and larger
+# networks (tests named Validate*, left out of ctest).
+validate: build
+	@$(BUILD)/bin/syncache_tests --gtest_filter='Validate*'
 
 # The main job: the demonstration table, then every figure at the quick scale into results/.
 run: build
