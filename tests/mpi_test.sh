@@ -119,18 +119,20 @@ check_failing_run() {
   return 0
 }
 
-check_killed_rank() {
-  # Kill rank 1 while the sweep runs: the job ends with mpirun's message about the rank,
-  # the stored runs survive, and a second MPI job finishes exactly what one process gives.
-  "$SYNCACHE" sweep "$DATA/slow.toml" --store slow-one.sqlite --out slow-one.csv --threads 2 \
-    </dev/null >/dev/null 2>slow-one.err || {
-    fail "single-process slow sweep failed: $(head -c 300 slow-one.err)"
-    return
-  }
+# A fault (a killed rank, a SIGTERM) has to land while the job is still working; a job
+# that finished first proves nothing about the fault. So each check tries up to
+# KILL_ATTEMPTS times (a fresh store each time, the finished job's result still checked)
+# and fails when the fault never landed: a miss is never counted as a pass.
+KILL_ATTEMPTS=${KILL_ATTEMPTS:-4}
+
+# killed_rank_attempt: returns 0 when rank 1 was killed while the job ran (and everything
+# after it was checked), 1 when the job ended first (its result checked).
+killed_rank_attempt() {
+  rm -f killed.sqlite killed.csv killed.err
   "${MPI[@]}" "$SYNCACHE" sweep "$DATA/slow.toml" --store killed.sqlite --out killed.csv \
     </dev/null >/dev/null 2>killed.err &
   local job=$! victim="" pid n stored status
-  for ((n = 0; n < 400; ++n)); do
+  for ((n = 0; n < 1000; ++n)); do
     stored=$(rows killed.sqlite 2>/dev/null || echo 0)
     if [[ $stored -gt 0 ]]; then
       # mpirun's children are the ranks; rank 1 has OMPI_COMM_WORLD_RANK=1.
@@ -144,20 +146,22 @@ check_killed_rank() {
     fi
     [[ -n $victim ]] && break
     kill -0 "$job" 2>/dev/null || break
-    sleep 0.02
+    sleep 0.01
   done
-  if [[ -z $victim ]]; then
-    # Legitimate only if the job really finished, with the single-process result.
+  if [[ -z $victim ]] || ! kill -KILL "$victim" 2>/dev/null; then
     wait "$job"
     local early=$?
-    [[ $early -eq 0 ]] || { fail "the job failed (exit $early) before rank 1 was found"; return; }
-    same_file slow-one.csv killed.csv "sweep CSV of a job that ended before the kill"
-    echo "skip $CHECK: the job ended before rank 1 could be killed (its result checked)"
-    return
+    [[ $early -eq 0 ]] || fail "the job failed (exit $early) before rank 1 was killed"
+    [[ $early -eq 0 ]] && same_file slow-one.csv killed.csv "sweep CSV of a job that ended before the kill"
+    return 1
   fi
-  kill -KILL "$victim"
   wait "$job"
   local rc=$?
+  if [[ $rc -eq 0 && -e killed.csv ]]; then
+    # Rank 1 had already finished its share and the job its CSV: the kill came too late.
+    same_file slow-one.csv killed.csv "sweep CSV of a job that finished before the kill"
+    return 1
+  fi
   [[ $rc -ne 0 ]] || fail "mpirun exited 0 after rank 1 was killed"
   grep -q 'rank 1' killed.err && grep -qi 'signal 9\|killed' killed.err ||
     fail "the message does not say that rank 1 was killed: $(head -c 600 killed.err)"
@@ -165,50 +169,77 @@ check_killed_rank() {
   stored=$(rows killed.sqlite)
   [[ $stored -gt 0 ]] || fail "the killed job left no runs in the store"
   ranks2 revived sweep "$DATA/slow.toml" --store killed.sqlite --out killed.csv
-  ok revived || return
+  ok revived || return 0
   same_file slow-one.csv killed.csv "sweep CSV after a killed rank"
   same_store slow-one.sqlite killed.sqlite
+  return 0
 }
 
-check_killed_job() {
-  # SIGTERM to mpirun (what scancel or a time limit does): rank 0 says what happened, and
-  # a second job finishes exactly what one process gives.
-  [[ -s slow-one.csv ]] || return
+check_killed_rank() {
+  # Kill rank 1 while the sweep runs: the job ends with mpirun's message about the rank,
+  # the stored runs survive, and a second MPI job finishes exactly what one process gives.
+  "$SYNCACHE" sweep "$DATA/slow.toml" --store slow-one.sqlite --out slow-one.csv --threads 2 \
+    </dev/null >/dev/null 2>slow-one.err || {
+    fail "single-process slow sweep failed: $(head -c 300 slow-one.err)"
+    return
+  }
+  local attempt
+  for ((attempt = 1; attempt <= KILL_ATTEMPTS; ++attempt)); do
+    killed_rank_attempt && return
+    echo "retry $CHECK: attempt $attempt ended before rank 1 could be killed"
+  done
+  fail "rank 1 was never killed while the job ran ($KILL_ATTEMPTS attempts)"
+}
+
+# killed_job_attempt: 0 when SIGTERM stopped the job while it worked (and the rest was
+# checked), 1 when the job had finished first (its result checked).
+killed_job_attempt() {
+  rm -f term.sqlite term.csv term.err
   "${MPI[@]}" "$SYNCACHE" sweep "$DATA/slow.toml" --store term.sqlite --out term.csv \
     </dev/null >/dev/null 2>term.err &
   local job=$! n
-  for ((n = 0; n < 400; ++n)); do
+  for ((n = 0; n < 1000; ++n)); do
     [[ $(rows term.sqlite 2>/dev/null || echo 0) -gt 0 ]] && break
     kill -0 "$job" 2>/dev/null || break
-    sleep 0.02
+    sleep 0.01
   done
   if ! kill -TERM "$job" 2>/dev/null; then
     wait "$job"
     same_file slow-one.csv term.csv "sweep CSV of a job that ended before the signal"
-    echo "skip $CHECK: the job ended before it could be stopped (its result checked)"
-    return
+    return 1
   fi
   wait "$job"
   local rc=$?
   if [[ $rc -eq 0 ]]; then
     # Exit 0 after SIGTERM is right only for a job that had already finished its work.
     same_file slow-one.csv term.csv "sweep CSV of a job that exited 0 after SIGTERM"
-    echo "skip $CHECK: the job ended before the signal arrived (its result checked)"
-    return
+    return 1
   fi
   if [[ -e term.csv ]]; then
     # The signal came after the job had written its CSV (written whole, by a rename, only
     # at the end): then that CSV must be the complete result.
     same_file slow-one.csv term.csv "sweep CSV of a job stopped after it wrote its CSV"
-    echo "skip $CHECK: the job had finished its work when the signal arrived (its result checked)"
-    return
+    return 1
   fi
   grep -q '^syncache: terminated (SIGTERM); .* run the same command again' term.err ||
     fail "no message about the signal: $(head -c 600 term.err)"
   ranks2 term2 sweep "$DATA/slow.toml" --store term.sqlite --out term.csv
-  ok term2 || return
+  ok term2 || return 0
   same_file slow-one.csv term.csv "sweep CSV after a stopped job"
   same_store slow-one.sqlite term.sqlite
+  return 0
+}
+
+check_killed_job() {
+  # SIGTERM to mpirun (what scancel or a time limit does): rank 0 says what happened, and
+  # a second job finishes exactly what one process gives.
+  [[ -s slow-one.csv ]] || { fail "no single-process result to compare with"; return; }
+  local attempt
+  for ((attempt = 1; attempt <= KILL_ATTEMPTS; ++attempt)); do
+    killed_job_attempt && return
+    echo "retry $CHECK: attempt $attempt ended before the signal landed"
+  done
+  fail "SIGTERM never reached the job while it ran ($KILL_ATTEMPTS attempts)"
 }
 
 # ------------------------------------------------------------------------------ main
