@@ -22,6 +22,8 @@
 #include "helpers/temp_dir.hpp"
 #include "syncache/experiment.hpp"
 #include "syncache/figures.hpp"
+#include "syncache/mlp.hpp"
+#include "syncache/mnist.hpp"
 #include "syncache/patterns.hpp"
 
 namespace syncache {
@@ -624,6 +626,66 @@ TEST(FigureValues, Fig3DecayRates) {
                  runs.values(q, [](const RefResult& r) { return r.total(); }));
       expect_row(t, "epochs", series, rate,
                  runs.values(q, [](const RefResult& r) { return double(r.epochs); }));
+    }
+  }
+}
+
+// Figure 5A on a few MNIST images: the learning curves are recomputed with the network
+// trained here sample by sample in file order (docs/model.md section 3): at every k-th
+// sample the test accuracy (argmax of the outputs against the label, over all test
+// images), the energy M (classic: sum |Delta w|) and the minimal energy sum |w - w(0)|.
+// (The network's own equations have their references in tests/test_mlp.cpp.)
+TEST(FigureValues, Fig5aEnergyVsAccuracyPerEta) {
+  mnist::Mnist data;
+  try {
+    data = mnist::load("", 300, 100);
+  } catch (const std::exception& e) {
+    GTEST_SKIP() << "no MNIST data: " << e.what();
+  }
+  const Table t = run_figure_csv(
+      "fig5a",
+      "description = \"tiny\"\nmaster_seed = 4\nhidden = 8\neval_every = 100\netas = [0.1, 1.0]\n"
+      "max_epochs = 2\nrepeats = 2\ntrain_limit = 300\ntest_limit = 100\n",
+      4);
+  const auto seeds = repeat_seeds(4, 2);
+  for (double eta : {0.1, 1.0}) {
+    const std::string series = eta == 0.1 ? "eta=0.1" : "eta=1";
+    std::map<double, std::vector<double>> acc, energy, minimal;
+    for (std::uint64_t seed : seeds) {
+      MlpConfig cfg;
+      cfg.hidden = 8;
+      cfg.eta = eta;
+      cfg.seed = seed;
+      Mlp m(cfg);
+      long samples = 0;
+      for (int epoch = 0; epoch < 2; ++epoch) {
+        for (std::size_t i = 0; i < data.train.count; ++i) {
+          m.train_sample(data.train.image(i), data.train.labels[i]);
+          if (++samples % 100 != 0) continue;
+          const auto out = m.outputs(data.test.image(0), data.test.count);
+          long right = 0;
+          for (std::size_t j = 0; j < data.test.count; ++j) {
+            Eigen::Index best = 0;
+            out.row(static_cast<Eigen::Index>(j)).maxCoeff(&best);
+            right += best == data.test.labels[j];
+          }
+          const double x = static_cast<double>(samples);
+          acc[x].push_back(static_cast<double>(right) / static_cast<double>(data.test.count));
+          const double cost = m.energy().consolidation;  // classic: M_cons = M
+          double moved = 0.0;
+          for (std::size_t l = 0; l < 2; ++l) {
+            moved += (m.weights(l) - m.initial_weights(l)).cwiseAbs().sum();
+          }
+          energy[x].push_back(cost);
+          minimal[x].push_back(moved);
+        }
+      }
+    }
+    ASSERT_EQ(acc.size(), 6u);
+    for (const auto& [x, v] : acc) {
+      expect_row(t, "accuracy", series, x, v);
+      expect_row(t, "energy", series, x, energy[x]);
+      expect_row(t, "minimal", series, x, minimal[x]);
     }
   }
 }
