@@ -630,55 +630,74 @@ TEST(FigureValues, Fig3DecayRates) {
   }
 }
 
-// Figure 5A on a few MNIST images: the learning curves are recomputed with the network
-// trained here sample by sample in file order (docs/model.md section 3): at every k-th
-// sample the test accuracy (argmax of the outputs against the label, over all test
-// images), the energy M (classic: sum |Delta w|) and the minimal energy sum |w - w(0)|.
-// (The network's own equations have their references in tests/test_mlp.cpp.)
-TEST(FigureValues, Fig5aEnergyVsAccuracyPerEta) {
-  mnist::Mnist data;
+// The MNIST network on a few images, trained here sample by sample in file order
+// (docs/model.md section 3) for `epochs` epochs; at every k-th sample: the test accuracy
+// (argmax of the outputs against the label, over all test images) and the energies so
+// far, the minimal energy recomputed as sum |w - w(0)|. (The network's own equations have
+// their references in tests/test_mlp.cpp.)
+struct CurvePt {
+  double samples, accuracy;
+  MlpEnergy energy;
+  double minimal;
+};
+std::vector<CurvePt> mlp_curve(const mnist::Mnist& data, const MlpConfig& cfg, int epochs,
+                               long every) {
+  Mlp m(cfg);
+  std::vector<CurvePt> out;
+  long samples = 0;
+  for (int epoch = 0; epoch < epochs; ++epoch) {
+    for (std::size_t i = 0; i < data.train.count; ++i) {
+      m.train_sample(data.train.image(i), data.train.labels[i]);
+      if (++samples % every != 0) continue;
+      const auto o = m.outputs(data.test.image(0), data.test.count);
+      long right = 0;
+      for (std::size_t j = 0; j < data.test.count; ++j) {
+        Eigen::Index best = 0;
+        o.row(static_cast<Eigen::Index>(j)).maxCoeff(&best);
+        right += best == data.test.labels[j];
+      }
+      double moved = 0.0;
+      for (std::size_t l = 0; l < 2; ++l) {
+        moved += (m.weights(l) - m.initial_weights(l)).cwiseAbs().sum();
+      }
+      out.push_back({static_cast<double>(samples),
+                     static_cast<double>(right) / static_cast<double>(data.test.count), m.energy(),
+                     moved});
+    }
+  }
+  return out;
+}
+
+bool load_small_mnist(mnist::Mnist& data) {
   try {
     data = mnist::load("", 300, 100);
-  } catch (const std::exception& e) {
-    GTEST_SKIP() << "no MNIST data: " << e.what();
+  } catch (const std::exception&) {
+    return false;
   }
+  return true;
+}
+
+// Figure 5A: energy (classic: M) and accuracy curves per eta.
+TEST(FigureValues, Fig5aEnergyVsAccuracyPerEta) {
+  mnist::Mnist data;
+  if (!load_small_mnist(data)) GTEST_SKIP() << "no MNIST data";
   const Table t = run_figure_csv(
       "fig5a",
       "description = \"tiny\"\nmaster_seed = 4\nhidden = 8\neval_every = 100\netas = [0.1, 1.0]\n"
       "max_epochs = 2\nrepeats = 2\ntrain_limit = 300\ntest_limit = 100\n",
       4);
-  const auto seeds = repeat_seeds(4, 2);
   for (double eta : {0.1, 1.0}) {
     const std::string series = eta == 0.1 ? "eta=0.1" : "eta=1";
     std::map<double, std::vector<double>> acc, energy, minimal;
-    for (std::uint64_t seed : seeds) {
+    for (std::uint64_t seed : repeat_seeds(4, 2)) {
       MlpConfig cfg;
       cfg.hidden = 8;
       cfg.eta = eta;
       cfg.seed = seed;
-      Mlp m(cfg);
-      long samples = 0;
-      for (int epoch = 0; epoch < 2; ++epoch) {
-        for (std::size_t i = 0; i < data.train.count; ++i) {
-          m.train_sample(data.train.image(i), data.train.labels[i]);
-          if (++samples % 100 != 0) continue;
-          const auto out = m.outputs(data.test.image(0), data.test.count);
-          long right = 0;
-          for (std::size_t j = 0; j < data.test.count; ++j) {
-            Eigen::Index best = 0;
-            out.row(static_cast<Eigen::Index>(j)).maxCoeff(&best);
-            right += best == data.test.labels[j];
-          }
-          const double x = static_cast<double>(samples);
-          acc[x].push_back(static_cast<double>(right) / static_cast<double>(data.test.count));
-          const double cost = m.energy().consolidation;  // classic: M_cons = M
-          double moved = 0.0;
-          for (std::size_t l = 0; l < 2; ++l) {
-            moved += (m.weights(l) - m.initial_weights(l)).cwiseAbs().sum();
-          }
-          energy[x].push_back(cost);
-          minimal[x].push_back(moved);
-        }
+      for (const CurvePt& p : mlp_curve(data, cfg, 2, 100)) {
+        acc[p.samples].push_back(p.accuracy);
+        energy[p.samples].push_back(p.energy.consolidation);  // classic: M_cons = M
+        minimal[p.samples].push_back(p.minimal);
       }
     }
     ASSERT_EQ(acc.size(), 6u);
@@ -688,6 +707,72 @@ TEST(FigureValues, Fig5aEnergyVsAccuracyPerEta) {
       expect_row(t, "minimal", series, x, minimal[x]);
     }
   }
+}
+
+// Figure 3--supplement 1B: per theta, the energy M_cons + pending + c M_trans and the
+// samples at the first evaluation that reaches the target accuracy, classic at x = 0.
+// The networks here run at each c itself (the figure reuses runs made at c = 1).
+TEST(FigureValues, Fig3s1bEnergyToTargetVsTheta) {
+  mnist::Mnist data;
+  if (!load_small_mnist(data)) GTEST_SKIP() << "no MNIST data";
+  const double target = 0.3;
+  const Table t = run_figure_csv(
+      "fig3s1b",
+      "description = \"tiny\"\nmaster_seed = 2\nhidden = 8\neta = 1.0\neval_every = 100\n"
+      "max_epochs = 2\nrepeats = 2\ntrain_limit = 300\ntest_limit = 100\nrule = \"neuron\"\n"
+      "tau = 500.0\nc = [0.0, 0.01]\ntarget = 0.3\ntheta_start = 0.05\ntheta_stop = 0.25\n"
+      "theta_step = 0.1\n",
+      2);
+  auto first_reaching = [target](const std::vector<CurvePt>& curve) -> const CurvePt* {
+    for (const CurvePt& p : curve) {
+      if (p.accuracy >= target) return &p;
+    }
+    return nullptr;
+  };
+  const auto seeds = repeat_seeds(2, 2);
+  std::vector<double> cl_energy, cl_samples, cl_minimal;
+  for (std::uint64_t seed : seeds) {
+    MlpConfig cfg;
+    cfg.hidden = 8;
+    cfg.eta = 1.0;
+    cfg.seed = seed;
+    const auto curve = mlp_curve(data, cfg, 2, 100);
+    const CurvePt* p = first_reaching(curve);
+    cl_energy.push_back(p ? p->energy.total : kNan);
+    cl_minimal.push_back(p ? p->minimal : kNan);
+    cl_samples.push_back(p ? p->samples : kNan);
+  }
+  expect_row(t, "energy", "classic", 0.0, cl_energy);
+  expect_row(t, "minimal", "classic", 0.0, cl_minimal);
+  expect_row(t, "samples", "classic", 0.0, cl_samples);
+  int reached = 0;
+  for (int k = 0; k < 3; ++k) {
+    const double theta = 0.05 + k * 0.1;  // the grid theta_start + k theta_step
+    for (double c : {0.0, 0.01}) {
+      std::vector<double> energy, samples;
+      for (std::uint64_t seed : seeds) {
+        MlpConfig cfg;
+        cfg.hidden = 8;
+        cfg.eta = 1.0;
+        cfg.seed = seed;
+        cfg.rule = Rule::neuron;
+        cfg.theta = theta;
+        cfg.tau = 500.0;
+        cfg.c = c;
+        const auto curve = mlp_curve(data, cfg, 2, 100);
+        const CurvePt* p = first_reaching(curve);
+        // "As if all transient weight were consolidated now": M_cons + M_trans + sum|s|.
+        energy.push_back(p ? p->energy.consolidation + p->energy.maintenance + p->energy.pending
+                           : kNan);
+        samples.push_back(p ? p->samples : kNan);
+        reached += p != nullptr;
+      }
+      const std::string series = c == 0.0 ? "c=0" : "c=0.01";
+      expect_row(t, "energy", series, theta, energy);
+      expect_row(t, "samples", series, theta, samples);
+    }
+  }
+  EXPECT_GT(reached, 6);  // most runs reach the target: the rows have values to check
 }
 
 }  // namespace
