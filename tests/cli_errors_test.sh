@@ -32,16 +32,17 @@ run() {
 # or quoted by the parser ("--eta" / "--eta:"), never as a substring of another option
 # (the character after the name is not a letter, digit or '-').
 names() {
-  local needle=$1 what lines
+  local needle=$1 what
+  local -a lines
   shift
   run "$@"
   what="syncache $*"
   if [[ $RC -ne 2 ]]; then fail "$what: exit code $RC, expected 2 (stderr: $(head -c 200 "$ERR"))"; return; fi
   if [[ -s "$OUT" ]]; then fail "$what: stdout not empty: $(head -c 200 "$OUT")"; return; fi
-  lines=$(grep -c '' "$ERR")
-  if [[ $lines -ne 1 ]]; then fail "$what: $lines stderr lines, expected 1: $(head -c 300 "$ERR")"; return; fi
-  if ! grep -qE -- "(^|[^[:alnum:]-])${needle}([^[:alnum:]-]|$)" "$ERR"; then
-    fail "$what: the message does not name '$needle': $(cat "$ERR")"
+  mapfile -t lines <"$ERR"  # bash built-ins only: about 110 calls, no extra processes
+  if [[ ${#lines[@]} -ne 1 ]]; then fail "$what: ${#lines[@]} stderr lines, expected 1: $(head -c 300 "$ERR")"; return; fi
+  if ! [[ ${lines[0]} =~ (^|[^[:alnum:]-])"$needle"([^[:alnum:]-]|$) ]]; then
+    fail "$what: the message does not name '$needle': ${lines[0]}"
   fi
 }
 
