@@ -226,4 +226,30 @@ CHECKS=(
   check_sweep
   check_results
 )
-run_checks
+# The checks are independent: each runs in its own subshell and directory, all at once
+# (the program's start-up, not the CPU, bounds the time), and they report in order.
+ROOT=$TMP
+for c in "${CHECKS[@]}"; do
+  (
+    CHECK=$c
+    TMP=$ROOT/$c
+    mkdir -p "$TMP" && cd "$TMP" || exit 1
+    OUT="$TMP/stdout"
+    ERR="$TMP/stderr"
+    FAILURES=0
+    "$c"
+    [[ $FAILURES -eq 0 ]] && echo "ok   $c"
+    exit "$FAILURES"
+  ) >"$ROOT/$c.log" 2>&1 &
+done
+wait
+failed=()
+for c in "${CHECKS[@]}"; do
+  cat "$ROOT/$c.log"
+  grep -q "^ok   $c\$" "$ROOT/$c.log" || failed+=("$c")
+done
+if [[ ${#failed[@]} -gt 0 ]]; then
+  echo "failure(s) in: ${failed[*]}" >&2
+  exit 1
+fi
+echo "all ${#CHECKS[@]} checks passed"
