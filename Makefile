@@ -7,7 +7,7 @@ SAN_BUILD ?= build-sanitize
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 15
 
-.PHONY: all bootstrap build test sanitize fuzz run bench format clean full
+.PHONY: all bootstrap build test sanitize fuzz validate run bench format clean full
 
 all: build
 
@@ -40,6 +40,11 @@ fuzz: bootstrap
 	  -DSYNCACHE_FUZZ=ON -DSYNCACHE_MPI=OFF -DSYNCACHE_BENCH=OFF >/dev/null
 	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzzers
 	@scripts/fuzz $(FUZZ_BUILD)/bin $(FUZZ_SECONDS)
+
+# The heavier checks (minutes): the reference comparisons over many seeds and larger
+# networks (tests named Validate*, left out of ctest).
+validate: build
+	@$(BUILD)/bin/syncache_tests --gtest_filter='Validate*'
 
 # The main job: the demonstration table, then every figure at the quick scale into results/.
 run: build

@@ -511,7 +511,12 @@ void add_figure(CLI::App& app) {
       fail("figure: unknown figure '" + shown(fa->name) + "' (allowed: " + names + ", all)");
     }
     std::unique_ptr<syncache::ResultsStore> store;
-    ::mkdir(fa->out.c_str(), 0755);
+    if (::mkdir(fa->out.c_str(), 0755) != 0) {
+      struct stat st {};
+      if (::stat(fa->out.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+        fail("--out: cannot create the directory '" + shown(fa->out, 200) + "'");
+      }
+    }
     const auto env = make_env(fa->batch, fa->out + "/results.sqlite", store);
     syncache::FigureRunOptions opt;
     opt.scale = fa->full ? "full" : "quick";
@@ -602,13 +607,21 @@ void add_results(CLI::App& app) {
       fail("--store: no such file '" + shown(ea->store, 200) + "'");
     if (!S_ISREG(st.st_mode)) fail("--store: '" + shown(ea->store, 200) + "' is not a file");
     std::vector<syncache::Row> rows;
+    std::vector<std::string> known;
     try {
       // Read-only: an export never writes to (or creates a schema in) the file it reads.
       store =
           std::make_unique<syncache::ResultsStore>(ea->store, syncache::program_version(), true);
+      known = store->experiments();
       rows = store->rows(ea->experiment);
     } catch (const std::exception& e) {
       fail(std::string("--store: ") + e.what());
+    }
+    if (std::find(known.begin(), known.end(), ea->experiment) == known.end()) {
+      std::string names;
+      for (const auto& k : known) names += (names.empty() ? "" : ", ") + k;
+      fail("--experiment: no runs of '" + shown(ea->experiment) + "' in " + shown(ea->store, 200) +
+           " (stored: " + (names.empty() ? "none" : names) + ")");
     }
     std::vector<std::string> columns;
     std::vector<std::vector<std::pair<std::string, std::string>>> flat;

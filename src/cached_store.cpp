@@ -116,6 +116,14 @@ void CachedStore::renormalise() {
   }
 }
 
+bool CachedStore::reset_gain_if_empty() {
+  for (double m : row_max_) {
+    if (m != 0.0) return false;
+  }
+  g_ = 1.0;  // s~ = 0 everywhere: the mirrors, projections and row statistics stay valid
+  return true;
+}
+
 double CachedStore::transient_abs_sum() const {
   double sum = 0.0;
   for (double v : row_sum_) sum += v;
@@ -246,6 +254,7 @@ void CachedStore::consolidate_row(std::size_t row) {
 void CachedStore::consolidate_all() {
   for (std::size_t r = 0; r < rows_; ++r) consolidate_row(r);
   if (!step_delta_.empty()) std::fill(step_delta_.begin(), step_delta_.end(), 0.0);
+  reset_gain_if_empty();
 }
 
 bool CachedStore::attach_inputs(const std::vector<Input<std::int8_t>>& inputs,
@@ -358,6 +367,7 @@ void CachedStore::apply_rule() {
     }
   }
   std::fill(touched_.begin(), touched_.end(), 0);
+  reset_gain_if_empty();
 }
 
 }  // namespace syncache

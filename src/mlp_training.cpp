@@ -154,6 +154,9 @@ json mlp_run_params(const MlpRun& run, const MlpDataOptions& data) {
     p["theta"] = number_or_inf(c.theta);
     p["tau"] = number_or_inf(c.tau);
     p["c"] = c.c;
+    // Cached runs computed by older code are not served: 2 = the store's gain returns to
+    // 1 while no transient weight is left (last-digit changes with decay).
+    p["revision"] = 2;
   }
   return p;
 }

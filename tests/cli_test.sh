@@ -513,9 +513,12 @@ for series in ("classic", "caching"):
     # the energy spent is never below the minimal energy of the same weights
     assert all(energy[x] >= minimal[x] > 0 for x in energy), (energy, minimal)
 PYCODE
-  # Figure 5C on 500 images (eta = 1): 0.2 is reached within 1000 samples (seed 1: H = 5
-  # at 750, H = 20 at 250), 0.999 never; a run that never reaches a target has no energy
-  # row and is counted in reached_<target>.
+  # Figure 5C on 500 images (eta = 1): 0.2 (twice chance) is reached, 0.999 never; a run
+  # that never reaches a target has no energy row and is counted in reached_<target>.
+  # Spread over seeds 1-8, classic and neuron rule alike (syncache mlp with these
+  # settings): H = 5 first reaches 0.2 at 750 samples and peaks at 0.485-0.64; H = 20
+  # reaches it at 250 and peaks at 0.84-0.86. So the sample counts are the same for every
+  # seed, and 0.999 lies far above every run.
   cat >"$exp/fig5c.toml" <<'TOML'
 eta = 1.0
 targets = [0.2, 0.999]
@@ -538,7 +541,7 @@ for series in ("classic", "caching"):
     assert get("reached_0.999", series) == {5.0: 0.0, 20.0: 0.0}, rows
     assert get("energy_0.999", series) == {}, rows
     assert all(v > 0 for v in get("energy_0.2", series).values())
-    assert set(get("samples_0.2", series)) == {5.0, 20.0}
+    assert get("samples_0.2", series) == {5.0: 750.0, 20.0: 250.0}, rows
 notes = [l for l in open(sys.argv[1]) if l.startswith("#")]
 assert any("0.999: 4" in l for l in notes), notes  # all four runs missed 0.999
 PYCODE
@@ -546,8 +549,11 @@ PYCODE
 
 # --------------------------------------------------------------- the MNIST network
 
-# 5 epochs on the first 2000 training images: seeds 1-4 reach 0.830-0.836 test accuracy
-# on the first 2000 test images; 0.78 leaves a wide margin.
+# 5 epochs on the first 2000 training images, tested on the first 2000 test images:
+# seeds 1-8 reach 0.830-0.8355 (mean 0.832, SD 0.0017 over seeds). The band 0.82-0.845 is
+# the mean +- 7 SD: room for another compiler's summation order (which moves a run like
+# another seed does), while a wrong gradient or learning rate falls outside (the authors'
+# hidden error, --backprop authors, gives 0.863; eta = 0.05 gives 0.753).
 check_mlp() {
   run_ok mlp --train-limit 2000 --test-limit 2000 --epochs 5 --eval-every 2000 || return
   "$PY" - "$OUT" <<'PYCODE' || fail "mlp classic: $(tail -2 "$OUT")"
@@ -556,7 +562,7 @@ rows = list(csv.DictReader(open(sys.argv[1])))
 assert [int(r["samples"]) for r in rows] == [2000, 4000, 6000, 8000, 10000], rows
 last = rows[-1]
 acc = float(last["accuracy"])
-assert 0.78 < acc < 0.95, acc
+assert 0.82 < acc < 0.845, acc
 t, c = float(last["energy_total"]), float(last["energy_consolidation"])
 assert t == c and float(last["energy_pending"]) == 0.0, last
 assert 0 < float(last["energy_minimal"]) < t, last

@@ -119,6 +119,73 @@ check_failing_run() {
   return 0
 }
 
+# A fault (a killed rank, a SIGTERM) has to land while the job is still working; a job
+# that finished first proves nothing about the fault. So each check tries up to
+# KILL_ATTEMPTS times (a fresh store each time, the finished job's result still checked),
+# sending the fault later on each attempt, and fails when it never landed: a miss is never
+# counted as a pass. The waits poll with bash only: a Python start-up per poll takes
+# longer than the whole sweep on a loaded machine.
+# The delays (s) of the attempts, after rank 1 started.
+RANK_DELAYS=(0.4 0.6 0.8 1.0 1.2)
+JOB_DELAYS=(0 0.05 0.1 0.15 0.2)
+KILL_ATTEMPTS=${#RANK_DELAYS[@]}
+
+# rank1_of JOB: the pid of rank 1 among mpirun's children (OMPI_COMM_WORLD_RANK=1), or "".
+rank1_of() {
+  local status pid
+  for status in $(grep -l "^PPid:[[:space:]]*$1\$" /proc/[0-9]*/status 2>/dev/null); do
+    pid=${status#/proc/}
+    pid=${pid%/status}
+    if tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx 'OMPI_COMM_WORLD_RANK=1'; then
+      echo "$pid"
+      return
+    fi
+  done
+}
+
+# killed_rank_attempt DELAY: kills rank 1 DELAY seconds after it started. Returns 0 when
+# the kill landed while the job ran with runs already stored (everything after it
+# checked), 1 when it missed (the job had ended: its result checked; or nothing was
+# stored yet).
+killed_rank_attempt() {
+  rm -f killed.sqlite* killed.csv killed.err
+  "${MPI[@]}" "$SYNCACHE" sweep "$DATA/slow.toml" --store killed.sqlite --out killed.csv \
+    </dev/null >/dev/null 2>killed.err &
+  local job=$! victim="" n stored
+  for ((n = 0; n < 1000; ++n)); do
+    victim=$(rank1_of "$job")
+    [[ -n $victim ]] && break
+    kill -0 "$job" 2>/dev/null || break
+    sleep 0.01
+  done
+  [[ -n $victim ]] && sleep "$1"
+  if [[ -z $victim ]] || ! kill -KILL "$victim" 2>/dev/null; then
+    wait "$job"
+    local early=$?
+    [[ $early -eq 0 ]] || fail "the job failed (exit $early) before rank 1 was killed"
+    [[ $early -eq 0 ]] && same_file slow-one.csv killed.csv "sweep CSV of a job that ended before the kill"
+    return 1
+  fi
+  wait "$job"
+  local rc=$?
+  if [[ $rc -eq 0 && -e killed.csv ]]; then
+    # Rank 1 had already finished its share and the job its CSV: the kill came too late.
+    same_file slow-one.csv killed.csv "sweep CSV of a job that finished before the kill"
+    return 1
+  fi
+  [[ $rc -ne 0 ]] || fail "mpirun exited 0 after rank 1 was killed"
+  grep -q 'rank 1' killed.err && grep -qi 'signal 9\|killed' killed.err ||
+    fail "the message does not say that rank 1 was killed: $(head -c 600 killed.err)"
+  [[ -e killed.csv ]] && fail "a CSV was written by the killed job"
+  stored=$(rows killed.sqlite)
+  [[ $stored -gt 0 ]] || return 1  # killed before any run was stored: nothing to resume
+  ranks2 revived sweep "$DATA/slow.toml" --store killed.sqlite --out killed.csv
+  ok revived || return 0
+  same_file slow-one.csv killed.csv "sweep CSV after a killed rank"
+  same_store slow-one.sqlite killed.sqlite
+  return 0
+}
+
 check_killed_rank() {
   # Kill rank 1 while the sweep runs: the job ends with mpirun's message about the rank,
   # the stored runs survive, and a second MPI job finishes exactly what one process gives.
@@ -127,88 +194,69 @@ check_killed_rank() {
     fail "single-process slow sweep failed: $(head -c 300 slow-one.err)"
     return
   }
-  "${MPI[@]}" "$SYNCACHE" sweep "$DATA/slow.toml" --store killed.sqlite --out killed.csv \
-    </dev/null >/dev/null 2>killed.err &
-  local job=$! victim="" pid n stored status
-  for ((n = 0; n < 400; ++n)); do
-    stored=$(rows killed.sqlite 2>/dev/null || echo 0)
-    if [[ $stored -gt 0 ]]; then
-      # mpirun's children are the ranks; rank 1 has OMPI_COMM_WORLD_RANK=1.
-      for status in $(grep -l "^PPid:[[:space:]]*$job\$" /proc/[0-9]*/status 2>/dev/null); do
-        pid=${status#/proc/}
-        pid=${pid%/status}
-        if tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx 'OMPI_COMM_WORLD_RANK=1'; then
-          victim=$pid
-        fi
-      done
-    fi
-    [[ -n $victim ]] && break
-    kill -0 "$job" 2>/dev/null || break
-    sleep 0.02
+  local attempt
+  for ((attempt = 1; attempt <= KILL_ATTEMPTS; ++attempt)); do
+    killed_rank_attempt "${RANK_DELAYS[attempt - 1]}" && return
+    echo "retry $CHECK: attempt $attempt: the kill did not land while the job ran"
   done
-  if [[ -z $victim ]]; then
-    # Legitimate only if the job really finished, with the single-process result.
-    wait "$job"
-    local early=$?
-    [[ $early -eq 0 ]] || { fail "the job failed (exit $early) before rank 1 was found"; return; }
-    same_file slow-one.csv killed.csv "sweep CSV of a job that ended before the kill"
-    echo "skip $CHECK: the job ended before rank 1 could be killed (its result checked)"
-    return
-  fi
-  kill -KILL "$victim"
-  wait "$job"
-  local rc=$?
-  [[ $rc -ne 0 ]] || fail "mpirun exited 0 after rank 1 was killed"
-  grep -q 'rank 1' killed.err && grep -qi 'signal 9\|killed' killed.err ||
-    fail "the message does not say that rank 1 was killed: $(head -c 600 killed.err)"
-  [[ -e killed.csv ]] && fail "a CSV was written by the killed job"
-  stored=$(rows killed.sqlite)
-  [[ $stored -gt 0 ]] || fail "the killed job left no runs in the store"
-  ranks2 revived sweep "$DATA/slow.toml" --store killed.sqlite --out killed.csv
-  ok revived || return
-  same_file slow-one.csv killed.csv "sweep CSV after a killed rank"
-  same_store slow-one.sqlite killed.sqlite
+  fail "rank 1 was never killed while the job ran ($KILL_ATTEMPTS attempts)"
 }
 
-check_killed_job() {
-  # SIGTERM to mpirun (what scancel or a time limit does): rank 0 says what happened, and
-  # a second job finishes exactly what one process gives.
-  [[ -s slow-one.csv ]] || return
+# killed_job_attempt DELAY: SIGTERM to mpirun DELAY seconds after rank 1 started (0, 0.05,
+# 0.1, ... s: a SIGTERM that reaches mpirun later than about half a second into the job
+# is announced by rank 0 but the job then runs on to its end and writes its CSV, exit 1 --
+# seen with Open MPI 4.1.4, not yet explained; that case counts as a miss). Returns
+# 0 when it stopped the job while it worked (and the rest was checked), 1 when the job
+# had finished first (its result checked).
+killed_job_attempt() {
+  rm -f term.sqlite* term.csv term.err
   "${MPI[@]}" "$SYNCACHE" sweep "$DATA/slow.toml" --store term.sqlite --out term.csv \
     </dev/null >/dev/null 2>term.err &
   local job=$! n
-  for ((n = 0; n < 400; ++n)); do
-    [[ $(rows term.sqlite 2>/dev/null || echo 0) -gt 0 ]] && break
+  for ((n = 0; n < 1000; ++n)); do
+    [[ -n $(rank1_of "$job") ]] && break
     kill -0 "$job" 2>/dev/null || break
-    sleep 0.02
+    sleep 0.01
   done
+  sleep "$1"
   if ! kill -TERM "$job" 2>/dev/null; then
     wait "$job"
     same_file slow-one.csv term.csv "sweep CSV of a job that ended before the signal"
-    echo "skip $CHECK: the job ended before it could be stopped (its result checked)"
-    return
+    return 1
   fi
   wait "$job"
   local rc=$?
   if [[ $rc -eq 0 ]]; then
     # Exit 0 after SIGTERM is right only for a job that had already finished its work.
     same_file slow-one.csv term.csv "sweep CSV of a job that exited 0 after SIGTERM"
-    echo "skip $CHECK: the job ended before the signal arrived (its result checked)"
-    return
+    return 1
   fi
   if [[ -e term.csv ]]; then
     # The signal came after the job had written its CSV (written whole, by a rename, only
-    # at the end): then that CSV must be the complete result.
+    # at the end), or reached mpirun before it forwarded signals: then that CSV must be
+    # the complete result.
     same_file slow-one.csv term.csv "sweep CSV of a job stopped after it wrote its CSV"
-    echo "skip $CHECK: the job had finished its work when the signal arrived (its result checked)"
-    return
+    return 1
   fi
   grep -q '^syncache: terminated (SIGTERM); .* run the same command again' term.err ||
     fail "no message about the signal: $(head -c 600 term.err)"
   ranks2 term2 sweep "$DATA/slow.toml" --store term.sqlite --out term.csv
-  ok term2 || return
+  ok term2 || return 0
   same_file slow-one.csv term.csv "sweep CSV after a stopped job"
   same_store slow-one.sqlite term.sqlite
+  return 0
+}
+
+check_killed_job() {
+  # SIGTERM to mpirun (what scancel or a time limit does): rank 0 says what happened, and
+  # a second job finishes exactly what one process gives.
+  [[ -s slow-one.csv ]] || { fail "no single-process result to compare with"; return; }
+  local attempt
+  for ((attempt = 1; attempt <= KILL_ATTEMPTS; ++attempt)); do
+    killed_job_attempt "${JOB_DELAYS[attempt - 1]}" && return
+    echo "retry $CHECK: attempt $attempt: the signal did not land while the job ran"
+  done
+  fail "SIGTERM never reached the job while it ran ($KILL_ATTEMPTS attempts)"
 }
 
 # ------------------------------------------------------------------------------ main

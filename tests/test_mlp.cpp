@@ -405,60 +405,74 @@ TEST(MlpRules, HandBuiltOneStep) {
   delta[0].cwiseAbs().maxCoeff(&big_row, &big_col);
   ASSERT_EQ(big_col, 0);
 
-  for (Rule rule : {Rule::synapse, Rule::neuron, Rule::layer, Rule::sum}) {
-    SCOPED_TRACE(std::string(rule_name(rule)));
-    MlpConfig cfg = base;
-    cfg.rule = rule;
-    cfg.theta = theta;
-    Mlp m(cfg);
-    m.train_sample(x, label);
-    double consolidated = 0.0;
-    for (std::size_t l = 0; l < 2; ++l) {
-      const Matrix& w0 = m.initial_weights(l);
-      const Matrix p = m.persistent(l), s = m.transient(l);
-      for (Eigen::Index r = 0; r < p.rows(); ++r) {
-        const double row_max = delta[l].row(r).cwiseAbs().maxCoeff();
-        const double row_sum = delta[l].row(r).cwiseAbs().sum();
-        for (Eigen::Index c = 0; c < p.cols(); ++c) {
-          bool cons = false;  // the rule's definition
-          switch (rule) {
-            case Rule::synapse:
-              cons = std::fabs(delta[l](r, c)) > theta;
-              break;
-            case Rule::neuron:
-              cons = row_max > theta;
-              break;
-            case Rule::sum:
-              cons = row_sum > theta;
-              break;
-            case Rule::layer:
-              cons = max_abs(delta[l]) > theta;
-              break;
-            case Rule::classic:
-              break;
+  // A second threshold between the layers: above every |Delta| of layer 0, below every
+  // |Delta| of layer 1. Then only layer 1 crosses, and the layer rule must consolidate
+  // layer 1 whole and leave layer 0 entirely transient (it tells one layer from both).
+  const double theta_between = 0.5 * (mags[0] + delta[1].cwiseAbs().minCoeff());
+  ASSERT_GT(theta_between, mags[0]);
+  ASSERT_LT(theta_between, delta[1].cwiseAbs().minCoeff());
+  for (const double theta_case : {theta, theta_between})
+    for (Rule rule : {Rule::synapse, Rule::neuron, Rule::layer, Rule::sum}) {
+      SCOPED_TRACE(std::string(rule_name(rule)) + (theta_case == theta ? "" : " theta between"));
+      const bool between = theta_case != theta;
+      MlpConfig cfg = base;
+      cfg.rule = rule;
+      cfg.theta = theta_case;
+      Mlp m(cfg);
+      m.train_sample(x, label);
+      double consolidated = 0.0;
+      for (std::size_t l = 0; l < 2; ++l) {
+        const Matrix& w0 = m.initial_weights(l);
+        const Matrix p = m.persistent(l), s = m.transient(l);
+        for (Eigen::Index r = 0; r < p.rows(); ++r) {
+          const double row_max = delta[l].row(r).cwiseAbs().maxCoeff();
+          const double row_sum = delta[l].row(r).cwiseAbs().sum();
+          for (Eigen::Index c = 0; c < p.cols(); ++c) {
+            bool cons = false;  // the rule's definition
+            switch (rule) {
+              case Rule::synapse:
+                cons = std::fabs(delta[l](r, c)) > theta_case;
+                break;
+              case Rule::neuron:
+                cons = row_max > theta_case;
+                break;
+              case Rule::sum:
+                cons = row_sum > theta_case;
+                break;
+              case Rule::layer:
+                cons = max_abs(delta[l]) > theta_case;
+                break;
+              case Rule::classic:
+                break;
+            }
+            const double dv = delta[l](r, c);
+            EXPECT_NEAR(p(r, c), w0(r, c) + (cons ? dv : 0.0), 1e-17) << l << r << c;
+            EXPECT_NEAR(s(r, c), cons ? 0.0 : dv, 1e-17) << l << r << c;
+            if (cons) consolidated += std::fabs(dv);
           }
-          const double dv = delta[l](r, c);
-          EXPECT_NEAR(p(r, c), w0(r, c) + (cons ? dv : 0.0), 1e-17) << l << r << c;
-          EXPECT_NEAR(s(r, c), cons ? 0.0 : dv, 1e-17) << l << r << c;
-          if (cons) consolidated += std::fabs(dv);
         }
       }
+      const MlpEnergy e = m.energy();
+      EXPECT_NEAR(e.consolidation, consolidated, 1e-15);
+      const double all = g.layer0.cwiseAbs().sum() + g.layer1.cwiseAbs().sum();
+      EXPECT_NEAR(e.pending, all - consolidated, 1e-15);
+      EXPECT_NEAR(e.total, all, 1e-15);
+      // In layer 0 the rules differ: one synapse, its row (two synapses), the whole layer.
+      const double out = delta[1].cwiseAbs().sum();
+      if (between) {
+        if (rule != Rule::sum) {  // layer 1 alone: all of it, nothing of layer 0
+          EXPECT_NEAR(consolidated, out, 1e-15);
+          EXPECT_EQ(m.persistent(0), m.initial_weights(0));
+          EXPECT_EQ(m.transient(1), Matrix::Zero(2, 3));
+        }
+      } else if (rule == Rule::synapse) {
+        EXPECT_NEAR(consolidated, out + mags[0], 1e-15);
+      } else if (rule == Rule::neuron) {
+        EXPECT_NEAR(consolidated, out + 1.5 * mags[0], 1e-15);
+      } else if (rule == Rule::layer) {
+        EXPECT_NEAR(consolidated, out + delta[0].cwiseAbs().sum(), 1e-15);
+      }
     }
-    const MlpEnergy e = m.energy();
-    EXPECT_NEAR(e.consolidation, consolidated, 1e-15);
-    const double all = g.layer0.cwiseAbs().sum() + g.layer1.cwiseAbs().sum();
-    EXPECT_NEAR(e.pending, all - consolidated, 1e-15);
-    EXPECT_NEAR(e.total, all, 1e-15);
-    // In layer 0 the rules differ: one synapse, its row (two synapses), the whole layer.
-    const double out = delta[1].cwiseAbs().sum();
-    if (rule == Rule::synapse) {
-      EXPECT_NEAR(consolidated, out + mags[0], 1e-15);
-    } else if (rule == Rule::neuron) {
-      EXPECT_NEAR(consolidated, out + 1.5 * mags[0], 1e-15);
-    } else if (rule == Rule::layer) {
-      EXPECT_NEAR(consolidated, out + delta[0].cwiseAbs().sum(), 1e-15);
-    }
-  }
 }
 
 TEST(MlpRules, LayerRuleConsolidatesOnlyTheLayerThatCrossed) {

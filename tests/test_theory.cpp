@@ -52,6 +52,10 @@ const Case kCases[] = {{1.0, 100.0}, {2.0, 4.0}, {3.0, 1.0}, {5.0, 0.25}, {3.0, 
 
 // ----------------------------------------------------------- 1. perceptron
 
+// Every high-precision constant in this file is regenerated, independently of the
+// library, by tests/theory_constants.py (mpmath; `python3 tests/theory_constants.py
+// --check` compares its values with the literals here).
+
 TEST(TheoryPerceptron, HandComputedPoints) {
   // N = 1000, P = 1000: 2 - P/N = 1.
   //   Eq. 3: sqrt(1000 pi) = sqrt(3141.59265) = 56.0499121640
@@ -323,7 +327,9 @@ TEST(TheoryTransient, NoDecayLimit) {
       EXPECT_EQ(e.sigma, kInf);
       EXPECT_DOUBLE_EQ(e.mean_abs_s, theta / 3.0);
       EXPECT_DOUBLE_EQ(e.consolidation_rate, p * eta * eta / (theta * theta));
-      EXPECT_DOUBLE_EQ(e.consolidation_power, 7.0 * theta * e.consolidation_rate / 7.0);
+      // Each consolidation moves |s| = theta (absorbed at +-theta), so the power is theta r =
+      // p eta^2 / theta (Eq. 7 with r = sigma_s^2 / theta^2; the paper's m_cons per synapse).
+      expect_rel(e.consolidation_power, p * eta * eta / theta, 1e-15);
       for (double s : {-0.9 * theta, -0.2 * theta, 0.0, 0.4 * theta}) {
         EXPECT_DOUBLE_EQ(th::transient_density(s, theta, kInf),
                          (theta - std::fabs(s)) / (theta * theta));

@@ -54,6 +54,7 @@ class CachedStore {
   // double state, and hence every result, identical either way.
   void decay() {
     if (factor_ == 1.0) return;
+    if (reset_gain_if_empty()) return;  // nothing transient: nothing to decay
     g_ *= factor_;
     if (g_ < 1e-20) renormalise();
   }
@@ -224,6 +225,13 @@ class CachedStore {
   void consolidate_synapse(std::size_t index);
   void refresh_row_stats(std::size_t row);
   void renormalise();
+  // When no transient weight is left (every s~ = 0), the gain returns to 1 without
+  // changing any value (returns true; false while some s~ != 0). Then the next change is
+  // stored exactly (s~ = Delta instead of Delta / g, whose product with g may miss Delta
+  // by an ulp and move l off the exact sums of the updates: with theta below the update
+  // size and decay, a field that is exactly zero in the model would otherwise come out
+  // +-1e-16 and change the learning).
+  bool reset_gain_if_empty();
 
   std::size_t rows_, cols_;
   CacheParams params_;

@@ -11,8 +11,10 @@ namespace syncache {
 // Revision of the perceptron's results: part of every stored run's key, raised whenever a
 // change of the code changes what a run computes, so that a results store never serves
 // runs computed by older code. 2: every eta simulated at eta = 1 (exact zero fields);
-// 3: consolidation energy summed in vector lanes (last-digit changes).
-inline constexpr int kPerceptronRevision = 3;
+// 3: consolidation energy summed in vector lanes (last-digit changes); 4: the cached
+// store's gain returns to 1 while no transient weight is left (with decay: exact changes
+// into an empty store; theta below the update size now learns exactly as classic).
+inline constexpr int kPerceptronRevision = 4;
 
 // Every parameter that changes the result, with the command-line names (N, P, rule,
 // theta, tau, c, b, alpha, potentiation_only, eta, max_epochs, zero_mean; patterns for a

@@ -11,7 +11,9 @@
 namespace syncache::spiking {
 
 // Raised whenever a change of the code changes what a run computes (part of the key).
-inline constexpr int kSpikingRevision = 1;
+// 2: the cached store's gain returns to 1 while no transient weight is left (runs with
+// decay, last-digit changes).
+inline constexpr int kSpikingRevision = 2;
 
 // patterns, rule, theta, tau, c, max_rounds, background ("authors"|"shunting"), revision;
 // infinite values as the string "inf". The seed is the store's separate key.

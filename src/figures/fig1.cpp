@@ -30,7 +30,7 @@ FigureData figure_fig1(FigureContext& ctx) {
       c.N = static_cast<std::size_t>(N);
       c.P = static_cast<std::size_t>(P);
       c.seed = s;
-      c.max_epochs = cfg.integer("max_epochs");
+      c.max_epochs = positive_integer(cfg, "max_epochs");
       runs.push_back(c);
     }
   }

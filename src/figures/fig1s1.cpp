@@ -63,7 +63,7 @@ FigureData figure_fig1s1(FigureContext& ctx) {
         c.seed = s;
         c.alpha = alpha;
         c.potentiation_only = pot;
-        c.max_epochs = cfg.integer("max_epochs");
+        c.max_epochs = positive_integer(cfg, "max_epochs");
         runs.push_back(c);
       }
     }

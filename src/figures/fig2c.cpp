@@ -60,7 +60,7 @@ FigureData figure_fig2c(FigureContext& ctx) {
   base.N = static_cast<std::size_t>(N);
   base.P = static_cast<std::size_t>(P);
   base.eta = eta;
-  base.max_epochs = cfg.integer("max_epochs");
+  base.max_epochs = positive_integer(cfg, "max_epochs");
 
   // Classic learning: the classic and the minimal energy, K and T of each seed (without
   // decay, caching does not change the weights w = l + s, so K and T are the same).

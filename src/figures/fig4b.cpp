@@ -58,7 +58,7 @@ FigureData figure_fig4b(FigureContext& ctx) {
   base.N = static_cast<std::size_t>(N);
   base.P = static_cast<std::size_t>(P);
   base.eta = cfg.number("eta");
-  base.max_epochs = cfg.integer("max_epochs");
+  base.max_epochs = positive_integer(cfg, "max_epochs");
 
   // Classic learning: the classic and the minimal energy of each seed (without decay the
   // weights w = l + s, hence M_min, do not depend on the rule or theta).

@@ -63,7 +63,7 @@ FigureData figure_fig6(FigureContext& ctx) {
   const std::int64_t N = cfg.integer("N"), P = cfg.integer("P");
   const double theta = cfg.number("theta"), tau = cfg.number("tau"), c = cfg.number("c"),
                eta = cfg.number("eta");
-  const std::int64_t max_epochs = cfg.integer("max_epochs");
+  const std::int64_t max_epochs = positive_integer(cfg, "max_epochs");
   const bool shifted = cfg.has("shifted_theory") && cfg.boolean("shifted_theory");
   if (N < 1 || P < 1) throw std::invalid_argument(cfg.where("N") + ": N and P must be >= 1");
   if (!(std::isfinite(theta) && theta > 0.0)) {
