@@ -631,7 +631,8 @@ void add_mlp(CLI::App& app) {
     CachingArgs cache;
     std::string hidden = "100", eta = "0.1", epochs = "30", target, patience = "3",
                 eval_every = "1000", train_limit = "0", test_limit = "0", seed = "1", data,
-                backprop = "exact";
+                backprop = "exact", lazy_margin, restrict = "none", keep;
+    bool lazy = false;
   };
   auto ma = std::make_shared<MArgs>();
   auto* cmd = app.add_subcommand(
@@ -665,6 +666,16 @@ void add_mlp(CLI::App& app) {
   cmd->add_option("--backprop", ma->backprop,
                   "exact|authors (authors: no output-sigmoid derivative in the hidden delta)")
       ->capture_default_str();
+  cmd->add_flag("--lazy", ma->lazy,
+                "lazy learning: change the weights only on misclassified samples (docs/beyond.md)");
+  cmd->add_option("--lazy-margin", ma->lazy_margin,
+                  "with --lazy: also learn when the label's output is below X (default 0)")
+      ->type_name("X");
+  cmd->add_option("--restrict", ma->restrict,
+                  "none|synapse|neuron|path: competitive plasticity (docs/beyond.md)")
+      ->capture_default_str();
+  cmd->add_option("--keep", ma->keep, "with --restrict: the fraction F in (0, 1] that may change")
+      ->type_name("F");
   cmd->callback([ma]() {
     auto nonneg_int = [](const std::string& opt, const std::string& text) -> long long {
       std::size_t used = 0;
@@ -691,6 +702,24 @@ void add_mlp(CLI::App& app) {
       fail("--backprop: must be exact or authors (got '" + ma->backprop + "')");
     }
     cfg.authors_backprop = ma->backprop == "authors";
+    cfg.lazy = ma->lazy;
+    if (!ma->lazy_margin.empty()) {
+      if (!ma->lazy) fail("--lazy-margin: needs --lazy");
+      cfg.lazy_margin = parse_real("--lazy-margin", ma->lazy_margin, false);
+    }
+    try {
+      cfg.restriction = syncache::parse_restriction(ma->restrict);
+    } catch (const std::invalid_argument& e) {
+      fail(e.what());
+    }
+    if (!ma->keep.empty()) {
+      if (cfg.restriction == syncache::Restriction::none) {
+        fail("--keep: needs --restrict synapse, neuron or path");
+      }
+      cfg.keep = parse_real("--keep", ma->keep, false);
+    } else if (cfg.restriction != syncache::Restriction::none) {
+      fail("--keep: required with --restrict " + ma->restrict + " (a fraction in (0, 1])");
+    }
     cfg.seed = static_cast<std::uint64_t>(nonneg_int("--seed", ma->seed));
     syncache::TrainingOptions training;
     training.max_epochs = parse_positive_int("--epochs", ma->epochs);
@@ -718,7 +747,7 @@ void add_mlp(CLI::App& app) {
       fail(std::string("--data: ") + e.what());  // missing, truncated or corrupt files
     }
     std::cout << "samples,epoch,accuracy,energy_total,energy_consolidation,energy_maintenance,"
-                 "energy_pending,energy_minimal\n";
+                 "energy_pending,energy_minimal,updates,consolidation_events\n";
     // Shortest round-trip forms: full precision (the energies add up exactly), no noise.
     using syncache::round_trip;
     syncache::train_mlp(
@@ -727,7 +756,8 @@ void add_mlp(CLI::App& app) {
           std::cout << p.samples << ',' << p.epoch << ',' << round_trip(p.accuracy) << ','
                     << round_trip(e.total) << ',' << round_trip(e.consolidation) << ','
                     << round_trip(e.maintenance) << ',' << round_trip(e.pending) << ','
-                    << round_trip(e.minimal) << "\n"
+                    << round_trip(e.minimal) << ',' << p.updates << ',' << p.consolidation_events
+                    << "\n"
                     << std::flush;
         });
   });
