@@ -693,6 +693,23 @@ PYCODE
   run figure efficiency --experiments "$exp" --out "$out" --no-plot --store none
   [[ $RC -eq 2 ]] && grep -q "efficiency.toml.*--keep" "$ERR" ||
     fail "efficiency keep_path = 0: got $RC: $(cat "$ERR")"
+  # The other MNIST figures take lazy / restrict / keep as `syncache mlp` does.
+  local extra needle
+  for extra in 'restrict = "path"|--keep' 'restrict = "bogus"\nkeep = 0.5|--restrict' \
+      'keep = 0.5|--keep' 'restrict = "neuron"\nkeep = 1.5|--keep' 'lazy_margin = 0.2|lazy_margin' \
+      'lazy = true\nlazy_margin = 3|--lazy-margin'; do
+    needle=${extra##*|}
+    printf 'eta = 0.1\nrule = "neuron"\ntheta = 0.05\ntau = 1000.0\nc = 0.001\neval_every = 250\nmax_epochs = 1\nrepeats = 1\ntrain_limit = 500\ntest_limit = 200\n%b\n' \
+      "${extra%|*}" >"$exp/fig5b.toml"
+    run figure fig5b --experiments "$exp" --out "$out" --no-plot --store none
+    [[ $RC -eq 2 && $(wc -l <"$ERR") -eq 1 ]] && grep -q -- "fig5b.toml.*$needle" "$ERR" ||
+      fail "fig5b with ${extra%|*}: got $RC: $(cat "$ERR")"
+  done
+  printf 'eta = 0.1\nrule = "neuron"\ntheta = 0.05\ntau = 1000.0\nc = 0.001\neval_every = 250\nmax_epochs = 1\nrepeats = 1\ntrain_limit = 500\ntest_limit = 200\nlazy = true\nrestrict = "synapse"\nkeep = 0.05\n' \
+    >"$exp/fig5b.toml"
+  run figure fig5b --experiments "$exp" --out "$out" --no-plot --store none
+  [[ $RC -eq 0 ]] || { fail "figure fig5b lazy + synapse exited $RC: $(cat "$ERR")"; return; }
+  grep -q "^energy,classic,500," "$out/fig5b.csv" || fail "fig5b lazy + synapse: $(cat "$out/fig5b.csv")"
 }
 
 # ------------------------------------------------------------------ the spiking neuron

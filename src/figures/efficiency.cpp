@@ -54,11 +54,16 @@ AtTarget at_target(const nlohmann::json& result, double target, bool cached) {
 
 FigureData figure_efficiency(FigureContext& ctx) {
   const ExperimentConfig& cfg = ctx.config;
-  auto keys = figmlp::settings_keys();
+  // Every run sets its own lazy learning and restriction: the file gives one keep fraction
+  // per restricted algorithm and the lazy margin, not the single lazy / restrict / keep.
+  std::vector<std::string> keys;
+  for (const auto& k : figmlp::settings_keys()) {
+    if (k != "lazy" && k != "restrict" && k != "keep") keys.push_back(k);
+  }
   keys.insert(keys.end(), {"hidden_values", "target", "thetas", "tau", "c", "rule", "keep_synapse",
-                           "keep_neuron", "keep_path", "keep_lazy_synapse", "lazy_margin"});
+                           "keep_neuron", "keep_path", "keep_lazy_synapse"});
   cfg.check_keys(keys);
-  figmlp::Settings set = figmlp::read_settings(cfg, ctx);
+  figmlp::Settings set = figmlp::read_settings(cfg, ctx, false);
   const double target = cfg.number("target");
   if (!(target > 0.0 && target <= 1.0)) {
     throw std::invalid_argument(cfg.where("target") + ": must lie in (0, 1]");
