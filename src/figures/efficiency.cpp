@@ -130,6 +130,7 @@ FigureData figure_efficiency(FigureContext& ctx) {
   std::string chosen;
   for (std::size_t i = 0; i < algos.size(); ++i) {
     double best = std::numeric_limits<double>::infinity();
+    bool found = false;
     for (std::size_t t = 0; t < thetas.size(); ++t) {
       std::vector<double> energy;
       bool all = true;
@@ -144,9 +145,11 @@ FigureData figure_efficiency(FigureContext& ctx) {
       if (all && mean < best) {
         best = mean;
         best_theta[i] = thetas[t];
+        found = true;
       }
     }
-    chosen += (i == 0 ? "" : ", ") + algos[i].name + " " + short_number(best_theta[i]);
+    chosen += (i == 0 ? "" : ", ") + algos[i].name + " " + short_number(best_theta[i]) +
+              (found ? "" : " (no theta reached the target in every run: the first)");
   }
 
   // Phase 2: with caching at the other H, at each algorithm's theta.
