@@ -720,7 +720,20 @@ void add_mlp(CLI::App& app) {
     } else if (cfg.restriction != syncache::Restriction::none) {
       fail("--keep: required with --restrict " + ma->restrict + " (a fraction in (0, 1])");
     }
-    cfg.seed = static_cast<std::uint64_t>(nonneg_int("--seed", ma->seed));
+    {  // the whole uint64 range: the figures' derived seeds are 64-bit
+      std::size_t used = 0;
+      unsigned long long v = 0;
+      try {
+        v = std::stoull(ma->seed, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used != ma->seed.size() || ma->seed.empty() || ma->seed[0] == '-' || ma->seed[0] == '+' ||
+          ma->seed[0] == ' ') {
+        fail("--seed: must be an integer in [0, 2^64) (got '" + ma->seed + "')");
+      }
+      cfg.seed = static_cast<std::uint64_t>(v);
+    }
     syncache::TrainingOptions training;
     training.max_epochs = parse_positive_int("--epochs", ma->epochs);
     training.patience = parse_positive_int("--patience", ma->patience);

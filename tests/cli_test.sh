@@ -604,6 +604,8 @@ check_mlp_plasticity() {
   run_ok mlp $base --restrict path --keep 0.5 --rule neuron --theta 0.05 --tau 1000 --c 0.001 ||
     return
   cp "$OUT" "$TMP/path.csv"
+  # The figures' derived seeds fill 64 bits: the largest one is accepted.
+  run_ok mlp --train-limit 10 --test-limit 10 --epochs 1 --seed 18446744073709551615 || return
   "$PY" - "$TMP" <<'PYCODE' || fail "mlp plasticity: $(head -3 "$TMP/synapse.csv")"
 import csv, math, sys
 d = sys.argv[1]
@@ -633,7 +635,7 @@ check_mlp_plasticity_errors() {
   for args in "--restrict bogus" "--restrict synapse" "--keep 0.5" "--restrict neuron --keep 0" \
       "--restrict path --keep 1.5" "--restrict synapse --keep abc" "--restrict synapse --keep inf" \
       "--lazy-margin 0.5" "--lazy --lazy-margin 2" "--lazy --lazy-margin -0.1" \
-      "--lazy --lazy-margin x"; do
+      "--lazy --lazy-margin x" "--seed -1" "--seed 18446744073709551616" "--seed 1x"; do
     # shellcheck disable=SC2086
     run mlp $args --train-limit 10 --test-limit 10 --epochs 1
     if [[ $RC -ne 2 || -s "$OUT" || $(wc -l <"$ERR") -ne 1 ]]; then
@@ -643,6 +645,7 @@ check_mlp_plasticity_errors() {
     [[ $args == --lazy\ * ]] && opt="--lazy-margin"
     [[ $args == "--restrict synapse" ]] && opt="--keep"
     [[ $args == --restrict\ *--keep* ]] && opt="--keep"
+    [[ $args == --seed* ]] && opt="--seed"
     grep -q -- "$opt" "$ERR" || fail "mlp $args: the error does not name $opt: $(cat "$ERR")"
   done
 }
