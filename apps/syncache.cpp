@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -68,6 +69,16 @@ long long parse_count(const std::string& option, const std::string& text, long l
 }
 
 constexpr long long kMaxInt64 = std::numeric_limits<long long>::max();
+
+// A seed: any unsigned 64-bit integer (no sign, no blanks).
+std::uint64_t parse_seed(const std::string& option, const std::string& text) {
+  std::uint64_t v = 0;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size()) {
+    fail(option + ": must be an integer in [0, 18446744073709551615] (got '" + shown(text) + "')");
+  }
+  return v;
+}
 
 // Refuses an output file that cannot be written, before any work is done ("" = stdout).
 void check_output(const std::string& option, const std::string& path) {
@@ -208,20 +219,7 @@ void add_perceptron(CLI::App& app) {
       fail("--patterns: empty file name");
     }
     cfg.patterns_file = args->patterns;
-    {
-      std::size_t used = 0;
-      unsigned long long s = 0;
-      try {
-        s = std::stoull(args->seed, &used);
-      } catch (const std::exception&) {
-        used = 0;
-      }
-      if (used != args->seed.size() || args->seed.empty() || args->seed[0] == '-') {
-        fail("--seed: must be an integer in [0, 18446744073709551615] (got '" + shown(args->seed) +
-             "')");
-      }
-      cfg.seed = s;
-    }
+    cfg.seed = parse_seed("--seed", args->seed);
     if (cv.theta) cfg.cache.theta = *cv.theta;
     cfg.cache.tau = cv.tau;
     cfg.cache.c = cv.c;
@@ -658,7 +656,8 @@ void add_mlp(CLI::App& app) {
     CachingArgs cache;
     std::string hidden = "100", eta = "0.1", epochs = "30", target, patience = "3",
                 eval_every = "1000", train_limit = "0", test_limit = "0", seed = "1", data,
-                backprop = "exact";
+                backprop = "exact", lazy_margin, restrict = "none", keep;
+    bool lazy = false;
   };
   auto ma = std::make_shared<MArgs>();
   auto* cmd = app.add_subcommand(
@@ -692,6 +691,16 @@ void add_mlp(CLI::App& app) {
   cmd->add_option("--backprop", ma->backprop,
                   "exact|authors (authors: no output-sigmoid derivative in the hidden delta)")
       ->capture_default_str();
+  cmd->add_flag("--lazy", ma->lazy,
+                "lazy learning: change the weights only on misclassified samples (docs/beyond.md)");
+  cmd->add_option("--lazy-margin", ma->lazy_margin,
+                  "with --lazy: also learn when the label's output is below X (default 0)")
+      ->type_name("X");
+  cmd->add_option("--restrict", ma->restrict,
+                  "none|synapse|neuron|path: competitive plasticity (docs/beyond.md)")
+      ->capture_default_str();
+  cmd->add_option("--keep", ma->keep, "with --restrict: the fraction F in (0, 1] that may change")
+      ->type_name("F");
   cmd->callback([ma]() {
     syncache::MlpConfig cfg;
     cfg.hidden = static_cast<std::size_t>(parse_count("--hidden", ma->hidden, 1, 1LL << 32));
@@ -705,7 +714,25 @@ void add_mlp(CLI::App& app) {
       fail("--backprop: must be exact or authors (got '" + shown(ma->backprop) + "')");
     }
     cfg.authors_backprop = ma->backprop == "authors";
-    cfg.seed = static_cast<std::uint64_t>(parse_count("--seed", ma->seed, 0, kMaxInt64));
+    cfg.lazy = ma->lazy;
+    if (!ma->lazy_margin.empty()) {
+      if (!ma->lazy) fail("--lazy-margin: needs --lazy");
+      cfg.lazy_margin = parse_real("--lazy-margin", ma->lazy_margin, false);
+    }
+    try {
+      cfg.restriction = syncache::parse_restriction(ma->restrict);
+    } catch (const std::invalid_argument& e) {
+      fail(e.what());
+    }
+    if (!ma->keep.empty()) {
+      if (cfg.restriction == syncache::Restriction::none) {
+        fail("--keep: needs --restrict synapse, neuron or path");
+      }
+      cfg.keep = parse_real("--keep", ma->keep, false);
+    } else if (cfg.restriction != syncache::Restriction::none) {
+      fail("--keep: required with --restrict " + shown(ma->restrict) + " (a fraction in (0, 1])");
+    }
+    cfg.seed = parse_seed("--seed", ma->seed);  // 64-bit: the figures' derived seeds
     syncache::TrainingOptions training;
     training.max_epochs = parse_count("--epochs", ma->epochs, 1, 1000000);
     training.patience = parse_count("--patience", ma->patience, 1, 1000000);
@@ -734,7 +761,7 @@ void add_mlp(CLI::App& app) {
       fail(std::string("--data: ") + e.what());  // missing, truncated or corrupt files
     }
     std::cout << "samples,epoch,accuracy,energy_total,energy_consolidation,energy_maintenance,"
-                 "energy_pending,energy_minimal\n";
+                 "energy_pending,energy_minimal,updates,consolidation_events\n";
     // Shortest round-trip forms: full precision (the energies add up exactly), no noise.
     using syncache::round_trip;
     syncache::train_mlp(
@@ -743,7 +770,8 @@ void add_mlp(CLI::App& app) {
           std::cout << p.samples << ',' << p.epoch << ',' << round_trip(p.accuracy) << ','
                     << round_trip(e.total) << ',' << round_trip(e.consolidation) << ','
                     << round_trip(e.maintenance) << ',' << round_trip(e.pending) << ','
-                    << round_trip(e.minimal) << "\n"
+                    << round_trip(e.minimal) << ',' << p.updates << ',' << p.consolidation_events
+                    << "\n"
                     << std::flush;
         });
   });

@@ -52,6 +52,10 @@ const std::vector<FigureSpec>& figure_registry() {
          "spiking neuron with STDP: energy vs number of patterns, with and without "
          "caching",
          figure_fig2s1},
+        {"efficiency",
+         "MNIST network: energy, updates and samples to a target accuracy for lazy and "
+         "competitive plasticity, without and with caching, vs H",
+         figure_efficiency},
     };
     std::vector<FigureSpec> present;
     for (const auto& f : all) {

@@ -2,12 +2,15 @@
 
 #include <Eigen/Dense>
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <numbers>
 #include <pcg_random.hpp>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "syncache/kernels.hpp"
 #include "syncache/limits.hpp"
@@ -166,6 +169,34 @@ MLP_CLONES void hidden_fields(const float* images, std::size_t count, std::size_
 
 }  // namespace
 
+const char* restriction_name(Restriction r) {
+  switch (r) {
+    case Restriction::synapse:
+      return "synapse";
+    case Restriction::neuron:
+      return "neuron";
+    case Restriction::path:
+      return "path";
+    case Restriction::none:
+      break;
+  }
+  return "none";
+}
+
+Restriction parse_restriction(const std::string& name) {
+  for (Restriction r :
+       {Restriction::none, Restriction::synapse, Restriction::neuron, Restriction::path}) {
+    if (name == restriction_name(r)) return r;
+  }
+  throw std::invalid_argument("--restrict: must be none, synapse, neuron or path (got '" + name +
+                              "')");
+}
+
+std::size_t keep_count(double keep, std::size_t n) {
+  const double k = std::ceil(keep * static_cast<double>(n) - 1e-9);
+  return std::clamp<std::size_t>(k < 1.0 ? 1 : static_cast<std::size_t>(k), 1, n);
+}
+
 void MlpConfig::validate() const {
   if (inputs < 1) throw std::invalid_argument("--inputs: must be >= 1 (got 0)");
   if (hidden < 1) throw std::invalid_argument("--hidden: must be >= 1 (got 0)");
@@ -188,6 +219,21 @@ void MlpConfig::validate() const {
       break;
     default:
       throw std::invalid_argument("--rule: must be classic, synapse, neuron, sum or layer");
+  }
+  if (!(lazy_margin >= 0.0 && lazy_margin <= 1.0)) {
+    throw std::invalid_argument("--lazy-margin: must lie in [0, 1] (got " + num(lazy_margin) + ")");
+  }
+  switch (restriction) {
+    case Restriction::none:
+    case Restriction::synapse:
+    case Restriction::neuron:
+    case Restriction::path:
+      break;
+    default:
+      throw std::invalid_argument("--restrict: must be none, synapse, neuron or path");
+  }
+  if (!(keep > 0.0 && keep <= 1.0)) {
+    throw std::invalid_argument("--keep: must lie in (0, 1] (got " + num(keep) + ")");
   }
   // theta, tau and c are checked for every rule, so that a bad value never passes silently.
   CacheParams p;
@@ -241,10 +287,33 @@ Mlp::Mlp(const MlpConfig& config) : cfg_(config) {
       }
       L.store->consolidate_all();
       L.init_consolidation = L.store->energy().consolidation;
+      init_events_[static_cast<std::size_t>(l)] = L.store->consolidation_events();
     }
   }
   zeros_.assign(std::max(cfg_.inputs, cfg_.hidden), 0.0);
   pass_ = make_pass();
+  // The plastic hidden units of the restriction path: round(F H) of them (at least 1),
+  // the first draws of a partial Fisher-Yates shuffle of 0 .. H-1 by pcg32 with the seed
+  // and its own stream (so the initial weights do not depend on it).
+  const std::size_t H = cfg_.hidden;
+  std::size_t m = H;
+  if (cfg_.restriction == Restriction::path) {
+    m = std::clamp<std::size_t>(
+        static_cast<std::size_t>(std::llround(cfg_.keep * static_cast<double>(H))), 1, H);
+  }
+  std::vector<std::size_t> perm(H);
+  for (std::size_t j = 0; j < H; ++j) perm[j] = j;
+  if (m < H) {
+    pcg32 rng(cfg_.seed, 0x70617468u);  // stream "path"
+    for (std::size_t j = 0; j < m; ++j) {
+      const auto pick = j + rng(static_cast<std::uint32_t>(H - j));
+      std::swap(perm[j], perm[pick]);
+    }
+  }
+  path_units_.assign(perm.begin(), perm.begin() + static_cast<std::ptrdiff_t>(m));
+  std::sort(path_units_.begin(), path_units_.end());
+  path_mask_.assign(H, 0);
+  for (std::size_t j : path_units_) path_mask_[j] = 1;
 }
 
 Mlp::Pass Mlp::make_pass() const {
@@ -290,37 +359,213 @@ void Mlp::forward_backward(const float* x, int label, Pass& p) const {
   }
 }
 
+bool Mlp::wants_update(const Pass& p, int label) const {
+  // Lazy learning (Pache & van Rossum 2023): learn from errors only; the largest output is
+  // the first of equal maxima, as in accuracy().
+  std::size_t best = 0;
+  for (std::size_t k = 1; k < cfg_.outputs; ++k) {
+    if (p.o[k] > p.o[best]) best = k;
+  }
+  if (best != static_cast<std::size_t>(label)) return true;
+  return p.o[static_cast<std::size_t>(label)] < cfg_.lazy_margin;
+}
+
+void Mlp::dense_change(Layer& L, const std::vector<double>& delta, const double* v,
+                       const char* row_mask) {
+  const double eta = cfg_.eta;
+  std::int64_t nonzero_in = 0, nonzero_rows = 0;
+  if (!L.store) {  // classic: w_row += eta delta x; M += sum |Delta w|
+    double sum_abs = 0.0;
+    for (std::size_t i = 0; i < L.cols; ++i) {
+      sum_abs += std::fabs(v[i]);
+      nonzero_in += v[i] != 0.0;
+    }
+    double scale_abs = 0.0;
+    for (std::size_t r = 0; r < L.rows; ++r) {
+      if (row_mask != nullptr && row_mask[r] == 0) continue;
+      const double a = eta * delta[r];
+      kernels::axpy(L.w.row(static_cast<Eigen::Index>(r)).data(), a, v, L.cols);
+      scale_abs += std::fabs(a);
+      nonzero_rows += a != 0.0;
+    }
+    classic_energy_ += scale_abs * sum_abs;
+  } else {
+    for (std::size_t i = 0; i < L.cols; ++i) nonzero_in += v[i] != 0.0;
+    const Input<double> input{v, L.cols};
+    for (std::size_t r = 0; r < L.rows; ++r) {
+      if (row_mask != nullptr && row_mask[r] == 0) continue;
+      const double a = eta * delta[r];
+      L.store->add(r, a, input);
+      nonzero_rows += a != 0.0;
+    }
+  }
+  updates_ += nonzero_rows * nonzero_in;
+}
+
+void Mlp::synapse_change(Layer& L, const std::vector<double>& delta, const double* v) {
+  // Competitive plasticity per synapse (van Rossum & Pache 2024): of the layer's n_l =
+  // rows x cols synapses (this network has no biases), keep the k = ceil(F n_l) changes
+  // with the largest |Delta w| = |eta delta_r v_c|; equal sizes are taken in row-major
+  // order (lower index first); a zero change is never kept. The rest are discarded.
+  const double eta = cfg_.eta;
+  const std::size_t k = keep_count(cfg_.keep, L.rows * L.cols);
+  nz_rows_.clear();
+  by_a_.clear();
+  by_v_.clear();
+  for (std::size_t r = 0; r < L.rows; ++r) {
+    const double a = eta * delta[r];
+    if (a != 0.0) {
+      nz_rows_.push_back(r);
+      by_a_.emplace_back(std::fabs(a), r);
+    }
+  }
+  for (std::size_t c = 0; c < L.cols; ++c) {
+    if (v[c] != 0.0) by_v_.emplace_back(std::fabs(v[c]), c);
+  }
+  if (k >= by_a_.size() * by_v_.size()) {  // every non-zero change is kept: the plain change
+    dense_change(L, delta, v, nullptr);
+    return;
+  }
+  // |Delta w_rc| = |a_r| |v_c| (rounding is symmetric and monotone), so with rows and
+  // columns sorted by size the changes >= t of a row form a prefix of the columns, and the
+  // prefix shrinks row by row: count_ge(t) costs O(rows + cols).
+  auto desc = [](const std::pair<double, std::size_t>& x, const std::pair<double, std::size_t>& y) {
+    return x.first > y.first || (x.first == y.first && x.second < y.second);
+  };
+  std::sort(by_a_.begin(), by_a_.end(), desc);
+  std::sort(by_v_.begin(), by_v_.end(), desc);
+  auto count_ge = [this](double t) {
+    std::size_t total = 0, p = by_v_.size();
+    for (const auto& [a, r] : by_a_) {
+      while (p > 0 && a * by_v_[p - 1].first < t) --p;
+      if (p == 0) break;
+      total += p;
+    }
+    return total;
+  };
+  // The cut is the k-th largest change: the largest t with count_ge(t) >= k, found by
+  // bisection on the bits of t (non-negative doubles are ordered as their bit patterns).
+  std::uint64_t lo = 0,
+                hi = std::bit_cast<std::uint64_t>(by_a_.front().first * by_v_.front().first);
+  while (lo < hi) {
+    const std::uint64_t mid = lo + (hi - lo + 1) / 2;
+    if (count_ge(std::bit_cast<double>(mid)) >= k) {
+      lo = mid;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  const double cut = std::bit_cast<double>(lo);
+  std::size_t ties = k - count_ge(std::nextafter(cut, std::numeric_limits<double>::infinity()));
+  // Rows in ascending order; in each, the columns above the cut, then the equal ones with
+  // the lowest column indices while ties are left.
+  for (std::size_t r : nz_rows_) {
+    const double a = eta * delta[r];
+    const double abs_a = std::fabs(a);
+    cols_.clear();
+    std::size_t q = 0;
+    while (q < by_v_.size() && abs_a * by_v_[q].first > cut) cols_.push_back(by_v_[q++].second);
+    if (ties > 0) {
+      const std::size_t first_tie = cols_.size();
+      while (q < by_v_.size() && abs_a * by_v_[q].first == cut) cols_.push_back(by_v_[q++].second);
+      std::sort(cols_.begin() + static_cast<std::ptrdiff_t>(first_tie), cols_.end());
+      const std::size_t take = std::min(ties, cols_.size() - first_tie);
+      cols_.resize(first_tie + take);
+      ties -= take;
+    }
+    if (cols_.empty()) continue;
+    dw_.resize(cols_.size());
+    for (std::size_t i = 0; i < cols_.size(); ++i) dw_[i] = a * v[cols_[i]];
+    if (!L.store) {
+      double* w = L.w.row(static_cast<Eigen::Index>(r)).data();
+      for (std::size_t i = 0; i < cols_.size(); ++i) {
+        w[cols_[i]] += dw_[i];
+        classic_energy_ += std::fabs(dw_[i]);
+      }
+    } else {
+      L.store->add_at(r, cols_.data(), dw_.data(), cols_.size());
+    }
+  }
+  updates_ += static_cast<std::int64_t>(k);
+}
+
+void Mlp::change_layer(int l, const Pass& p) {
+  Layer& L = layer_[static_cast<std::size_t>(l)];
+  const double* v = l == 0 ? p.x.data() : p.h.data();
+  const std::vector<double>& delta = l == 0 ? p.delta_h : p.delta_o;
+  switch (cfg_.restriction) {
+    case Restriction::none:
+      dense_change(L, delta, v, nullptr);
+      return;
+    case Restriction::synapse:
+      synapse_change(L, delta, v);
+      return;
+    case Restriction::neuron: {
+      // Competitive plasticity per neuron (van Rossum & Pache 2024): the ceil(F rows)
+      // postsynaptic units with the largest |delta| (equal ones: lower index first) change
+      // their incoming weights. delta_h came from the unrestricted output error.
+      const std::size_t k = keep_count(cfg_.keep, L.rows);
+      order_.resize(L.rows);
+      for (std::size_t r = 0; r < L.rows; ++r) order_[r] = r;
+      std::partial_sort(order_.begin(), order_.begin() + static_cast<std::ptrdiff_t>(k),
+                        order_.end(), [&delta](std::size_t a, std::size_t b) {
+                          const double da = std::fabs(delta[a]), db = std::fabs(delta[b]);
+                          return da > db || (da == db && a < b);
+                        });
+      row_keep_.assign(L.rows, 0);
+      for (std::size_t i = 0; i < k; ++i) row_keep_[order_[i]] = 1;
+      dense_change(L, delta, v, row_keep_.data());
+      return;
+    }
+    case Restriction::path:
+      if (l == 0) {  // only the plastic hidden units change their incoming weights
+        dense_change(L, delta, v, path_mask_.data());
+      } else {  // only the plastic hidden units' outgoing weights change: h_j -> 0 elsewhere
+        masked_.resize(L.cols);
+        for (std::size_t j = 0; j < L.cols; ++j) masked_[j] = path_mask_[j] != 0 ? v[j] : 0.0;
+        dense_change(L, delta, masked_.data(), nullptr);
+      }
+      return;
+  }
+}
+
 void Mlp::train_sample(const float* x, int label) {
   check_label(label);
   Pass& p = pass_;
   forward_backward(x, label, p);
-  const double eta = cfg_.eta;
-  const std::vector<double>* in[2] = {&p.x, &p.h};
-  const std::vector<double>* delta[2] = {&p.delta_h, &p.delta_o};
+  const bool learn = !cfg_.lazy || wants_update(p, label);
+  plastic_samples_ += learn ? 1 : 0;
   for (int l = 0; l < 2; ++l) {
-    Layer& L = layer_[l];
-    const double* v = in[l]->data();
-    if (!L.store) {  // classic: w_row += eta delta x; M += sum |Delta w|
-      double sum_abs = 0.0;
-      for (std::size_t i = 0; i < L.cols; ++i) sum_abs += std::fabs(v[i]);
-      double scale_abs = 0.0;
-      for (std::size_t r = 0; r < L.rows; ++r) {
-        const double a = eta * (*delta[l])[r];
-        kernels::axpy(L.w.row(static_cast<Eigen::Index>(r)).data(), a, v, L.cols);
-        scale_abs += std::fabs(a);
-      }
-      classic_energy_ += scale_abs * sum_abs;
-      continue;
-    }
+    if (learn) change_layer(l, p);
+    Layer& L = layer_[static_cast<std::size_t>(l)];
+    if (!L.store) continue;
     // docs/model.md section 3 order: s += Delta w; consolidation rule (M_cons); maintenance
-    // c sum |s| on what stays transient; decay s <- s exp(-1/tau).
-    const Input<double> input{v, L.cols};
-    for (std::size_t r = 0; r < L.rows; ++r) L.store->add(r, eta * (*delta[l])[r], input);
+    // c sum |s| on what stays transient; decay s <- s exp(-1/tau). A skipped sample (lazy
+    // learning) changes nothing, but time passes: maintenance and decay still run.
     L.store->apply_rule();
     L.store->charge_maintenance();
     L.store->decay();
   }
   ++samples_;
+}
+
+std::int64_t Mlp::consolidation_events() const {
+  if (cfg_.rule == Rule::classic) return updates_;
+  std::int64_t n = 0;
+  for (std::size_t l = 0; l < 2; ++l)
+    n += layer_[l].store->consolidation_events() - init_events_[l];
+  return n;
+}
+
+std::int64_t Mlp::pending_changes() const {
+  std::int64_t n = 0;
+  for (const Layer& L : layer_) {
+    if (!L.store) continue;
+    for (std::size_t r = 0; r < L.rows; ++r) {
+      for (std::size_t c = 0; c < L.cols; ++c) n += L.store->transient(r, c) != 0.0;
+    }
+  }
+  return n;
 }
 
 void Mlp::train(const float* images, const std::uint8_t* labels, std::size_t count) {

@@ -55,6 +55,10 @@ TrainingResult train_mlp(Mlp& net, const mnist::Dataset& train, const mnist::Dat
     p.epoch = epoch;
     p.accuracy = net.accuracy(test.images.data(), test.labels.data(), test.count);
     p.energy = net.energy();
+    p.updates = net.updates();
+    p.consolidation_events = net.consolidation_events();
+    p.pending_changes = net.pending_changes();
+    p.plastic_samples = net.plastic_samples();
     result.curve.push_back(p);
     if (on_point) on_point(p);
     return p.accuracy;
@@ -97,8 +101,13 @@ std::optional<std::size_t> first_reaching(const std::vector<LearningPoint>& curv
 json training_json(const TrainingResult& r) {
   json samples = json::array(), epoch = json::array(), acc = json::array(), total = json::array(),
        cons = json::array(), maint = json::array(), pending = json::array(),
-       minimal = json::array();
+       minimal = json::array(), updates = json::array(), events = json::array(),
+       pending_n = json::array(), plastic = json::array();
   for (const auto& p : r.curve) {
+    updates.push_back(p.updates);
+    events.push_back(p.consolidation_events);
+    pending_n.push_back(p.pending_changes);
+    plastic.push_back(p.plastic_samples);
     samples.push_back(p.samples);
     epoch.push_back(p.epoch);
     acc.push_back(p.accuracy);
@@ -108,9 +117,19 @@ json training_json(const TrainingResult& r) {
     pending.push_back(p.energy.pending);
     minimal.push_back(p.energy.minimal);
   }
-  return json{{"samples", samples}, {"epoch", epoch},        {"accuracy", acc},
-              {"total", total},     {"consolidation", cons}, {"maintenance", maint},
-              {"pending", pending}, {"minimal", minimal},    {"stop", stop_reason_name(r.stop)}};
+  return json{{"samples", samples},
+              {"epoch", epoch},
+              {"accuracy", acc},
+              {"total", total},
+              {"consolidation", cons},
+              {"maintenance", maint},
+              {"pending", pending},
+              {"minimal", minimal},
+              {"updates", updates},
+              {"consolidation_events", events},
+              {"pending_changes", pending_n},
+              {"plastic_samples", plastic},
+              {"stop", stop_reason_name(r.stop)}};
 }
 
 std::vector<LearningPoint> curve_from_json(const json& r) {
@@ -125,6 +144,13 @@ std::vector<LearningPoint> curve_from_json(const json& r) {
     p.energy.maintenance = r["maintenance"][k].get<double>();
     p.energy.pending = r["pending"][k].get<double>();
     p.energy.minimal = r["minimal"][k].get<double>();
+    auto count = [&](const char* name) -> std::int64_t {
+      return r.contains(name) ? r[name][k].get<std::int64_t>() : -1;
+    };
+    p.updates = count("updates");
+    p.consolidation_events = count("consolidation_events");
+    p.pending_changes = count("pending_changes");
+    p.plastic_samples = count("plastic_samples");
   }
   return curve;
 }
@@ -150,6 +176,14 @@ json mlp_run_params(const MlpRun& run, const MlpDataOptions& data) {
             {"eval_every", t.eval_every},
             {"train_limit", data.train_limit},
             {"test_limit", data.test_limit}};
+  if (c.lazy) {
+    p["lazy"] = true;
+    p["lazy_margin"] = c.lazy_margin;
+  }
+  if (c.restriction != Restriction::none) {
+    p["restrict"] = std::string(restriction_name(c.restriction));
+    p["keep"] = c.keep;
+  }
   if (c.rule != Rule::classic) {
     p["theta"] = number_or_inf(c.theta);
     p["tau"] = number_or_inf(c.tau);

@@ -592,6 +592,135 @@ check_mlp_errors() {
   done
 }
 
+# Lazy learning and competitive plasticity (docs/beyond.md): the new columns come after the
+# old ones; the synapse restriction changes at most ceil(F n_l) synapses per layer and
+# sample (784 x 20 and 20 x 10 synapses); classic counts every update as persistent.
+check_mlp_plasticity() {
+  local base="--train-limit 500 --test-limit 200 --epochs 1 --eval-every 250 --hidden 20"
+  # shellcheck disable=SC2086
+  run_ok mlp $base || return
+  cp "$OUT" "$TMP/plain.csv"
+  # shellcheck disable=SC2086
+  run_ok mlp $base --restrict synapse --keep 0.1 || return
+  cp "$OUT" "$TMP/synapse.csv"
+  # shellcheck disable=SC2086
+  run_ok mlp $base --lazy || return
+  cp "$OUT" "$TMP/lazy.csv"
+  # shellcheck disable=SC2086
+  run_ok mlp $base --restrict path --keep 0.5 --rule neuron --theta 0.05 --tau 1000 --c 0.001 ||
+    return
+  cp "$OUT" "$TMP/path.csv"
+  # The figures' derived seeds fill 64 bits: the largest one is accepted.
+  run_ok mlp --train-limit 10 --test-limit 10 --epochs 1 --seed 18446744073709551615 || return
+  "$PY" - "$TMP" <<'PYCODE' || fail "mlp plasticity: $(head -3 "$TMP/synapse.csv")"
+import csv, math, sys
+d = sys.argv[1]
+def rows(name):
+    return list(csv.DictReader(open(d + "/" + name + ".csv")))
+header = open(d + "/plain.csv").readline().strip().split(",")
+assert header == ["samples", "epoch", "accuracy", "energy_total", "energy_consolidation",
+                  "energy_maintenance", "energy_pending", "energy_minimal", "updates",
+                  "consolidation_events"], header
+plain, syn, lazy, path = rows("plain"), rows("synapse"), rows("lazy"), rows("path")
+for r in plain + syn + lazy:
+    assert r["updates"] == r["consolidation_events"], r  # classic: every update persists
+per_sample = math.ceil(0.1 * 784 * 20) + math.ceil(0.1 * 20 * 10)
+for r in syn:
+    assert 0 < int(r["updates"]) <= per_sample * int(r["samples"]), r
+    assert int(r["updates"]) < int(plain[syn.index(r)]["updates"]), (r, plain)
+for a, b in zip(lazy, plain):
+    assert 0 < int(a["updates"]) < int(b["updates"]), (a, b)
+    assert float(a["energy_total"]) < float(b["energy_total"]), (a, b)
+for r in path:
+    assert 0 < int(r["consolidation_events"]) < int(r["updates"]), r
+PYCODE
+}
+
+check_mlp_plasticity_errors() {
+  local args
+  for args in "--restrict bogus" "--restrict synapse" "--keep 0.5" "--restrict neuron --keep 0" \
+      "--restrict path --keep 1.5" "--restrict synapse --keep abc" "--restrict synapse --keep inf" \
+      "--lazy-margin 0.5" "--lazy --lazy-margin 2" "--lazy --lazy-margin -0.1" \
+      "--lazy --lazy-margin x" "--seed -1" "--seed 18446744073709551616" "--seed 1x"; do
+    # shellcheck disable=SC2086
+    run mlp $args --train-limit 10 --test-limit 10 --epochs 1
+    if [[ $RC -ne 2 || -s "$OUT" || $(wc -l <"$ERR") -ne 1 ]]; then
+      fail "mlp $args: expected exit 2, no output, one error line; got $RC: $(cat "$ERR")"
+    fi
+    local opt=${args%% *}
+    [[ $args == --lazy\ * ]] && opt="--lazy-margin"
+    [[ $args == "--restrict synapse" ]] && opt="--keep"
+    [[ $args == --restrict\ *--keep* ]] && opt="--keep"
+    [[ $args == --seed* ]] && opt="--seed"
+    grep -q -- "$opt" "$ERR" || fail "mlp $args: the error does not name $opt: $(cat "$ERR")"
+  done
+}
+
+# The efficiency figure on 500 images (eta = 1, target 0.2, reached by every algorithm
+# within 2 epochs): every algorithm has both series, the caching theta scan has a point
+# per theta, and the notes state the chosen theta and the keep fractions.
+check_figure_efficiency() {
+  local exp="$TMP/expeff" out="$TMP/effout"
+  mkdir -p "$exp"
+  run_ok figure --list || return
+  grep -q "^ *efficiency\b" "$OUT" || fail "figure --list lacks efficiency: $(cat "$OUT")"
+  cat >"$exp/efficiency.toml" <<'TOML'
+eta = 1.0
+target = 0.2
+rule = "neuron"
+thetas = [0.01, 0.05]
+tau = 1000.0
+c = 0.001
+keep_synapse = 0.2
+keep_neuron = 0.5
+keep_path = 0.5
+keep_lazy_synapse = 0.2
+eval_every = 250
+hidden_values = [10, 20]
+max_epochs = 3
+repeats = 1
+train_limit = 500
+test_limit = 200
+TOML
+  run figure efficiency --experiments "$exp" --out "$out" --no-plot --store none
+  [[ $RC -eq 0 ]] || { fail "figure efficiency exited $RC: $(head -c 300 "$ERR")"; return; }
+  figcheck "$out/efficiency.csv" <<'PYCODE' || fail "efficiency.csv: $(grep -v '^#' "$out/efficiency.csv" | head -5)"
+algos = ["backprop", "lazy", "synapse", "neuron", "path", "lazy+synapse"]
+for a in algos:
+    assert set(get("theta_scan", a)) == {0.01, 0.05}, (a, rows)
+    for s in (a, a + " caching"):
+        assert get("reached", s) == {10.0: 1.0, 20.0: 1.0}, (s, rows)
+        for panel in ("energy", "updates", "persistent_updates", "samples"):
+            assert set(get(panel, s)) == {10.0, 20.0} and min(get(panel, s).values()) > 0, (s, panel)
+    # classic: every update is persistent
+    assert get("updates", a) == get("persistent_updates", a), a
+notes = "".join(l for l in open(sys.argv[1]) if l.startswith("#"))
+assert "keep fraction F: synapse 0.2" in notes and "theta scanned over {0.01, 0.05}" in notes, notes
+PYCODE
+  # A bad keep fraction names the file and the option.
+  sed -i 's/^keep_path = 0.5/keep_path = 0/' "$exp/efficiency.toml"
+  run figure efficiency --experiments "$exp" --out "$out" --no-plot --store none
+  [[ $RC -eq 2 ]] && grep -q "efficiency.toml.*--keep" "$ERR" ||
+    fail "efficiency keep_path = 0: got $RC: $(cat "$ERR")"
+  # The other MNIST figures take lazy / restrict / keep as `syncache mlp` does.
+  local extra needle
+  for extra in 'restrict = "path"|--keep' 'restrict = "bogus"\nkeep = 0.5|--restrict' \
+      'keep = 0.5|--keep' 'restrict = "neuron"\nkeep = 1.5|--keep' 'lazy_margin = 0.2|lazy_margin' \
+      'lazy = true\nlazy_margin = 3|--lazy-margin'; do
+    needle=${extra##*|}
+    printf 'eta = 0.1\nrule = "neuron"\ntheta = 0.05\ntau = 1000.0\nc = 0.001\neval_every = 250\nmax_epochs = 1\nrepeats = 1\ntrain_limit = 500\ntest_limit = 200\n%b\n' \
+      "${extra%|*}" >"$exp/fig5b.toml"
+    run figure fig5b --experiments "$exp" --out "$out" --no-plot --store none
+    [[ $RC -eq 2 && $(wc -l <"$ERR") -eq 1 ]] && grep -q -- "fig5b.toml.*$needle" "$ERR" ||
+      fail "fig5b with ${extra%|*}: got $RC: $(cat "$ERR")"
+  done
+  printf 'eta = 0.1\nrule = "neuron"\ntheta = 0.05\ntau = 1000.0\nc = 0.001\neval_every = 250\nmax_epochs = 1\nrepeats = 1\ntrain_limit = 500\ntest_limit = 200\nlazy = true\nrestrict = "synapse"\nkeep = 0.05\n' \
+    >"$exp/fig5b.toml"
+  run figure fig5b --experiments "$exp" --out "$out" --no-plot --store none
+  [[ $RC -eq 0 ]] || { fail "figure fig5b lazy + synapse exited $RC: $(cat "$ERR")"; return; }
+  grep -q "^energy,classic,500," "$out/fig5b.csv" || fail "fig5b lazy + synapse: $(cat "$out/fig5b.csv")"
+}
+
 # ------------------------------------------------------------------ the spiking neuron
 
 # One run's JSON: the fields of the contract, energies that add up, the caching bounds
@@ -718,7 +847,10 @@ CHECKS=(
   check_sweep
   check_mlp
   check_mlp_errors
+  check_mlp_plasticity
+  check_mlp_plasticity_errors
   check_figure_mnist
+  check_figure_efficiency
   check_spiking
   check_spiking_errors
   check_figure_spiking

@@ -25,6 +25,7 @@ SYNCACHE_FIGURE(fig5a)
 SYNCACHE_FIGURE(fig5b)
 SYNCACHE_FIGURE(fig5c)
 SYNCACHE_FIGURE(fig2s1)
+SYNCACHE_FIGURE(efficiency)
 #undef SYNCACHE_FIGURE
 
 struct FigureRunOptions {

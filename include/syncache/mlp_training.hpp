@@ -40,6 +40,9 @@ struct LearningPoint {
   std::int64_t samples = 0, epoch = 0;
   double accuracy = 0.0;  // on the whole test set given
   MlpEnergy energy;
+  // Counts (alpha = 0): Mlp::updates(), consolidation_events(), pending_changes(),
+  // plastic_samples(). Results stored before these existed read back as -1.
+  std::int64_t updates = 0, consolidation_events = 0, pending_changes = 0, plastic_samples = 0;
 };
 
 struct TrainingResult {
@@ -61,7 +64,8 @@ TrainingResult train_mlp(Mlp& net, const mnist::Dataset& train, const mnist::Dat
 std::optional<std::size_t> first_reaching(const std::vector<LearningPoint>& curve, double target);
 
 // A result as stored: arrays "samples", "epoch", "accuracy", "total", "consolidation",
-// "maintenance", "pending", "minimal" (one entry per point) and "stop".
+// "maintenance", "pending", "minimal", "updates", "consolidation_events",
+// "pending_changes", "plastic_samples" (one entry per point) and "stop".
 nlohmann::json training_json(const TrainingResult& r);
 // The points back from training_json (for first_reaching on stored runs).
 std::vector<LearningPoint> curve_from_json(const nlohmann::json& r);
@@ -78,7 +82,9 @@ struct MlpDataOptions {
   std::size_t train_limit = 0, test_limit = 0;  // 0 = all images
 };
 
-// The key of one run (experiment "mlp"): network, caching and stopping settings, limits.
+// The key of one run (experiment "mlp"): network, caching and stopping settings, limits;
+// "lazy" (with "lazy_margin") and "restrict" (with "keep") only when they are on, so that
+// the keys of plain runs are those stored before they existed.
 nlohmann::json mlp_run_params(const MlpRun& run, const MlpDataOptions& data);
 
 // Runs every configuration in parallel (results in input order); runs already in env's

@@ -18,8 +18,9 @@ namespace syncache::figmlp {
 
 // The keys read by read_settings (a figure adds its own to check_keys).
 inline std::vector<std::string> settings_keys() {
-  return {"description", "master_seed", "hidden",     "eta",     "max_epochs", "patience",
-          "eval_every",  "train_limit", "test_limit", "repeats", "data"};
+  return {"description", "master_seed", "hidden",      "eta",        "max_epochs",
+          "patience",    "eval_every",  "train_limit", "test_limit", "repeats",
+          "data",        "lazy",        "lazy_margin", "restrict",   "keep"};
 }
 
 struct Settings {
@@ -30,8 +31,12 @@ struct Settings {
 
 // hidden (default 100) and eta (default 0.1) are optional for figures that sweep them;
 // max_epochs, eval_every and repeats are required; patience defaults to 0 (never),
-// limits to 0 (all images), data to mnist::default_dir().
-inline Settings read_settings(const ExperimentConfig& cfg, const FigureContext& ctx) {
+// limits to 0 (all images), data to mnist::default_dir(). Optional, as on `syncache mlp`
+// (docs/beyond.md): lazy (boolean) with lazy_margin, restrict (none, synapse, neuron,
+// path) with keep (required unless none); a figure that sets these per run itself passes
+// plasticity = false, and they are left alone.
+inline Settings read_settings(const ExperimentConfig& cfg, const FigureContext& ctx,
+                              bool plasticity = true) {
   Settings s;
   if (cfg.has("hidden"))
     s.base.net.hidden = static_cast<std::size_t>(positive_integer(cfg, "hidden"));
@@ -47,7 +52,25 @@ inline Settings read_settings(const ExperimentConfig& cfg, const FigureContext& 
   s.data.train_limit = static_cast<std::size_t>(train_limit);
   s.data.test_limit = static_cast<std::size_t>(test_limit);
   if (cfg.has("data")) s.data.dir = cfg.text("data");
+  if (plasticity && cfg.has("lazy")) s.base.net.lazy = cfg.boolean("lazy");
+  if (plasticity && cfg.has("lazy_margin")) {
+    if (!s.base.net.lazy) {
+      throw std::invalid_argument(cfg.where("lazy_margin") + ": needs lazy = true");
+    }
+    s.base.net.lazy_margin = cfg.number("lazy_margin");
+  }
   try {
+    if (plasticity && cfg.has("restrict")) {
+      s.base.net.restriction = parse_restriction(cfg.text("restrict"));
+    }
+    if (plasticity && cfg.has("keep")) {
+      if (s.base.net.restriction == Restriction::none) {
+        throw std::invalid_argument("--keep: needs restrict = synapse, neuron or path");
+      }
+      s.base.net.keep = cfg.number("keep");
+    } else if (s.base.net.restriction != Restriction::none) {
+      throw std::invalid_argument("--keep: required with a restriction (a fraction in (0, 1])");
+    }
     s.base.net.validate();
     s.base.training.validate();
   } catch (const std::invalid_argument& e) {
