@@ -15,6 +15,7 @@
 #include <tuple>
 #include <vector>
 
+#include "helpers/random_data.hpp"
 #include "syncache/mlp.hpp"
 
 namespace syncache {
@@ -45,26 +46,8 @@ MlpConfig cached(MlpConfig cfg, double theta, double tau, double c) {
   return cfg;
 }
 
-struct Data {
-  std::size_t n = 0, count = 0;
-  std::vector<float> x;
-  std::vector<std::uint8_t> y;
-  const float* row(std::size_t i) const { return x.data() + i * n; }
-};
-
-// Uniform floats in [0, 1) from pcg32, a fraction of them 0; labels uniform.
-Data random_data(std::size_t n, std::size_t count, std::size_t classes, std::uint64_t seed,
-                 double zero_fraction) {
-  pcg32 rng(seed);
-  auto uniform = [&] { return static_cast<float>(rng() >> 8) * 0x1p-24f; };
-  Data d{n, count, std::vector<float>(n * count), std::vector<std::uint8_t>(count)};
-  for (float& v : d.x) {
-    v = uniform();
-    if (uniform() < zero_fraction) v = 0.0f;
-  }
-  for (auto& l : d.y) l = static_cast<std::uint8_t>(rng() % classes);
-  return d;
-}
+using testing::Data;
+using testing::random_data;
 
 Vec sigma(const Vec& z) {
   return (1.0 + (-z.array()).exp()).inverse().matrix();
