@@ -60,7 +60,7 @@ bench: build
 	@$(BUILD)/bin/bench_spiking
 
 format:
-	@clang-format -i include/syncache/*.hpp src/*.cpp src/*.hpp src/mpi/*.cpp src/figures/*.cpp src/figures/*.hpp apps/*.cpp tests/*.cpp tests/helpers/*.hpp bench/*.cpp
+	@clang-format -i include/syncache/*/*.hpp src/*/*.cpp src/*/*.hpp src/experiments/*/*.cpp src/experiments/*/*.hpp apps/*.cpp tests/*.cpp tests/helpers/*.hpp bench/*.cpp
 
 clean:
 	rm -rf $(BUILD) $(SAN_BUILD) $(FUZZ_BUILD)

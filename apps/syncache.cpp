@@ -17,19 +17,19 @@
 #include <stdexcept>
 #include <string>
 
-#include "syncache/cluster.hpp"
-#include "syncache/experiment.hpp"
-#include "syncache/figures.hpp"
-#include "syncache/format.hpp"
-#include "syncache/mlp.hpp"
-#include "syncache/mlp_training.hpp"
-#include "syncache/mnist.hpp"
-#include "syncache/perceptron.hpp"
-#include "syncache/results.hpp"
-#include "syncache/spiking.hpp"
-#include "syncache/spiking_json.hpp"
-#include "syncache/text_input.hpp"
-#include "syncache/theory.hpp"
+#include "syncache/experiments/cluster.hpp"
+#include "syncache/experiments/experiment.hpp"
+#include "syncache/experiments/figures.hpp"
+#include "syncache/io/format.hpp"
+#include "syncache/models/mlp.hpp"
+#include "syncache/experiments/mlp_training.hpp"
+#include "syncache/io/mnist.hpp"
+#include "syncache/models/perceptron.hpp"
+#include "syncache/io/results.hpp"
+#include "syncache/models/spiking.hpp"
+#include "syncache/models/spiking_json.hpp"
+#include "syncache/io/text_input.hpp"
+#include "syncache/models/theory.hpp"
 
 namespace {
 
@@ -805,7 +805,7 @@ int main(int argc, char** argv) {
     std::cerr << "syncache: error: " << shown(what, 200) << " (see --help)\n";
     return kUsageError;
   } catch (const std::bad_alloc&) {
-    // The commands estimate their memory before allocating (syncache/limits.hpp); this
+    // The commands estimate their memory before allocating (syncache/io/limits.hpp); this
     // is the last line of defence, never a raw message.
     std::cerr << "syncache: error: out of memory; use smaller sizes or fewer runs\n";
     return 1;

@@ -13,9 +13,9 @@
 #include <string>
 #include <vector>
 
-#include "syncache/cluster.hpp"
-#include "syncache/results.hpp"
-#include "syncache/runner.hpp"
+#include "syncache/experiments/cluster.hpp"
+#include "syncache/io/results.hpp"
+#include "syncache/experiments/runner.hpp"
 
 int main(int argc, char** argv) {
   using Clock = std::chrono::steady_clock;

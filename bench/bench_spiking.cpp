@@ -3,7 +3,7 @@
 // presents one pattern once; the learner keeps learning across iterations, as in a run.
 #include <benchmark/benchmark.h>
 
-#include "syncache/spiking.hpp"
+#include "syncache/models/spiking.hpp"
 
 namespace {
 

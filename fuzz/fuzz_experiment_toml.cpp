@@ -7,8 +7,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "syncache/experiment.hpp"
-#include "syncache/perceptron_json.hpp"
+#include "syncache/experiments/experiment.hpp"
+#include "syncache/models/perceptron_json.hpp"
 
 namespace {
 template <class F>

@@ -10,7 +10,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "syncache/mnist.hpp"
+#include "syncache/io/mnist.hpp"
 
 namespace {
 std::string temp_path(const char* what) {

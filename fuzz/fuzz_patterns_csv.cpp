@@ -7,7 +7,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "syncache/patterns.hpp"
+#include "syncache/models/patterns.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::istringstream in(std::string(reinterpret_cast<const char*>(data), size));

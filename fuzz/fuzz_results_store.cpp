@@ -11,7 +11,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "syncache/results.hpp"
+#include "syncache/io/results.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static const std::string path = "/tmp/syncache-fuzz-store-" + std::to_string(::getpid());

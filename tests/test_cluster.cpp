@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <thread>
 
-#include "syncache/cluster.hpp"
+#include "syncache/experiments/cluster.hpp"
 
 namespace syncache {
 namespace {

@@ -1,7 +1,7 @@
 // Energy cost function (docs/model.md section 1, paper Eq. 1), checked against hand values.
 #include <gtest/gtest.h>
 
-#include "syncache/energy.hpp"
+#include "syncache/core/energy.hpp"
 
 namespace syncache {
 namespace {

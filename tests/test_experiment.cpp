@@ -16,12 +16,12 @@
 #include <vector>
 
 #include "helpers/temp_dir.hpp"
-#include "syncache/experiment.hpp"
-#include "syncache/figures.hpp"
-#include "syncache/perceptron.hpp"
-#include "syncache/random.hpp"
-#include "syncache/results.hpp"
-#include "syncache/theory.hpp"
+#include "syncache/experiments/experiment.hpp"
+#include "syncache/experiments/figures.hpp"
+#include "syncache/models/perceptron.hpp"
+#include "syncache/core/random.hpp"
+#include "syncache/io/results.hpp"
+#include "syncache/models/theory.hpp"
 
 namespace syncache {
 namespace {

@@ -20,11 +20,11 @@
 
 #include "helpers/reference_perceptron.hpp"
 #include "helpers/temp_dir.hpp"
-#include "syncache/experiment.hpp"
-#include "syncache/figures.hpp"
-#include "syncache/mlp.hpp"
-#include "syncache/mnist.hpp"
-#include "syncache/patterns.hpp"
+#include "syncache/experiments/experiment.hpp"
+#include "syncache/experiments/figures.hpp"
+#include "syncache/models/mlp.hpp"
+#include "syncache/io/mnist.hpp"
+#include "syncache/models/patterns.hpp"
 
 namespace syncache {
 namespace {

@@ -13,15 +13,15 @@
 #include <limits>
 #include <string>
 
-#include "syncache/experiment.hpp"
-#include "syncache/limits.hpp"
-#include "syncache/mlp.hpp"
-#include "syncache/mnist.hpp"
-#include "syncache/perceptron.hpp"
-#include "syncache/perceptron_json.hpp"
-#include "syncache/results.hpp"
-#include "syncache/text_input.hpp"
-#include "syncache/theory.hpp"
+#include "syncache/experiments/experiment.hpp"
+#include "syncache/io/limits.hpp"
+#include "syncache/models/mlp.hpp"
+#include "syncache/io/mnist.hpp"
+#include "syncache/models/perceptron.hpp"
+#include "syncache/models/perceptron_json.hpp"
+#include "syncache/io/results.hpp"
+#include "syncache/io/text_input.hpp"
+#include "syncache/models/theory.hpp"
 
 namespace {
 

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "helpers/random_data.hpp"
-#include "syncache/mlp.hpp"
+#include "syncache/models/mlp.hpp"
 
 namespace syncache {
 namespace {

@@ -14,9 +14,9 @@
 #include <vector>
 
 #include "helpers/temp_dir.hpp"
-#include "syncache/mlp_training.hpp"
-#include "syncache/results.hpp"
-#include "syncache/runner.hpp"
+#include "syncache/experiments/mlp_training.hpp"
+#include "syncache/io/results.hpp"
+#include "syncache/experiments/runner.hpp"
 
 namespace syncache {
 namespace {

@@ -1,4 +1,4 @@
-// MNIST IDX reader (include/syncache/mnist.hpp): crafted files for every error, and the
+// MNIST IDX reader (include/syncache/io/mnist.hpp): crafted files for every error, and the
 // real data set fetched by scripts/bootstrap.
 #include <gtest/gtest.h>
 
@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "helpers/temp_dir.hpp"
-#include "syncache/mnist.hpp"
+#include "syncache/io/mnist.hpp"
 
 namespace syncache::mnist {
 namespace {

@@ -16,7 +16,7 @@
 #include <utility>
 #include <vector>
 
-#include "syncache/optimiser.hpp"
+#include "syncache/experiments/optimiser.hpp"
 
 using syncache::CurvePoint;
 using syncache::minimise_threshold;

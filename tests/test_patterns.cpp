@@ -1,5 +1,5 @@
 // Pattern sets: random +-1 patterns, the zero-mean variant and the CSV reader
-// (include/syncache/patterns.hpp).
+// (include/syncache/models/patterns.hpp).
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "syncache/patterns.hpp"
+#include "syncache/models/patterns.hpp"
 
 namespace syncache {
 namespace {

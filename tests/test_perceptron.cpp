@@ -8,9 +8,9 @@
 #include <numbers>
 #include <vector>
 
-#include "syncache/perceptron.hpp"
-#include "syncache/plain_store.hpp"
-#include "syncache/theory.hpp"
+#include "syncache/models/perceptron.hpp"
+#include "syncache/core/plain_store.hpp"
+#include "syncache/models/theory.hpp"
 
 namespace syncache {
 namespace {

@@ -5,7 +5,7 @@
 #include <cmath>
 #include <vector>
 
-#include "syncache/perceptron.hpp"
+#include "syncache/models/perceptron.hpp"
 
 namespace syncache {
 namespace {

@@ -16,9 +16,9 @@
 #include <vector>
 
 #include "helpers/reference_perceptron.hpp"
-#include "syncache/cached_store.hpp"
-#include "syncache/perceptron.hpp"
-#include "syncache/spiking.hpp"
+#include "syncache/core/cached_store.hpp"
+#include "syncache/models/perceptron.hpp"
+#include "syncache/models/spiking.hpp"
 
 namespace syncache {
 namespace {

@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "helpers/temp_dir.hpp"
-#include "syncache/results.hpp"
+#include "syncache/io/results.hpp"
 
 namespace syncache {
 namespace {

@@ -8,8 +8,8 @@
 #include <thread>
 
 #include "helpers/temp_dir.hpp"
-#include "syncache/random.hpp"
-#include "syncache/runner.hpp"
+#include "syncache/core/random.hpp"
+#include "syncache/experiments/runner.hpp"
 
 namespace syncache {
 namespace {

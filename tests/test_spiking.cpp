@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "syncache/spiking.hpp"
+#include "syncache/models/spiking.hpp"
 
 namespace sp = syncache::spiking;
 

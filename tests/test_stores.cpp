@@ -14,12 +14,12 @@
 #include <string>
 #include <vector>
 
-#include "syncache/cached_store.hpp"
-#include "syncache/energy.hpp"
-#include "syncache/input.hpp"
-#include "syncache/patterns.hpp"
-#include "syncache/plain_store.hpp"
-#include "syncache/rule.hpp"
+#include "syncache/core/cached_store.hpp"
+#include "syncache/core/energy.hpp"
+#include "syncache/core/input.hpp"
+#include "syncache/models/patterns.hpp"
+#include "syncache/core/plain_store.hpp"
+#include "syncache/core/rule.hpp"
 
 namespace syncache {
 namespace {

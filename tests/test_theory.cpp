@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "syncache/theory.hpp"
+#include "syncache/models/theory.hpp"
 
 namespace th = syncache::theory;
 

@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "syncache/patterns.hpp"
-#include "syncache/rule.hpp"
+#include "syncache/models/patterns.hpp"
+#include "syncache/core/rule.hpp"
 
 namespace syncache::testing {
 

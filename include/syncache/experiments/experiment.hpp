@@ -1,0 +1,155 @@
+// Experiments: one per paper figure, plus free sweeps. An experiment file (TOML) states
+// the parameters, seeds and repeats; [quick] and [full] tables override the top-level
+// values for the two scales. Every run goes through the results store, so re-running a
+// command computes only what is missing.
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "syncache/models/perceptron.hpp"
+#include "syncache/io/results.hpp"
+#include "syncache/experiments/runner.hpp"
+
+namespace syncache {
+
+// ---- Experiment files ----
+
+// A TOML experiment file, with the chosen scale's table merged over the top level.
+// Accessors throw std::invalid_argument naming the file, the line and the key.
+class ExperimentConfig {
+ public:
+  ExperimentConfig();
+  ~ExperimentConfig();
+  ExperimentConfig(ExperimentConfig&&) noexcept;
+  ExperimentConfig& operator=(ExperimentConfig&&) noexcept;
+
+  // scale: "quick" or "full" (a missing table means the top level only).
+  static ExperimentConfig load(const std::string& path, const std::string& scale);
+  static ExperimentConfig parse(const std::string& text, const std::string& source,
+                                const std::string& scale);
+
+  const std::string& source() const;
+  bool has(const std::string& key) const;
+  bool has_scales() const;                      // the file has a [quick] or a [full] table
+  double number(const std::string& key) const;  // integer or float; "inf" allowed
+  std::int64_t integer(const std::string& key) const;
+  std::string text(const std::string& key) const;
+  bool boolean(const std::string& key) const;
+  std::vector<double> numbers(const std::string& key) const;  // a non-empty array
+  std::vector<std::string> texts(const std::string& key) const;
+  // A sub-table (e.g. [grid]) as JSON; values keep their TOML types; arrays stay arrays.
+  nlohmann::json table(const std::string& key) const;
+  // Every key of the merged top level, and every key of the [quick] and [full] tables
+  // (whichever scale was chosen), must be in `allowed` (tables included).
+  void check_keys(const std::vector<std::string>& allowed) const;
+  // "file:line: key 'k'"
+  std::string where(const std::string& key) const;
+  // "file:line: key 't.k'" for key k of the sub-table t (the line of k itself).
+  std::string where_in(const std::string& table, const std::string& key) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// ---- Figure data: a tidy table, one row per point and quantity ----
+
+struct FigureRow {
+  std::string panel;   // the quantity / sub-plot, e.g. "energy", "inefficiency"
+  std::string series;  // one curve, e.g. "classic", "minimal", "theory"
+  double x = 0.0;
+  double mean = 0.0;
+  double se = 0.0;     // standard error of the mean over seeds (0 for theory)
+  std::int64_t n = 0;  // number of seeds (0 for theory rows)
+};
+
+struct FigureData {
+  std::vector<FigureRow> rows;
+  std::vector<std::string> notes;  // written as '#' lines at the top of the CSV
+
+  // Adds mean, SE and count of `values` (NaN entries are skipped and not counted).
+  void add(const std::string& panel, const std::string& series, double x,
+           const std::vector<double>& values);
+  void add_theory(const std::string& panel, const std::string& series, double x, double value);
+  std::string csv() const;
+};
+
+struct MeanSe {
+  double mean = 0.0, se = 0.0;
+  std::int64_t n = 0;
+};
+MeanSe mean_se(const std::vector<double>& values);  // NaNs skipped
+
+// ---- Running ----
+
+struct ExperimentEnv {
+  ResultsStore* store = nullptr;  // may be null (nothing cached)
+  RunnerOptions runner;
+  std::uint64_t master_seed = 1;
+};
+
+// Seeds of repeat k: derive_seed(master, k), the same for every point of an experiment.
+std::vector<std::uint64_t> repeat_seeds(std::uint64_t master, std::int64_t repeats);
+
+// Runs perceptron configurations (seed inside each) through the runner and the store
+// (experiment key "perceptron", so figures share runs). Results in input order.
+std::vector<nlohmann::json> run_perceptrons(const std::vector<PerceptronConfig>& configs,
+                                            const ExperimentEnv& env, const std::string& label);
+
+// ---- Helpers shared by the figures ----
+
+// %.6g: numbers in notes and series names.
+std::string short_number(double v);
+// The perceptron settings every figure file states: N and P (required, >= 1), eta
+// (default 1) and max_epochs (default 10 000); errors name the file, line and key.
+PerceptronConfig perceptron_base(const ExperimentConfig& cfg);
+// The caching rule named by `key` (synapse, neuron, sum); classic or unknown is an error.
+Rule caching_rule(const ExperimentConfig& cfg, const std::string& key = "rule");
+// An integer >= 1 (repeats, points), with the error naming file, line and key.
+std::int64_t positive_integer(const ExperimentConfig& cfg, const std::string& key);
+// An array of maintenance costs, each finite and >= 0.
+std::vector<double> cost_values(const ExperimentConfig& cfg, const std::string& key);
+// theta_start, theta_start + theta_step, ... up to theta_stop (inclusive, within a
+// rounding margin): 0 <= theta_start <= theta_stop finite, theta_step > 0, else an error
+// naming the file, line and key.
+std::vector<double> threshold_grid(const ExperimentConfig& cfg);
+// perceptron_base plus the caching rule named by "rule" (caching_rule), set in both places.
+PerceptronConfig cached_perceptron_base(const ExperimentConfig& cfg);
+// One copy of `base` per seed.
+std::vector<PerceptronConfig> with_seeds(const PerceptronConfig& base,
+                                         const std::vector<std::uint64_t>& seeds);
+// One quantity (a path of JSON keys, e.g. {"energy", "total"}) over the runs; NaN where
+// it is null.
+std::vector<double> result_values(const std::vector<nlohmann::json>& runs,
+                                  std::initializer_list<const char*> path);
+
+// ---- Figures ----
+
+struct FigureContext {
+  std::string name;
+  ExperimentConfig config;
+  ExperimentEnv env;
+  bool full = false;
+};
+
+struct FigureSpec {
+  std::string name;
+  std::string description;
+  FigureData (*run)(FigureContext&);
+};
+const std::vector<FigureSpec>& figure_registry();
+const FigureSpec* find_figure(const std::string& name);
+
+// ---- Sweeps ----
+
+// A free grid over the perceptron's options: top-level name, repeats, master_seed,
+// [fixed] (single values) and [grid] (arrays; the product is run). Writes one row per
+// grid point and quantity: the grid keys, then quantity, mean, se, n.
+std::string run_sweep(const ExperimentConfig& config, const ExperimentEnv& env);
+
+}  // namespace syncache

@@ -1,0 +1,96 @@
+// Training the MNIST network until a stopping rule fires (docs/model.md section 3): a target
+// test accuracy, no improvement for `patience` epochs, or a maximum number of epochs. The
+// `syncache mlp` command and the MNIST figures (5A, 5B, 5C, 3-supplement 1B) share it, and
+// the figures run it through the runner and the results store (run_mlp_curves).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "syncache/experiments/experiment.hpp"
+#include "syncache/models/mlp.hpp"
+#include "syncache/io/mnist.hpp"
+
+namespace syncache {
+
+struct TrainingOptions {
+  std::int64_t max_epochs = 30;  // >= 1
+  // Epochs whose end-of-epoch accuracy does not beat the best end-of-epoch accuracy so far
+  // before stopping (authors: 3); 0 = never stop for that reason.
+  std::int64_t patience = 3;
+  std::optional<double> target;    // stop at the first evaluation with accuracy >= target
+  std::int64_t eval_every = 1000;  // samples between evaluations (authors: 1000); >= 1
+
+  // Throws std::invalid_argument naming the option (--epochs, --patience,
+  // --target-accuracy, --eval-every) and what is allowed.
+  void validate() const;
+};
+
+enum class StopReason { target, patience, max_epochs };
+const char* stop_reason_name(StopReason r);  // "target", "patience", "max_epochs"
+
+// One evaluation of a learning curve: after `samples` training samples, during epoch
+// `epoch` (from 1). (The optimiser's point of a theta curve is CurvePoint.)
+struct LearningPoint {
+  std::int64_t samples = 0, epoch = 0;
+  double accuracy = 0.0;  // on the whole test set given
+  MlpEnergy energy;
+  // Counts (alpha = 0): Mlp::updates(), consolidation_events(), pending_changes(),
+  // plastic_samples(). Results stored before these existed read back as -1.
+  std::int64_t updates = 0, consolidation_events = 0, pending_changes = 0, plastic_samples = 0;
+};
+
+struct TrainingResult {
+  std::vector<LearningPoint> curve;
+  StopReason stop = StopReason::max_epochs;
+};
+
+// Trains `net` on `train` in file order, epoch after epoch. Evaluates on `test` whenever
+// samples_seen() is a multiple of eval_every and after the last sample of each epoch (once
+// when both hold); calls on_point (if set) with each point as it is made. Stops right
+// after an evaluation that reaches the target; else, at the end of an epoch, when the
+// patience rule fires; else after max_epochs epochs. train.count > 0, test.count > 0.
+TrainingResult train_mlp(Mlp& net, const mnist::Dataset& train, const mnist::Dataset& test,
+                         const TrainingOptions& opt,
+                         const std::function<void(const LearningPoint&)>& on_point = nullptr);
+
+// Index of the first point with accuracy >= target (the energy and time "to reach" a
+// target are those of that evaluation), or nullopt when no point reaches it.
+std::optional<std::size_t> first_reaching(const std::vector<LearningPoint>& curve, double target);
+
+// A result as stored: arrays "samples", "epoch", "accuracy", "total", "consolidation",
+// "maintenance", "pending", "minimal", "updates", "consolidation_events",
+// "pending_changes", "plastic_samples" (one entry per point) and "stop".
+nlohmann::json training_json(const TrainingResult& r);
+// The points back from training_json (for first_reaching on stored runs).
+std::vector<LearningPoint> curve_from_json(const nlohmann::json& r);
+
+// ---- Runs through the runner and the results store ----
+
+struct MlpRun {
+  MlpConfig net;  // net.seed is the run's seed
+  TrainingOptions training;
+};
+
+struct MlpDataOptions {
+  std::string dir;                              // empty: mnist::default_dir()
+  std::size_t train_limit = 0, test_limit = 0;  // 0 = all images
+};
+
+// The key of one run (experiment "mlp"): network, caching and stopping settings, limits;
+// "lazy" (with "lazy_margin") and "restrict" (with "keep") only when they are on, so that
+// the keys of plain runs are those stored before they existed.
+nlohmann::json mlp_run_params(const MlpRun& run, const MlpDataOptions& data);
+
+// Runs every configuration in parallel (results in input order); runs already in env's
+// store are reused, and the MNIST files are read only if some run has to be computed.
+std::vector<nlohmann::json> run_mlp_curves(const std::vector<MlpRun>& runs,
+                                           const MlpDataOptions& data, const ExperimentEnv& env,
+                                           const std::string& label);
+
+}  // namespace syncache

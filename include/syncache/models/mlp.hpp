@@ -1,0 +1,165 @@
+// Multilayer network inputs - H - outputs trained by per-sample back-propagation, with or
+// without synaptic caching (docs/model.md section 3; paper Figure 5). Logistic units, no bias,
+// initial weights N(0, 0.01^2), one-hot targets 0.01 / 0.99, squared error
+// E = 1/2 sum_k (t_k - o_k)^2. Each layer's weights live in one CachedStore (rows =
+// postsynaptic neurons), so the consolidation rules are those of the perceptron.
+// Optionally the per-sample change is restricted before the store sees it (docs/beyond.md):
+// lazy learning (Pache & van Rossum 2023, arXiv 2303.16067) and competitive plasticity
+// (van Rossum & Pache 2024, PLoS Comput Biol 20:e1012553).
+#pragma once
+
+#include <Eigen/Core>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "syncache/core/cached_store.hpp"
+#include "syncache/core/rule.hpp"
+
+namespace syncache {
+
+// Which part of the back-propagated change a sample may make (van Rossum & Pache 2024):
+// none: all of it; synapse: per layer the ceil(F n_l) largest |Delta w| of the layer's n_l
+// synapses; neuron: per layer the changes into the ceil(F rows) postsynaptic units with the
+// largest |delta|; path: a fixed seed-drawn set of round(F H) hidden units is the only
+// plastic part of layer 0 and the only source of changes in layer 1.
+enum class Restriction { none, synapse, neuron, path };
+const char* restriction_name(Restriction r);  // "none", "synapse", "neuron", "path"
+// The restriction of a name; throws std::invalid_argument naming --restrict otherwise.
+Restriction parse_restriction(const std::string& name);
+// ceil(F n) of n items (at least 1, at most n), with F n taken to be an integer when it is
+// within 1e-9 of one (so that 0.07 * 100 keeps 7, not 8). 0 < F <= 1, n >= 1.
+std::size_t keep_count(double keep, std::size_t n);
+
+struct MlpConfig {
+  std::size_t inputs = 784, hidden = 100, outputs = 10;
+  double eta = 0.1;           // learning rate
+  Rule rule = Rule::classic;  // classic (no caching), synapse, neuron, sum or layer
+  double theta = 0.0;         // consolidation threshold
+  double tau = std::numeric_limits<double>::infinity();  // decay s <- s exp(-1/tau)
+  double c = 0.0;                                        // maintenance cost per |s| per sample
+  bool authors_backprop = false;  // delta_hidden from e = t - o, without o(1 - o)
+  std::uint64_t seed = 1;         // initial weights (and the path units)
+  // Lazy learning: change the weights only on samples whose largest output (the first of
+  // equal maxima) is not the label, or whose label output is below lazy_margin.
+  bool lazy = false;
+  double lazy_margin = 0.0;  // in [0, 1]; 0 = errors only
+  Restriction restriction = Restriction::none;
+  double keep = 1.0;  // the fraction F, 0 < F <= 1
+
+  // Throws std::invalid_argument naming the option (--inputs, --hidden, --outputs, --eta,
+  // --theta, --tau, --c, --rule, --lazy-margin, --keep) and what is allowed.
+  void validate() const;
+};
+
+// Energies so far (docs/model.md section 1), all with alpha = 1.
+struct MlpEnergy {
+  double consolidation = 0.0;  // sum |Delta l| (classic: sum |Delta w| of every update)
+  double maintenance = 0.0;    // c sum_t sum_i |s_i(t)|
+  double pending = 0.0;        // sum |s| still transient, as if consolidated now
+  double total = 0.0;          // consolidation + maintenance + pending
+  double minimal = 0.0;        // sum |w - w(0)| over both layers
+};
+
+class Mlp {
+ public:
+  // Row-major: layer 0 is hidden x inputs, layer 1 is outputs x hidden.
+  using Matrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  using MatrixF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+  // dE/dW for one sample (the authors' variant: the update direction it uses, -dW / eta).
+  struct Gradient {
+    Matrix layer0, layer1;
+    double loss = 0.0;  // E = 1/2 sum_k (t_k - o_k)^2
+  };
+
+  explicit Mlp(const MlpConfig& config);
+
+  const MlpConfig& config() const { return cfg_; }
+
+  // One per-sample step: forward and backward with w = l + s; then per layer: s += Delta w,
+  // consolidation rule (M_cons), maintenance c sum |s| on what stays transient, decay.
+  // x holds config().inputs values; 0 <= label < config().outputs.
+  void train_sample(const float* x, int label);
+  // train_sample over count samples in order (images row-major, count x inputs()).
+  void train(const float* images, const std::uint8_t* labels, std::size_t count);
+  std::int64_t samples_seen() const { return samples_; }
+
+  // Fraction of images whose largest output is the label (the first of equal maxima).
+  // Batched: one product per layer over all images, in float (W0 x by a kernel that skips
+  // zero inputs, the rest by Eigen). count > 0.
+  double accuracy(const float* images, const std::uint8_t* labels, std::size_t count) const;
+  // The outputs o = sigma(W1 sigma(W0 x)) of count images (count x outputs), as above.
+  MatrixF outputs(const float* images, std::size_t count) const;
+
+  MlpEnergy energy() const;
+  // Non-zero synaptic changes eta delta_i x_j made so far (delta_i != 0 and x_j != 0): the
+  // alpha = 0 energy of the learning rule, transient or not.
+  std::int64_t updates() const { return updates_; }
+  // Synapse consolidations so far, each synapse consolidating once counts 1 (the alpha = 0
+  // consolidation energy); classic: every update is written into the persistent weight,
+  // so this equals updates().
+  std::int64_t consolidation_events() const;
+  // Synapses whose transient weight is non-zero now (classic: 0).
+  std::int64_t pending_changes() const;
+  // Samples on which the weights changed (lazy learning skips the others).
+  std::int64_t plastic_samples() const { return plastic_samples_; }
+  // Restriction path: the plastic hidden units in ascending order; otherwise all of them.
+  const std::vector<std::size_t>& plastic_units() const { return path_units_; }
+
+  // For tests and inspection.
+  Matrix weights(std::size_t layer) const;     // l + s
+  Matrix persistent(std::size_t layer) const;  // l (classic: w)
+  Matrix transient(std::size_t layer) const;   // s (classic: 0)
+  const Matrix& initial_weights(std::size_t layer) const { return w0_.at(layer); }
+  Gradient gradient(const float* x, int label) const;
+  double loss(const float* x, int label) const { return gradient(x, label).loss; }
+
+ private:
+  struct Layer {
+    std::size_t rows = 0, cols = 0;
+    Matrix w;                                  // classic: the weights
+    mutable std::optional<CachedStore> store;  // cached: l and s (field() is non-const)
+    double init_consolidation = 0.0;           // M_cons of loading w(0) into the store, not charged
+    double field(std::size_t row, const double* x, const double* zeros) const;
+    double weight(std::size_t row, std::size_t col) const;
+  };
+  struct Pass {  // one sample: input, activations, deltas (delta = -dE/dfield)
+    std::vector<double> x, h, o, delta_h, delta_o, back;
+    double loss = 0.0;
+  };
+  void forward_backward(const float* x, int label, Pass& p) const;
+  bool wants_update(const Pass& p, int label) const;  // lazy learning's test
+  void change_layer(int l, const Pass& p);
+  // Delta w_rc = eta delta_r v_c on the rows r with row_mask[r] (all rows if null).
+  void dense_change(Layer& L, const std::vector<double>& delta, const double* v,
+                    const char* row_mask);
+  void synapse_change(Layer& L, const std::vector<double>& delta, const double* v);
+  Pass make_pass() const;
+  void check_label(int label) const;
+  MatrixF output_fields(const float* images, std::size_t count) const;  // W1 sigma(W0 x)
+
+  MlpConfig cfg_;
+  std::array<Layer, 2> layer_;
+  std::array<Matrix, 2> w0_;
+  std::vector<double> zeros_;    // s = 0 row for the classic forward (same kernel as cached)
+  double classic_energy_ = 0.0;  // classic: sum |Delta w|
+  std::int64_t samples_ = 0;
+  std::int64_t updates_ = 0, plastic_samples_ = 0;
+  std::array<std::int64_t, 2> init_events_{};  // consolidations of loading w(0), not counted
+  std::vector<std::size_t> path_units_;        // plastic hidden units
+  std::vector<char> path_mask_;                // 1 for a plastic hidden unit
+  Pass pass_;                                  // scratch of train_sample
+  // Scratch of the restrictions.
+  std::vector<char> row_keep_;
+  std::vector<double> masked_, dw_;
+  std::vector<std::size_t> order_, nz_rows_, cols_;
+  std::vector<std::pair<double, std::size_t>> by_a_, by_v_;  // (|a_r|, r), (|v_c|, c)
+};
+
+}  // namespace syncache

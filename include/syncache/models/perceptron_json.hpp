@@ -1,0 +1,33 @@
+// JSON forms of a perceptron run: its parameters (the key of a stored run; the names are
+// the `syncache perceptron` option names) and its result (the command's output).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "syncache/models/perceptron.hpp"
+
+namespace syncache {
+
+// Revision of the perceptron's results: part of every stored run's key, raised whenever a
+// change of the code changes what a run computes, so that a results store never serves
+// runs computed by older code. 2: every eta simulated at eta = 1 (exact zero fields);
+// 3: consolidation energy summed in vector lanes (last-digit changes); 4: the cached
+// store's gain returns to 1 while no transient weight is left (with decay: exact changes
+// into an empty store; theta below the update size now learns exactly as classic).
+inline constexpr int kPerceptronRevision = 4;
+
+// Every parameter that changes the result, with the command-line names (N, P, rule,
+// theta, tau, c, b, alpha, potentiation_only, eta, max_epochs, zero_mean; patterns for a
+// file). tau = inf and theta = inf are written as the string "inf". The seed is not
+// included (it is the store's separate key); "revision" (kPerceptronRevision) is.
+nlohmann::json perceptron_params_json(const PerceptronConfig& cfg);
+
+// The inverse, for sweep files: unknown keys and wrong types throw std::invalid_argument
+// naming the key. Keys that are absent keep the defaults of PerceptronConfig.
+PerceptronConfig perceptron_config_from_json(const nlohmann::json& params);
+
+// converged, epochs, presentations, updates, consolidation_events, energy {classic,
+// consolidation, maintenance, change, total, minimal}, inefficiency (null if undefined).
+nlohmann::json perceptron_result_json(const PerceptronResult& r);
+
+}  // namespace syncache

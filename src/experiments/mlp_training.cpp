@@ -1,0 +1,222 @@
+#include "syncache/experiments/mlp_training.hpp"
+
+#include <cmath>
+#include <mutex>
+#include <stdexcept>
+
+#include "syncache/experiments/runner.hpp"
+
+namespace syncache {
+
+using nlohmann::json;
+
+void TrainingOptions::validate() const {
+  if (max_epochs < 1) {
+    throw std::invalid_argument("--epochs: must be an integer >= 1 (got " +
+                                std::to_string(max_epochs) + ")");
+  }
+  if (patience < 0) {
+    throw std::invalid_argument("--patience: must be an integer >= 0 (got " +
+                                std::to_string(patience) + ")");
+  }
+  if (eval_every < 1) {
+    throw std::invalid_argument("--eval-every: must be an integer >= 1 (got " +
+                                std::to_string(eval_every) + ")");
+  }
+  if (target && !(*target > 0.0 && *target <= 1.0)) {
+    throw std::invalid_argument("--target-accuracy: must lie in (0, 1] (got " +
+                                std::to_string(*target) + ")");
+  }
+}
+
+const char* stop_reason_name(StopReason r) {
+  switch (r) {
+    case StopReason::target:
+      return "target";
+    case StopReason::patience:
+      return "patience";
+    case StopReason::max_epochs:
+      break;
+  }
+  return "max_epochs";
+}
+
+TrainingResult train_mlp(Mlp& net, const mnist::Dataset& train, const mnist::Dataset& test,
+                         const TrainingOptions& opt,
+                         const std::function<void(const LearningPoint&)>& on_point) {
+  opt.validate();
+  if (train.count == 0 || test.count == 0) {
+    throw std::invalid_argument("train_mlp: the training and test sets must not be empty");
+  }
+  TrainingResult result;
+  auto evaluate = [&](std::int64_t epoch) {
+    LearningPoint p;
+    p.samples = net.samples_seen();
+    p.epoch = epoch;
+    p.accuracy = net.accuracy(test.images.data(), test.labels.data(), test.count);
+    p.energy = net.energy();
+    p.updates = net.updates();
+    p.consolidation_events = net.consolidation_events();
+    p.pending_changes = net.pending_changes();
+    p.plastic_samples = net.plastic_samples();
+    result.curve.push_back(p);
+    if (on_point) on_point(p);
+    return p.accuracy;
+  };
+  // docs/model.md section 3: stop at a target accuracy, after `patience` epochs without
+  // improvement, or at the epoch cap.
+  double best = -1.0;
+  std::int64_t since_best = 0;
+  for (std::int64_t epoch = 1; epoch <= opt.max_epochs; ++epoch) {
+    double acc = -1.0;
+    for (std::size_t i = 0; i < train.count; ++i) {
+      net.train_sample(train.image(i), train.labels[i]);
+      if (net.samples_seen() % opt.eval_every == 0 || i + 1 == train.count) {
+        acc = evaluate(epoch);
+        if (opt.target && acc >= *opt.target) {
+          result.stop = StopReason::target;
+          return result;
+        }
+      }
+    }
+    if (acc > best) {
+      best = acc;
+      since_best = 0;
+    } else if (opt.patience > 0 && ++since_best >= opt.patience) {
+      result.stop = StopReason::patience;
+      return result;
+    }
+  }
+  result.stop = StopReason::max_epochs;
+  return result;
+}
+
+std::optional<std::size_t> first_reaching(const std::vector<LearningPoint>& curve, double target) {
+  for (std::size_t k = 0; k < curve.size(); ++k) {
+    if (curve[k].accuracy >= target) return k;
+  }
+  return std::nullopt;
+}
+
+json training_json(const TrainingResult& r) {
+  json samples = json::array(), epoch = json::array(), acc = json::array(), total = json::array(),
+       cons = json::array(), maint = json::array(), pending = json::array(),
+       minimal = json::array(), updates = json::array(), events = json::array(),
+       pending_n = json::array(), plastic = json::array();
+  for (const auto& p : r.curve) {
+    updates.push_back(p.updates);
+    events.push_back(p.consolidation_events);
+    pending_n.push_back(p.pending_changes);
+    plastic.push_back(p.plastic_samples);
+    samples.push_back(p.samples);
+    epoch.push_back(p.epoch);
+    acc.push_back(p.accuracy);
+    total.push_back(p.energy.total);
+    cons.push_back(p.energy.consolidation);
+    maint.push_back(p.energy.maintenance);
+    pending.push_back(p.energy.pending);
+    minimal.push_back(p.energy.minimal);
+  }
+  return json{{"samples", samples},
+              {"epoch", epoch},
+              {"accuracy", acc},
+              {"total", total},
+              {"consolidation", cons},
+              {"maintenance", maint},
+              {"pending", pending},
+              {"minimal", minimal},
+              {"updates", updates},
+              {"consolidation_events", events},
+              {"pending_changes", pending_n},
+              {"plastic_samples", plastic},
+              {"stop", stop_reason_name(r.stop)}};
+}
+
+std::vector<LearningPoint> curve_from_json(const json& r) {
+  std::vector<LearningPoint> curve(r.at("samples").size());
+  for (std::size_t k = 0; k < curve.size(); ++k) {
+    LearningPoint& p = curve[k];
+    p.samples = r["samples"][k].get<std::int64_t>();
+    p.epoch = r["epoch"][k].get<std::int64_t>();
+    p.accuracy = r["accuracy"][k].get<double>();
+    p.energy.total = r["total"][k].get<double>();
+    p.energy.consolidation = r["consolidation"][k].get<double>();
+    p.energy.maintenance = r["maintenance"][k].get<double>();
+    p.energy.pending = r["pending"][k].get<double>();
+    p.energy.minimal = r["minimal"][k].get<double>();
+    auto count = [&](const char* name) -> std::int64_t {
+      return r.contains(name) ? r[name][k].get<std::int64_t>() : -1;
+    };
+    p.updates = count("updates");
+    p.consolidation_events = count("consolidation_events");
+    p.pending_changes = count("pending_changes");
+    p.plastic_samples = count("plastic_samples");
+  }
+  return curve;
+}
+
+namespace {
+json number_or_inf(double v) {
+  return std::isinf(v) ? json("inf") : json(v);
+}
+}  // namespace
+
+json mlp_run_params(const MlpRun& run, const MlpDataOptions& data) {
+  const MlpConfig& c = run.net;
+  const TrainingOptions& t = run.training;
+  json p = {{"inputs", c.inputs},
+            {"hidden", c.hidden},
+            {"outputs", c.outputs},
+            {"eta", c.eta},
+            {"rule", std::string(rule_name(c.rule))},
+            {"backprop", c.authors_backprop ? "authors" : "exact"},
+            {"max_epochs", t.max_epochs},
+            {"patience", t.patience},
+            {"target", t.target ? json(*t.target) : json("none")},
+            {"eval_every", t.eval_every},
+            {"train_limit", data.train_limit},
+            {"test_limit", data.test_limit}};
+  if (c.lazy) {
+    p["lazy"] = true;
+    p["lazy_margin"] = c.lazy_margin;
+  }
+  if (c.restriction != Restriction::none) {
+    p["restrict"] = std::string(restriction_name(c.restriction));
+    p["keep"] = c.keep;
+  }
+  if (c.rule != Rule::classic) {
+    p["theta"] = number_or_inf(c.theta);
+    p["tau"] = number_or_inf(c.tau);
+    p["c"] = c.c;
+    // Cached runs computed by older code are not served: 2 = the store's gain returns to
+    // 1 while no transient weight is left (last-digit changes with decay).
+    p["revision"] = 2;
+  }
+  return p;
+}
+
+std::vector<json> run_mlp_curves(const std::vector<MlpRun>& runs, const MlpDataOptions& data,
+                                 const ExperimentEnv& env, const std::string& label) {
+  std::vector<RunSpec> specs;
+  specs.reserve(runs.size());
+  for (const auto& r : runs) {
+    r.net.validate();
+    r.training.validate();
+    specs.push_back(RunSpec{"mlp", mlp_run_params(r, data), r.net.seed});
+  }
+  // The data are read once, and only if some run is not in the store yet.
+  std::once_flag loaded;
+  mnist::Mnist mnist_data;
+  auto work = [&](const RunSpec& spec) -> json {
+    std::call_once(loaded,
+                   [&] { mnist_data = mnist::load(data.dir, data.train_limit, data.test_limit); });
+    const MlpRun& run = runs[static_cast<std::size_t>(&spec - specs.data())];
+    Mlp net(run.net);
+    return training_json(train_mlp(net, mnist_data.train, mnist_data.test, run.training));
+  };
+  RunnerOptions opt = env.runner;
+  opt.label = label;
+  return run_all(specs, work, env.store, opt);
+}
+
+}  // namespace syncache

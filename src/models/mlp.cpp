@@ -1,0 +1,702 @@
+#include "syncache/models/mlp.hpp"
+
+#include <Eigen/Dense>
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <numbers>
+#include <pcg_random.hpp>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+#include "syncache/core/kernels.hpp"
+#include "syncache/io/limits.hpp"
+
+namespace syncache {
+
+namespace {
+
+std::string num(double v) {
+  return std::to_string(v);
+}
+
+double logistic(double z) {
+  return 1.0 / (1.0 + std::exp(-z));
+}
+
+// Uniform double with 53 random bits from two raw pcg32 outputs, k 2^-53 for k in
+// [0, 2^53).
+std::uint64_t bits53(pcg32& rng) {
+  const std::uint64_t a = rng() >> 5;  // 27 bits
+  const std::uint64_t b = rng() >> 6;  // 26 bits
+  return (a << 26) | b;
+}
+
+// Standard normal deviates by the Box-Muller transform, two per pair of uniforms:
+// u1 in (0, 1], u2 in [0, 1), r = sqrt(-2 ln u1), z = r cos(2 pi u2), r sin(2 pi u2).
+class Normal {
+ public:
+  explicit Normal(std::uint64_t seed) : rng_(seed) {}
+  double operator()() {
+    if (has_spare_) {
+      has_spare_ = false;
+      return spare_;
+    }
+    constexpr double kUnit = 0x1p-53;
+    const double u1 = static_cast<double>(bits53(rng_) + 1) * kUnit;
+    const double u2 = static_cast<double>(bits53(rng_)) * kUnit;
+    const double r = std::sqrt(-2.0 * std::log(u1));
+    const double phi = 2.0 * std::numbers::pi * u2;
+    spare_ = r * std::sin(phi);
+    has_spare_ = true;
+    return r * std::cos(phi);
+  }
+
+ private:
+  pcg32 rng_;
+  double spare_ = 0.0;
+  bool has_spare_ = false;
+};
+
+// Batched hidden-layer fields for evaluation: z_i = W x_i for every image i, in float,
+// with W stored transposed (inputs x hp, hp a multiple of 16, zero padded). Each lane sums
+// x_ik W_kj in the order of k with separate multiply and add, so every clone gives the same
+// bits. Zero inputs are skipped (adding 0 * w changes nothing for finite w), which makes
+// sparse images such as MNIST cheap; the inputs are taken in blocks whose rows of W stay in
+// the L1 cache while every image of the batch passes over them (the partial sums are
+// stored and reloaded exactly, so blocking does not change the summation order).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define MLP_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
+#else
+#define MLP_CLONES
+#endif
+#define MLP_INLINE __attribute__((always_inline))
+
+typedef float v16f __attribute__((vector_size(64)));
+typedef std::uint32_t v16u __attribute__((vector_size(64)));
+
+template <int NV>
+MLP_INLINE static inline void accumulate(const float* wt, std::size_t stride,
+                                         const std::size_t* idx, const float* val, std::size_t m,
+                                         float* z) {
+  v16f acc[NV];
+  std::memcpy(acc, z, sizeof acc);
+  for (std::size_t q = 0; q < m; ++q) {
+    const float* w = wt + idx[q] * stride;
+    const v16f xv = v16f{} + val[q];
+    for (int v = 0; v < NV; ++v) {
+      v16f wv;
+      std::memcpy(&wv, w + 16 * v, sizeof wv);
+      acc[v] += xv * wv;
+    }
+  }
+  std::memcpy(z, acc, sizeof acc);
+}
+
+// z (count x hp) = images (count x n) times wt (n x hp); idx and val hold n entries.
+MLP_CLONES void hidden_fields(const float* images, std::size_t count, std::size_t n,
+                              const float* wt, std::size_t hp, float* z, std::size_t* idx,
+                              float* val) {
+  std::fill_n(z, count * hp, 0.0f);
+  const std::size_t kb = std::max<std::size_t>(16, 6144 / hp);  // ~24 KB of W per block
+  for (std::size_t k0 = 0; k0 < n; k0 += kb) {
+    const std::size_t k1 = std::min(n, k0 + kb);
+    for (std::size_t i = 0; i < count; ++i) {
+      const float* x = images + i * n;
+      const float* next = i + 1 < count ? x + n : nullptr;  // prefetched: same inputs
+      std::size_t m = 0;
+      for (std::size_t b0 = k0; b0 < k1; b0 += 16) {
+        const std::size_t b1 = std::min(k1, b0 + 16);
+        if (next) __builtin_prefetch(next + b0);
+        if (b1 - b0 == 16) {  // skip all-zero runs (image borders) with one vector test
+          v16u bits;
+          std::memcpy(&bits, x + b0, sizeof bits);
+          bits &= 0x7fffffffu;
+          v16u half = __builtin_shufflevector(bits, bits, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3,
+                                              4, 5, 6, 7) |
+                      bits;
+          std::uint32_t any = 0;
+          for (int j = 0; j < 8; ++j) any |= half[j];
+          if (any == 0) continue;
+        }
+        for (std::size_t k = b0; k < b1; ++k) {
+          std::uint32_t b;
+          std::memcpy(&b, x + k, sizeof b);
+          idx[m] = k;
+          val[m] = x[k];
+          m += (b & 0x7fffffffu) != 0;  // x != 0 (-0 counts as 0)
+        }
+      }
+      if (m == 0) continue;
+      float* zi = z + i * hp;
+      for (std::size_t col = 0; col < hp;) {
+        const std::size_t nv = std::min<std::size_t>((hp - col) / 16, 8);
+        const float* w = wt + col;
+        switch (nv) {
+          case 8:
+            accumulate<8>(w, hp, idx, val, m, zi + col);
+            break;
+          case 7:
+            accumulate<7>(w, hp, idx, val, m, zi + col);
+            break;
+          case 6:
+            accumulate<6>(w, hp, idx, val, m, zi + col);
+            break;
+          case 5:
+            accumulate<5>(w, hp, idx, val, m, zi + col);
+            break;
+          case 4:
+            accumulate<4>(w, hp, idx, val, m, zi + col);
+            break;
+          case 3:
+            accumulate<3>(w, hp, idx, val, m, zi + col);
+            break;
+          case 2:
+            accumulate<2>(w, hp, idx, val, m, zi + col);
+            break;
+          default:
+            accumulate<1>(w, hp, idx, val, m, zi + col);
+            break;
+        }
+        col += 16 * nv;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+const char* restriction_name(Restriction r) {
+  switch (r) {
+    case Restriction::synapse:
+      return "synapse";
+    case Restriction::neuron:
+      return "neuron";
+    case Restriction::path:
+      return "path";
+    case Restriction::none:
+      break;
+  }
+  return "none";
+}
+
+Restriction parse_restriction(const std::string& name) {
+  for (Restriction r :
+       {Restriction::none, Restriction::synapse, Restriction::neuron, Restriction::path}) {
+    if (name == restriction_name(r)) return r;
+  }
+  throw std::invalid_argument("--restrict: must be none, synapse, neuron or path (got '" + name +
+                              "')");
+}
+
+std::size_t keep_count(double keep, std::size_t n) {
+  const double k = std::ceil(keep * static_cast<double>(n) - 1e-9);
+  return std::clamp<std::size_t>(k < 1.0 ? 1 : static_cast<std::size_t>(k), 1, n);
+}
+
+void MlpConfig::validate() const {
+  if (inputs < 1) throw std::invalid_argument("--inputs: must be >= 1 (got 0)");
+  if (hidden < 1) throw std::invalid_argument("--hidden: must be >= 1 (got 0)");
+  if (outputs < 1) throw std::invalid_argument("--outputs: must be >= 1 (got 0)");
+  // Weights of both layers, each with the persistent and transient parts, a float mirror,
+  // the gradient and scratch space: about 64 bytes per synapse (checked before anything
+  // is allocated; the double products cannot overflow).
+  const double synapses = static_cast<double>(hidden) * (static_cast<double>(inputs) + 1.0) +
+                          static_cast<double>(outputs) * (static_cast<double>(hidden) + 1.0);
+  require_memory("--hidden", 64.0 * synapses);
+  if (!(eta > 0.0) || std::isinf(eta)) {
+    throw std::invalid_argument("--eta: must be finite and > 0 (got " + num(eta) + ")");
+  }
+  switch (rule) {
+    case Rule::classic:
+    case Rule::synapse:
+    case Rule::neuron:
+    case Rule::sum:
+    case Rule::layer:
+      break;
+    default:
+      throw std::invalid_argument("--rule: must be classic, synapse, neuron, sum or layer");
+  }
+  if (!(lazy_margin >= 0.0 && lazy_margin <= 1.0)) {
+    throw std::invalid_argument("--lazy-margin: must lie in [0, 1] (got " + num(lazy_margin) + ")");
+  }
+  switch (restriction) {
+    case Restriction::none:
+    case Restriction::synapse:
+    case Restriction::neuron:
+    case Restriction::path:
+      break;
+    default:
+      throw std::invalid_argument("--restrict: must be none, synapse, neuron or path");
+  }
+  if (!(keep > 0.0 && keep <= 1.0)) {
+    throw std::invalid_argument("--keep: must lie in (0, 1] (got " + num(keep) + ")");
+  }
+  // theta, tau and c are checked for every rule, so that a bad value never passes silently.
+  CacheParams p;
+  p.rule = Rule::neuron;
+  p.theta = theta;
+  p.tau = tau;
+  p.c = c;
+  p.decay = DecayForm::exponential;
+  p.validate();
+}
+
+double Mlp::Layer::field(std::size_t row, const double* x, const double* zeros) const {
+  if (store) return store->field(row, Input<double>{x, cols});
+  // The cached store's kernel with s = 0: theta = 0 caching then equals classic bit for bit.
+  return kernels::dot2(w.row(static_cast<Eigen::Index>(row)).data(), zeros, 1.0, x, cols);
+}
+
+double Mlp::Layer::weight(std::size_t row, std::size_t col) const {
+  if (store) return store->weight(row, col);
+  return w(static_cast<Eigen::Index>(row), static_cast<Eigen::Index>(col));
+}
+
+Mlp::Mlp(const MlpConfig& config) : cfg_(config) {
+  cfg_.validate();
+  const std::size_t shape[2][2] = {{cfg_.hidden, cfg_.inputs}, {cfg_.outputs, cfg_.hidden}};
+  Normal normal(cfg_.seed);
+  for (int l = 0; l < 2; ++l) {
+    Layer& L = layer_[l];
+    L.rows = shape[l][0];
+    L.cols = shape[l][1];
+    // w(0) ~ N(0, 0.01^2), layer 0 then layer 1, row by row.
+    Matrix& w0 = w0_[l];
+    w0.resize(static_cast<Eigen::Index>(L.rows), static_cast<Eigen::Index>(L.cols));
+    for (Eigen::Index r = 0; r < w0.rows(); ++r) {
+      for (Eigen::Index c = 0; c < w0.cols(); ++c) w0(r, c) = 0.01 * normal();
+    }
+    if (cfg_.rule == Rule::classic) {
+      L.w = w0;
+    } else {
+      CacheParams p;
+      p.rule = cfg_.rule;
+      p.theta = cfg_.theta;
+      p.tau = cfg_.tau;
+      p.c = cfg_.c;
+      p.decay = DecayForm::exponential;
+      L.store.emplace(L.rows, L.cols, p, ChangeCost{});
+      // The store starts at l = 0: w(0) enters through one consolidation that is not
+      // charged (l = 0 + 1 * w(0) exactly).
+      for (std::size_t r = 0; r < L.rows; ++r) {
+        L.store->add(r, w0.row(static_cast<Eigen::Index>(r)).data());
+      }
+      L.store->consolidate_all();
+      L.init_consolidation = L.store->energy().consolidation;
+      init_events_[static_cast<std::size_t>(l)] = L.store->consolidation_events();
+    }
+  }
+  zeros_.assign(std::max(cfg_.inputs, cfg_.hidden), 0.0);
+  pass_ = make_pass();
+  // The plastic hidden units of the restriction path: round(F H) of them (at least 1),
+  // the first draws of a partial Fisher-Yates shuffle of 0 .. H-1 by pcg32 with the seed
+  // and its own stream (so the initial weights do not depend on it).
+  const std::size_t H = cfg_.hidden;
+  std::size_t m = H;
+  if (cfg_.restriction == Restriction::path) {
+    m = std::clamp<std::size_t>(
+        static_cast<std::size_t>(std::llround(cfg_.keep * static_cast<double>(H))), 1, H);
+  }
+  std::vector<std::size_t> perm(H);
+  for (std::size_t j = 0; j < H; ++j) perm[j] = j;
+  if (m < H) {
+    pcg32 rng(cfg_.seed, 0x70617468u);  // stream "path"
+    for (std::size_t j = 0; j < m; ++j) {
+      const auto pick = j + rng(static_cast<std::uint32_t>(H - j));
+      std::swap(perm[j], perm[pick]);
+    }
+  }
+  path_units_.assign(perm.begin(), perm.begin() + static_cast<std::ptrdiff_t>(m));
+  std::sort(path_units_.begin(), path_units_.end());
+  path_mask_.assign(H, 0);
+  for (std::size_t j : path_units_) path_mask_[j] = 1;
+}
+
+Mlp::Pass Mlp::make_pass() const {
+  Pass p;
+  p.x.resize(cfg_.inputs);
+  p.h.resize(cfg_.hidden);
+  p.delta_h.resize(cfg_.hidden);
+  p.o.resize(cfg_.outputs);
+  p.delta_o.resize(cfg_.outputs);
+  p.back.resize(cfg_.outputs);
+  return p;
+}
+
+void Mlp::check_label(int label) const {
+  if (label < 0 || static_cast<std::size_t>(label) >= cfg_.outputs) {
+    throw std::invalid_argument("label: must lie in [0, " + std::to_string(cfg_.outputs) +
+                                ") (got " + std::to_string(label) + ")");
+  }
+}
+
+void Mlp::forward_backward(const float* x, int label, Pass& p) const {
+  const std::size_t N = cfg_.inputs, H = cfg_.hidden, K = cfg_.outputs;
+  for (std::size_t i = 0; i < N; ++i) p.x[i] = x[i];
+  // Forward with w = l + s: h = sigma(W0 x), o = sigma(W1 h).
+  for (std::size_t j = 0; j < H; ++j)
+    p.h[j] = logistic(layer_[0].field(j, p.x.data(), zeros_.data()));
+  for (std::size_t k = 0; k < K; ++k)
+    p.o[k] = logistic(layer_[1].field(k, p.h.data(), zeros_.data()));
+  // E = 1/2 sum_k (t_k - o_k)^2 with t = 0.99 for the label, 0.01 otherwise.
+  // delta_o = -dE/dz_o = e o (1 - o), e = t - o.
+  p.loss = 0.0;
+  for (std::size_t k = 0; k < K; ++k) {
+    const double e = (static_cast<std::size_t>(label) == k ? 0.99 : 0.01) - p.o[k];
+    p.loss += 0.5 * e * e;
+    p.delta_o[k] = e * p.o[k] * (1.0 - p.o[k]);
+    p.back[k] = cfg_.authors_backprop ? e : p.delta_o[k];
+  }
+  // delta_h = (W1^T delta_o) h (1 - h)   (authors: (W1^T e) h (1 - h))
+  for (std::size_t j = 0; j < H; ++j) {
+    double a = 0.0;
+    for (std::size_t k = 0; k < K; ++k) a += layer_[1].weight(k, j) * p.back[k];
+    p.delta_h[j] = a * p.h[j] * (1.0 - p.h[j]);
+  }
+}
+
+bool Mlp::wants_update(const Pass& p, int label) const {
+  // Lazy learning (Pache & van Rossum 2023): learn from errors only; the largest output is
+  // the first of equal maxima, as in accuracy().
+  std::size_t best = 0;
+  for (std::size_t k = 1; k < cfg_.outputs; ++k) {
+    if (p.o[k] > p.o[best]) best = k;
+  }
+  if (best != static_cast<std::size_t>(label)) return true;
+  return p.o[static_cast<std::size_t>(label)] < cfg_.lazy_margin;
+}
+
+void Mlp::dense_change(Layer& L, const std::vector<double>& delta, const double* v,
+                       const char* row_mask) {
+  const double eta = cfg_.eta;
+  std::int64_t nonzero_in = 0, nonzero_rows = 0;
+  if (!L.store) {  // classic: w_row += eta delta x; M += sum |Delta w|
+    double sum_abs = 0.0;
+    for (std::size_t i = 0; i < L.cols; ++i) {
+      sum_abs += std::fabs(v[i]);
+      nonzero_in += v[i] != 0.0;
+    }
+    double scale_abs = 0.0;
+    for (std::size_t r = 0; r < L.rows; ++r) {
+      if (row_mask != nullptr && row_mask[r] == 0) continue;
+      const double a = eta * delta[r];
+      kernels::axpy(L.w.row(static_cast<Eigen::Index>(r)).data(), a, v, L.cols);
+      scale_abs += std::fabs(a);
+      nonzero_rows += a != 0.0;
+    }
+    classic_energy_ += scale_abs * sum_abs;
+  } else {
+    for (std::size_t i = 0; i < L.cols; ++i) nonzero_in += v[i] != 0.0;
+    const Input<double> input{v, L.cols};
+    for (std::size_t r = 0; r < L.rows; ++r) {
+      if (row_mask != nullptr && row_mask[r] == 0) continue;
+      const double a = eta * delta[r];
+      L.store->add(r, a, input);
+      nonzero_rows += a != 0.0;
+    }
+  }
+  updates_ += nonzero_rows * nonzero_in;
+}
+
+void Mlp::synapse_change(Layer& L, const std::vector<double>& delta, const double* v) {
+  // Competitive plasticity per synapse (van Rossum & Pache 2024): of the layer's n_l =
+  // rows x cols synapses (this network has no biases), keep the k = ceil(F n_l) changes
+  // with the largest |Delta w| = |eta delta_r v_c|; equal sizes are taken in row-major
+  // order (lower index first); a zero change is never kept. The rest are discarded.
+  const double eta = cfg_.eta;
+  const std::size_t k = keep_count(cfg_.keep, L.rows * L.cols);
+  nz_rows_.clear();
+  by_a_.clear();
+  by_v_.clear();
+  for (std::size_t r = 0; r < L.rows; ++r) {
+    const double a = eta * delta[r];
+    if (a != 0.0) {
+      nz_rows_.push_back(r);
+      by_a_.emplace_back(std::fabs(a), r);
+    }
+  }
+  for (std::size_t c = 0; c < L.cols; ++c) {
+    if (v[c] != 0.0) by_v_.emplace_back(std::fabs(v[c]), c);
+  }
+  if (k >= by_a_.size() * by_v_.size()) {  // every non-zero change is kept: the plain change
+    dense_change(L, delta, v, nullptr);
+    return;
+  }
+  // |Delta w_rc| = |a_r| |v_c| (rounding is symmetric and monotone), so with rows and
+  // columns sorted by size the changes >= t of a row form a prefix of the columns, and the
+  // prefix shrinks row by row: count_ge(t) costs O(rows + cols).
+  auto desc = [](const std::pair<double, std::size_t>& x, const std::pair<double, std::size_t>& y) {
+    return x.first > y.first || (x.first == y.first && x.second < y.second);
+  };
+  std::sort(by_a_.begin(), by_a_.end(), desc);
+  std::sort(by_v_.begin(), by_v_.end(), desc);
+  auto count_ge = [this](double t) {
+    std::size_t total = 0, p = by_v_.size();
+    for (const auto& [a, r] : by_a_) {
+      while (p > 0 && a * by_v_[p - 1].first < t) --p;
+      if (p == 0) break;
+      total += p;
+    }
+    return total;
+  };
+  // The cut is the k-th largest change: the largest t with count_ge(t) >= k, found by
+  // bisection on the bits of t (non-negative doubles are ordered as their bit patterns).
+  std::uint64_t lo = 0,
+                hi = std::bit_cast<std::uint64_t>(by_a_.front().first * by_v_.front().first);
+  while (lo < hi) {
+    const std::uint64_t mid = lo + (hi - lo + 1) / 2;
+    if (count_ge(std::bit_cast<double>(mid)) >= k) {
+      lo = mid;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  const double cut = std::bit_cast<double>(lo);
+  std::size_t ties = k - count_ge(std::nextafter(cut, std::numeric_limits<double>::infinity()));
+  // Rows in ascending order; in each, the columns above the cut, then the equal ones with
+  // the lowest column indices while ties are left.
+  for (std::size_t r : nz_rows_) {
+    const double a = eta * delta[r];
+    const double abs_a = std::fabs(a);
+    cols_.clear();
+    std::size_t q = 0;
+    while (q < by_v_.size() && abs_a * by_v_[q].first > cut) cols_.push_back(by_v_[q++].second);
+    if (ties > 0) {
+      const std::size_t first_tie = cols_.size();
+      while (q < by_v_.size() && abs_a * by_v_[q].first == cut) cols_.push_back(by_v_[q++].second);
+      std::sort(cols_.begin() + static_cast<std::ptrdiff_t>(first_tie), cols_.end());
+      const std::size_t take = std::min(ties, cols_.size() - first_tie);
+      cols_.resize(first_tie + take);
+      ties -= take;
+    }
+    if (cols_.empty()) continue;
+    dw_.resize(cols_.size());
+    for (std::size_t i = 0; i < cols_.size(); ++i) dw_[i] = a * v[cols_[i]];
+    if (!L.store) {
+      double* w = L.w.row(static_cast<Eigen::Index>(r)).data();
+      for (std::size_t i = 0; i < cols_.size(); ++i) {
+        w[cols_[i]] += dw_[i];
+        classic_energy_ += std::fabs(dw_[i]);
+      }
+    } else {
+      L.store->add_at(r, cols_.data(), dw_.data(), cols_.size());
+    }
+  }
+  updates_ += static_cast<std::int64_t>(k);
+}
+
+void Mlp::change_layer(int l, const Pass& p) {
+  Layer& L = layer_[static_cast<std::size_t>(l)];
+  const double* v = l == 0 ? p.x.data() : p.h.data();
+  const std::vector<double>& delta = l == 0 ? p.delta_h : p.delta_o;
+  switch (cfg_.restriction) {
+    case Restriction::none:
+      dense_change(L, delta, v, nullptr);
+      return;
+    case Restriction::synapse:
+      synapse_change(L, delta, v);
+      return;
+    case Restriction::neuron: {
+      // Competitive plasticity per neuron (van Rossum & Pache 2024): the ceil(F rows)
+      // postsynaptic units with the largest |delta| (equal ones: lower index first) change
+      // their incoming weights. delta_h came from the unrestricted output error.
+      const std::size_t k = keep_count(cfg_.keep, L.rows);
+      order_.resize(L.rows);
+      for (std::size_t r = 0; r < L.rows; ++r) order_[r] = r;
+      std::partial_sort(order_.begin(), order_.begin() + static_cast<std::ptrdiff_t>(k),
+                        order_.end(), [&delta](std::size_t a, std::size_t b) {
+                          const double da = std::fabs(delta[a]), db = std::fabs(delta[b]);
+                          return da > db || (da == db && a < b);
+                        });
+      row_keep_.assign(L.rows, 0);
+      for (std::size_t i = 0; i < k; ++i) row_keep_[order_[i]] = 1;
+      dense_change(L, delta, v, row_keep_.data());
+      return;
+    }
+    case Restriction::path:
+      if (l == 0) {  // only the plastic hidden units change their incoming weights
+        dense_change(L, delta, v, path_mask_.data());
+      } else {  // only the plastic hidden units' outgoing weights change: h_j -> 0 elsewhere
+        masked_.resize(L.cols);
+        for (std::size_t j = 0; j < L.cols; ++j) masked_[j] = path_mask_[j] != 0 ? v[j] : 0.0;
+        dense_change(L, delta, masked_.data(), nullptr);
+      }
+      return;
+  }
+}
+
+void Mlp::train_sample(const float* x, int label) {
+  check_label(label);
+  Pass& p = pass_;
+  forward_backward(x, label, p);
+  const bool learn = !cfg_.lazy || wants_update(p, label);
+  plastic_samples_ += learn ? 1 : 0;
+  for (int l = 0; l < 2; ++l) {
+    if (learn) change_layer(l, p);
+    Layer& L = layer_[static_cast<std::size_t>(l)];
+    if (!L.store) continue;
+    // docs/model.md section 3 order: s += Delta w; consolidation rule (M_cons); maintenance
+    // c sum |s| on what stays transient; decay s <- s exp(-1/tau). A skipped sample (lazy
+    // learning) changes nothing, but time passes: maintenance and decay still run.
+    L.store->apply_rule();
+    L.store->charge_maintenance();
+    L.store->decay();
+  }
+  ++samples_;
+}
+
+std::int64_t Mlp::consolidation_events() const {
+  if (cfg_.rule == Rule::classic) return updates_;
+  std::int64_t n = 0;
+  for (std::size_t l = 0; l < 2; ++l)
+    n += layer_[l].store->consolidation_events() - init_events_[l];
+  return n;
+}
+
+std::int64_t Mlp::pending_changes() const {
+  std::int64_t n = 0;
+  for (const Layer& L : layer_) {
+    if (!L.store) continue;
+    for (std::size_t r = 0; r < L.rows; ++r) {
+      for (std::size_t c = 0; c < L.cols; ++c) n += L.store->transient(r, c) != 0.0;
+    }
+  }
+  return n;
+}
+
+void Mlp::train(const float* images, const std::uint8_t* labels, std::size_t count) {
+  for (std::size_t i = 0; i < count; ++i) train_sample(images + i * cfg_.inputs, labels[i]);
+}
+
+Mlp::MatrixF Mlp::output_fields(const float* images, std::size_t count) const {
+  const std::size_t N = cfg_.inputs, H = cfg_.hidden, K = cfg_.outputs;
+  const std::size_t hp = (H + 15) / 16 * 16;
+  // Float copies of the weights: W0 transposed and padded, W1 transposed.
+  std::vector<float> wt(N * hp, 0.0f);
+  for (std::size_t j = 0; j < H; ++j) {
+    for (std::size_t i = 0; i < N; ++i) wt[i * hp + j] = static_cast<float>(layer_[0].weight(j, i));
+  }
+  MatrixF w1t(static_cast<Eigen::Index>(H), static_cast<Eigen::Index>(K));
+  for (std::size_t k = 0; k < K; ++k) {
+    for (std::size_t j = 0; j < H; ++j) {
+      w1t(static_cast<Eigen::Index>(j), static_cast<Eigen::Index>(k)) =
+          static_cast<float>(layer_[1].weight(k, j));
+    }
+  }
+  // Blocks of images that stay in cache: Z = X W0^T, A = sigma(Z), F = A W1^T.
+  constexpr std::size_t kBlock = 64;
+  MatrixF out(static_cast<Eigen::Index>(count), static_cast<Eigen::Index>(K));
+  MatrixF z(static_cast<Eigen::Index>(kBlock), static_cast<Eigen::Index>(hp));
+  MatrixF a;
+  std::vector<std::size_t> idx(N);
+  std::vector<float> val(N);
+  for (std::size_t start = 0; start < count; start += kBlock) {
+    const std::size_t m = std::min(kBlock, count - start);
+    const auto rows = static_cast<Eigen::Index>(m);
+    hidden_fields(images + start * N, m, N, wt.data(), hp, z.data(), idx.data(), val.data());
+    a = (1.0f + (-z.topLeftCorner(rows, static_cast<Eigen::Index>(H)).array()).exp())
+            .inverse()
+            .matrix();
+    out.middleRows(static_cast<Eigen::Index>(start), rows).noalias() = a * w1t;
+  }
+  return out;
+}
+
+Mlp::MatrixF Mlp::outputs(const float* images, std::size_t count) const {
+  MatrixF f = output_fields(images, count);
+  return (1.0f + (-f.array()).exp()).inverse().matrix();
+}
+
+double Mlp::accuracy(const float* images, const std::uint8_t* labels, std::size_t count) const {
+  if (count == 0) throw std::invalid_argument("accuracy: no images to evaluate");
+  const MatrixF f = output_fields(images, count);  // sigma is monotone: argmax of the fields
+  std::size_t correct = 0;
+  for (Eigen::Index i = 0; i < f.rows(); ++i) {
+    Eigen::Index best = 0;  // the first of equal maxima
+    for (Eigen::Index k = 1; k < f.cols(); ++k) {
+      if (f(i, k) > f(i, best)) best = k;
+    }
+    correct += static_cast<std::size_t>(best) == labels[i];
+  }
+  return static_cast<double>(correct) / static_cast<double>(count);
+}
+
+MlpEnergy Mlp::energy() const {
+  MlpEnergy e;
+  for (const Layer& L : layer_) {
+    if (!L.store) continue;
+    e.consolidation += L.store->energy().consolidation - L.init_consolidation;
+    e.maintenance += L.store->energy().maintenance;
+    e.pending += L.store->transient_abs_sum();
+  }
+  if (cfg_.rule == Rule::classic) e.consolidation = classic_energy_;
+  e.total = e.consolidation + e.maintenance + e.pending;
+  for (int l = 0; l < 2; ++l) {  // M_min = sum |w(T) - w(0)|
+    const Layer& L = layer_[l];
+    for (std::size_t r = 0; r < L.rows; ++r) {
+      for (std::size_t c = 0; c < L.cols; ++c) {
+        e.minimal += std::fabs(L.weight(r, c) -
+                               w0_[l](static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(c)));
+      }
+    }
+  }
+  return e;
+}
+
+namespace {
+// A layer's matrix of one quantity of its store (weight, persistent or transient).
+template <class Get>
+Mlp::Matrix store_matrix(std::size_t rows, std::size_t cols, Get get) {
+  Mlp::Matrix m(static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(cols));
+  for (Eigen::Index r = 0; r < m.rows(); ++r) {
+    for (Eigen::Index c = 0; c < m.cols(); ++c) {
+      m(r, c) = get(static_cast<std::size_t>(r), static_cast<std::size_t>(c));
+    }
+  }
+  return m;
+}
+}  // namespace
+
+Mlp::Matrix Mlp::weights(std::size_t layer) const {
+  const Layer& L = layer_.at(layer);
+  if (!L.store) return L.w;
+  return store_matrix(L.rows, L.cols,
+                      [&L](std::size_t r, std::size_t c) { return L.store->weight(r, c); });
+}
+
+Mlp::Matrix Mlp::persistent(std::size_t layer) const {
+  const Layer& L = layer_.at(layer);
+  if (!L.store) return L.w;
+  return store_matrix(L.rows, L.cols,
+                      [&L](std::size_t r, std::size_t c) { return L.store->persistent(r, c); });
+}
+
+Mlp::Matrix Mlp::transient(std::size_t layer) const {
+  const Layer& L = layer_.at(layer);
+  if (!L.store) {
+    return Matrix::Zero(static_cast<Eigen::Index>(L.rows), static_cast<Eigen::Index>(L.cols));
+  }
+  return store_matrix(L.rows, L.cols,
+                      [&L](std::size_t r, std::size_t c) { return L.store->transient(r, c); });
+}
+
+Mlp::Gradient Mlp::gradient(const float* x, int label) const {
+  check_label(label);
+  Pass p = make_pass();
+  forward_backward(x, label, p);
+  using Vec = Eigen::Map<const Eigen::VectorXd>;
+  const auto N = static_cast<Eigen::Index>(cfg_.inputs), H = static_cast<Eigen::Index>(cfg_.hidden),
+             K = static_cast<Eigen::Index>(cfg_.outputs);
+  Gradient g;
+  // dE/dW = -delta (input)^T
+  g.layer0 = -Vec(p.delta_h.data(), H) * Vec(p.x.data(), N).transpose();
+  g.layer1 = -Vec(p.delta_o.data(), K) * Vec(p.h.data(), H).transpose();
+  g.loss = p.loss;
+  return g;
+}
+
+}  // namespace syncache

@@ -1,0 +1,167 @@
+#include "syncache/models/perceptron.hpp"
+
+#include <cstdio>
+#include <stdexcept>
+
+#include "syncache/io/limits.hpp"
+#include "syncache/core/plain_store.hpp"
+#include "syncache/io/text_input.hpp"
+
+namespace syncache {
+
+double perceptron_memory_bytes(std::size_t N, std::size_t P, bool zero_mean, bool cached) {
+  const double n = static_cast<double>(N), p = static_cast<double>(P);
+  const double stride = n + 64.0;                       // N + 1 inputs padded to 64 (PatternSet)
+  double bytes = p * stride * (zero_mean ? 9.0 : 1.0);  // int8 patterns (+ double copy)
+  bytes += p * stride / 4.0;                            // sign bits of the cached store
+  bytes += p * 64.0;                                    // targets, counts, input views
+  bytes += stride * 128.0;                              // weights, mirrors, scratch
+  if (cached) {
+    const double q = std::min(p, 8192.0);  // CachedStore::attach_inputs: at most 8192
+    bytes += 2.0 * q * q;                  // int16 overlap matrix
+  }
+  return bytes;
+}
+
+void PerceptronConfig::validate() const {
+  if (patterns_file.empty()) {
+    if (N == 0) throw std::invalid_argument("--N: must be a positive integer");
+    if (P == 0) throw std::invalid_argument("--P: must be a positive integer");
+    // Bounds that keep every size computation far from overflow; the memory check below
+    // refuses much smaller problems on any real machine.
+    if (N > kMaxPerceptronSize) {
+      throw ResourceError("--N: at most " + std::to_string(kMaxPerceptronSize) + " (got " +
+                          std::to_string(N) + ")");
+    }
+    if (P > kMaxPerceptronSize) {
+      throw ResourceError("--P: at most " + std::to_string(kMaxPerceptronSize) + " (got " +
+                          std::to_string(P) + ")");
+    }
+    require_memory("--N/--P", perceptron_memory_bytes(N, P, zero_mean, rule != Rule::classic));
+  }
+  if (!(eta > 0.0) || std::isinf(eta)) {
+    throw std::invalid_argument("--eta: must be a finite number > 0 (got " + std::to_string(eta) +
+                                ")");
+  }
+  if (max_epochs <= 0) throw std::invalid_argument("--max-epochs: must be a positive integer");
+  ChangeCost check(alpha, potentiation_only);  // validates alpha
+  (void)check;
+  if (rule != Rule::classic) {
+    if (rule == Rule::layer) {
+      throw std::invalid_argument(
+          "--rule: the perceptron has one neuron; allowed: classic, "
+          "synapse, neuron, sum");
+    }
+    CacheParams p = cache;
+    p.rule = rule;
+    p.validate();
+  }
+}
+
+namespace {
+
+// Trains with eta = 1 (see run_perceptron).
+template <class X>
+PerceptronResult train_unit_eta(const PatternSet<X>& patterns, const PerceptronConfig& cfg,
+                                const EpochObserver* observer) {
+  const ChangeCost cost(cfg.alpha, cfg.potentiation_only);
+  const std::size_t cols = patterns.stride();
+  if (cfg.rule != Rule::classic) {
+    CacheParams p = cfg.cache;
+    p.rule = cfg.rule;
+    CachedStore store(1, cols, p, cost);
+    return train_perceptron(patterns, store, cfg.eta, cfg.max_epochs, observer,
+                            cfg.projection_epoch);
+  }
+  if constexpr (std::is_same_v<X, std::int8_t>) {
+    // Exact integer weights: eta an integer and |w_i| <= eta * updates stays < 2^31.
+    const double bound =
+        cfg.eta * static_cast<double>(cfg.max_epochs) * static_cast<double>(patterns.P());
+    if (cfg.eta == std::floor(cfg.eta) && bound < 2147483647.0) {
+      PlainStore<std::int32_t> store(1, cols, cost);
+      return train_perceptron(patterns, store, static_cast<std::int32_t>(cfg.eta), cfg.max_epochs,
+                              observer);
+    }
+  }
+  PlainStore<double> store(1, cols, cost);
+  return train_perceptron(patterns, store, cfg.eta, cfg.max_epochs, observer);
+}
+
+// The perceptron with caching is homogeneous in (eta, theta, l, s): starting from w = 0,
+// the weights learnt with rate eta and threshold theta are eta times those learnt with
+// rate 1 and threshold theta / eta, at every step, whatever the decay. So every eta is
+// simulated at eta = 1 and the results are scaled: weights by eta, the costs |Delta|^alpha
+// (classic, consolidation, minimal) by eta^alpha, the linear costs c sum|s| and
+// b sum|Delta s| by eta. This makes the trajectory exactly the same for every eta (a zero
+// field stays an exact zero instead of a rounding residue) and keeps the integer paths.
+template <class X>
+PerceptronResult train_any(const PatternSet<X>& patterns, const PerceptronConfig& cfg,
+                           const EpochObserver* observer) {
+  const double eta = cfg.eta;
+  if (eta == 1.0) return train_unit_eta(patterns, cfg, observer);
+  PerceptronConfig unit = cfg;
+  unit.eta = 1.0;
+  unit.cache.theta = cfg.cache.theta / eta;
+  const double power = cfg.alpha == 0.0 ? 1.0 : std::pow(eta, cfg.alpha);
+  auto scale = [eta, power](EnergyTally e) {
+    e.classic *= power;
+    e.consolidation *= power;
+    e.maintenance *= eta;
+    e.change *= eta;
+    return e;
+  };
+  EpochObserver scaled;
+  if (observer != nullptr && *observer) {
+    scaled = [&](const EpochRecord& rec) {
+      EpochRecord r = rec;
+      r.energy = scale(r.energy);
+      r.transient_abs_sum *= eta;
+      (*observer)(r);
+    };
+  }
+  PerceptronResult r = train_unit_eta(patterns, unit, scaled ? &scaled : nullptr);
+  r.energy = scale(r.energy);
+  r.minimal *= power;
+  for (double& w : r.weights) w *= eta;
+  return r;
+}
+
+// Every number of a result is finite, or the input that produced it is refused: large
+// pattern values or a large eta can overflow the energies (never a NaN or null output).
+PerceptronResult finite_or_refused(PerceptronResult r, const PerceptronConfig& cfg) {
+  const EnergyTally& e = r.energy;
+  bool finite = std::isfinite(e.classic) && std::isfinite(e.consolidation) &&
+                std::isfinite(e.maintenance) && std::isfinite(e.change) &&
+                std::isfinite(e.total()) && std::isfinite(r.minimal);
+  for (double w : r.weights) finite = finite && std::isfinite(w);
+  if (finite) return r;
+  if (!cfg.patterns_file.empty()) {
+    throw std::invalid_argument("--patterns: '" + shown(cfg.patterns_file, 200) +
+                                "': values so large that the weights or energies overflow the "
+                                "double range");
+  }
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%g", cfg.eta);
+  throw std::invalid_argument(std::string("--eta: ") + buf +
+                              " makes the energies overflow the double range");
+}
+
+}  // namespace
+
+PerceptronResult run_perceptron(const PerceptronConfig& cfg, std::size_t* N_out, std::size_t* P_out,
+                                const EpochObserver* observer) {
+  cfg.validate();
+  if (!cfg.patterns_file.empty()) {
+    const PatternSet<double> patterns = read_patterns_csv(cfg.patterns_file);
+    if (N_out) *N_out = patterns.N();
+    if (P_out) *P_out = patterns.P();
+    return finite_or_refused(train_any(patterns, cfg, observer), cfg);
+  }
+  if (N_out) *N_out = cfg.N;
+  if (P_out) *P_out = cfg.P;
+  const PatternSet<std::int8_t> patterns = random_patterns(cfg.N, cfg.P, cfg.seed);
+  if (cfg.zero_mean) return finite_or_refused(train_any(zero_mean(patterns), cfg, observer), cfg);
+  return finite_or_refused(train_any(patterns, cfg, observer), cfg);
+}
+
+}  // namespace syncache

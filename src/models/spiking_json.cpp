@@ -1,0 +1,85 @@
+#include "syncache/models/spiking_json.hpp"
+
+#include <cmath>
+#include <string>
+
+#include "syncache/io/format.hpp"
+
+namespace syncache::spiking {
+
+namespace {
+
+using nlohmann::json;
+
+json number_or_inf(double v) {
+  return std::isinf(v) ? json("inf") : json(v);
+}
+
+}  // namespace
+
+json params_json(const LearningConfig& cfg) {
+  json p = {{"patterns", cfg.patterns},
+            {"rule", std::string(rule_name(cfg.rule))},
+            {"max_rounds", cfg.params.max_rounds},
+            {"background", cfg.params.shunting_background ? "shunting" : "authors"},
+            {"revision", kSpikingRevision}};
+  if (cfg.rule != Rule::classic) {
+    p["theta"] = number_or_inf(cfg.theta);
+    p["tau"] = number_or_inf(cfg.tau);
+    p["c"] = cfg.c;
+  }
+  return p;
+}
+
+json result_json(const LearningConfig& cfg, const LearningResult& r) {
+  const SpikingEnergy& e = r.energy;
+  json out = {{"patterns", cfg.patterns},
+              {"seed", cfg.seed},
+              {"rule", std::string(rule_name(cfg.rule))},
+              {"theta", cfg.rule == Rule::classic ? json(nullptr) : number_or_inf(cfg.theta)},
+              {"converged", r.converged},
+              {"rounds", r.rounds},
+              {"counted_rounds", r.counted_rounds},
+              {"success", r.success ? json(*r.success) : json(nullptr)},
+              {"energy",
+               {{"classic", e.classic},
+                {"consolidation", e.consolidation},
+                {"maintenance", e.maintenance},
+                {"pending", e.pending},
+                {"total", e.total()},
+                {"minimal", e.minimal}}},
+              {"saving", e.classic > 0.0 ? json(1.0 - e.total() / e.classic) : json(nullptr)},
+              {"output_spikes", r.output_spikes}};
+  json classes = json::array();
+  for (const Pattern& pat : r.patterns) classes.push_back(pat.cls);
+  out["classes"] = classes;
+  out["responses"] = r.responses;
+  return out;
+}
+
+void write_record_csv(std::ostream& out, const Params& p, const std::vector<Pattern>& patterns,
+                      const std::vector<StepRecord>& steps) {
+  std::size_t width = 0;
+  for (const Pattern& pat : patterns) width = std::max(width, pat.inputs.size());
+  out << "pattern,class,t_ms,v_mv,output_spike,visual_spikes,background_spikes";
+  for (std::size_t j = 0; j < width; ++j) {
+    const std::string name = std::to_string(j + 1);
+    out << ",input_" << name << ",spikes_" << name << ",g_" << name;
+  }
+  out << "\n";
+  for (const StepRecord& r : steps) {
+    const Pattern& pat = patterns[static_cast<std::size_t>(r.pattern)];
+    out << r.pattern << ',' << pat.cls << ',' << round_trip(r.step * p.dt) << ',' << round_trip(r.v)
+        << ',' << (r.output_spike ? 1 : 0) << ',' << r.visual_spikes << ',' << r.background_spikes;
+    for (std::size_t j = 0; j < width; ++j) {
+      if (j < pat.inputs.size()) {
+        out << ',' << pat.inputs[j] << ',' << r.input_spikes[j] << ',' << round_trip(r.weights[j]);
+      } else {
+        out << ",,,";
+      }
+    }
+    out << "\n";
+  }
+}
+
+}  // namespace syncache::spiking
