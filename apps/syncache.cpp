@@ -20,24 +20,21 @@
 #include "syncache/experiments/cluster.hpp"
 #include "syncache/experiments/experiment.hpp"
 #include "syncache/experiments/figures.hpp"
-#include "syncache/io/format.hpp"
-#include "syncache/models/mlp.hpp"
 #include "syncache/experiments/mlp_training.hpp"
+#include "syncache/io/format.hpp"
 #include "syncache/io/mnist.hpp"
-#include "syncache/models/perceptron.hpp"
 #include "syncache/io/results.hpp"
+#include "syncache/io/text_input.hpp"
+#include "syncache/models/mlp.hpp"
+#include "syncache/models/perceptron.hpp"
 #include "syncache/models/spiking.hpp"
 #include "syncache/models/spiking_json.hpp"
-#include "syncache/io/text_input.hpp"
 #include "syncache/models/theory.hpp"
 
 namespace {
 
 using json = nlohmann::ordered_json;
 constexpr int kUsageError = 2;
-// The rule names each learning command accepts.
-const std::vector<std::string> kPerceptronRules = {"classic", "synapse", "neuron", "sum"};
-const std::vector<std::string> kMlpRules = {"classic", "synapse", "neuron", "layer"};
 
 // Under MPI every rank meets the same failures; rank 0 alone reports them.
 [[noreturn]] void fail(const std::string& message, int code = kUsageError) {
@@ -46,6 +43,15 @@ const std::vector<std::string> kMlpRules = {"classic", "synapse", "neuron", "lay
 }
 
 using syncache::shown;
+
+// A library error in the command line's spelling: a ParamError's key becomes its option
+// (theta -> --theta, max_epochs -> --max-epochs); other errors are shown as they are.
+std::string option_message(const std::exception& e) {
+  if (const auto* p = dynamic_cast<const syncache::ParamError*>(&e)) {
+    return syncache::option_spelling(p->key()) + ": " + p->message();
+  }
+  return e.what();
+}
 
 // Numbers given as text so that "inf" is accepted and the error names the option.
 double parse_real(const std::string& option, const std::string& text, bool allow_inf) {
@@ -118,13 +124,13 @@ struct CachingArgs {
   std::string rule = "classic", theta, tau = "inf", c = "0";
 };
 
-// Declares them; `rules` lists the allowed rule names (classic first), `unit` the weight
-// unit of theta ("" when dimensionless), `steps` the time unit of tau and `step` that of c.
-void add_caching_options(CLI::App* cmd, CachingArgs& a, const std::vector<std::string>& rules,
-                         const std::string& unit, const std::string& steps, const std::string& step,
+// Declares them; `model` (a syncache::ModelBit) selects the allowed rules (classic first), `unit`
+// the weight unit of theta ("" when dimensionless), `steps` the time unit of tau and `step` that of
+// c.
+void add_caching_options(CLI::App* cmd, CachingArgs& a, unsigned model, const std::string& unit,
+                         const std::string& steps, const std::string& step,
                          const std::string& tau_range) {
-  std::string names;
-  for (const auto& r : rules) names += (names.empty() ? "" : "|") + r;
+  const std::string names = syncache::rule_names(model, "|");
   const std::string u = unit.empty() ? "" : ", " + unit;
   cmd->add_option("--rule", a.rule, names + " (classic = no caching)")
       ->type_name("RULE")
@@ -148,15 +154,13 @@ struct CachingValues {
 };
 
 // Parses them: an unknown rule names the allowed ones; theta is required unless classic.
-CachingValues parse_caching(const CachingArgs& a, const std::vector<std::string>& rules,
-                            const std::string& unit) {
-  if (std::find(rules.begin(), rules.end(), a.rule) == rules.end()) {
-    std::string names;
-    for (const auto& r : rules) names += (names.empty() ? "" : ", ") + r;
-    fail("--rule: unknown rule '" + shown(a.rule) + "' (allowed: " + names + ")");
-  }
+CachingValues parse_caching(const CachingArgs& a, unsigned model, const std::string& unit) {
   CachingValues v;
-  v.rule = syncache::parse_rule(a.rule);
+  try {
+    v.rule = syncache::parse_rule(a.rule, model);
+  } catch (const std::invalid_argument& e) {
+    fail(option_message(e));
+  }
   if (v.rule != syncache::Rule::classic && a.theta.empty()) {
     fail("--theta: required for rule '" + a.rule + "' (a number" +
          (unit.empty() ? "" : " of " + unit) + " >= 0, or inf)");
@@ -190,7 +194,7 @@ void add_perceptron(CLI::App& app) {
   cmd->add_option("--seed", args->seed, "random seed for patterns and targets")
       ->type_name("INT")
       ->capture_default_str();
-  add_caching_options(cmd, args->cache, kPerceptronRules, "", "presentations", "presentation",
+  add_caching_options(cmd, args->cache, syncache::kPerceptron, "", "presentations", "presentation",
                       " (>= 1, or inf)");
   cmd->add_option("--b", args->b, "cost per unit change of a transient weight")
       ->type_name("X")
@@ -208,7 +212,7 @@ void add_perceptron(CLI::App& app) {
                 "subtract the overall pattern mean (authors' code)");
   cmd->callback([args, cmd]() {
     syncache::PerceptronConfig cfg;
-    const CachingValues cv = parse_caching(args->cache, kPerceptronRules, "");
+    const CachingValues cv = parse_caching(args->cache, syncache::kPerceptron, "");
     cfg.rule = cv.rule;
     if (args->patterns.empty()) {
       const auto cap = static_cast<long long>(syncache::kMaxPerceptronSize);
@@ -253,7 +257,7 @@ void add_perceptron(CLI::App& app) {
       cfg.validate();
       r = syncache::run_perceptron(cfg, &N, &P);
     } catch (const std::invalid_argument& e) {
-      fail(e.what());
+      fail(option_message(e));
     }
     json j;
     j["N"] = N;
@@ -295,7 +299,7 @@ void add_spiking(CLI::App& app) {
   cmd->add_option("--patterns", sa->patterns, "number of patterns P (2 of 100 inputs active each)")
       ->capture_default_str()
       ->type_name("INT");
-  add_caching_options(cmd, sa->cache, kPerceptronRules, "nS", "ms", "ms", "");
+  add_caching_options(cmd, sa->cache, syncache::kSpiking, "nS", "ms", "ms", "");
   cmd->add_option("--seed", sa->seed, "seed of the patterns and spike trains")
       ->capture_default_str()
       ->type_name("INT");
@@ -312,7 +316,7 @@ void add_spiking(CLI::App& app) {
     syncache::spiking::LearningConfig cfg;
     const long long patterns = parse_count("--patterns", sa->patterns, 1, 100000);
     cfg.patterns = static_cast<int>(patterns);
-    const CachingValues cv = parse_caching(sa->cache, kPerceptronRules, "nS");
+    const CachingValues cv = parse_caching(sa->cache, syncache::kSpiking, "nS");
     cfg.rule = cv.rule;
     if (cv.theta) cfg.theta = *cv.theta;
     cfg.tau = cv.tau;
@@ -330,7 +334,7 @@ void add_spiking(CLI::App& app) {
       cfg.validate();
       learner.emplace(cfg);
     } catch (const std::invalid_argument& e) {
-      fail(e.what());
+      fail(option_message(e));
     }
     std::ofstream record;
     if (!sa->record.empty()) {
@@ -373,7 +377,7 @@ void add_theory(CLI::App& app) {
     try {
       t = syncache::theory::perceptron(N, P, c, eta);
     } catch (const std::invalid_argument& e) {
-      fail(e.what());
+      fail(option_message(e));
     }
     json j;
     j["N"] = N;
@@ -422,7 +426,7 @@ void add_theory(CLI::App& app) {
     try {
       t = syncache::theory::transient(theta, tau, p, eta, N, c);
     } catch (const std::invalid_argument& e) {
-      fail(e.what());
+      fail(option_message(e));
     }
     json j;
     j["theta"] = theta;
@@ -666,7 +670,7 @@ void add_mlp(CLI::App& app) {
       ->capture_default_str()
       ->type_name("INT");
   cmd->add_option("--eta", ma->eta, "learning rate")->capture_default_str()->type_name("X");
-  add_caching_options(cmd, ma->cache, kMlpRules, "", "samples", "sample", "");
+  add_caching_options(cmd, ma->cache, syncache::kMlp, "", "samples", "sample", "");
   cmd->add_option("--epochs", ma->epochs, "maximum number of epochs")
       ->capture_default_str()
       ->type_name("INT");
@@ -705,7 +709,7 @@ void add_mlp(CLI::App& app) {
     syncache::MlpConfig cfg;
     cfg.hidden = static_cast<std::size_t>(parse_count("--hidden", ma->hidden, 1, 1LL << 32));
     cfg.eta = parse_real("--eta", ma->eta, false);
-    const CachingValues cv = parse_caching(ma->cache, kMlpRules, "");
+    const CachingValues cv = parse_caching(ma->cache, syncache::kMlp, "");
     cfg.rule = cv.rule;
     if (cv.theta) cfg.theta = *cv.theta;
     cfg.tau = cv.tau;
@@ -722,7 +726,7 @@ void add_mlp(CLI::App& app) {
     try {
       cfg.restriction = syncache::parse_restriction(ma->restrict);
     } catch (const std::invalid_argument& e) {
-      fail(e.what());
+      fail(option_message(e));
     }
     if (!ma->keep.empty()) {
       if (cfg.restriction == syncache::Restriction::none) {
@@ -752,7 +756,7 @@ void add_mlp(CLI::App& app) {
       cfg.validate();
       net.emplace(cfg);
     } catch (const std::invalid_argument& e) {
-      fail(e.what());
+      fail(option_message(e));
     }
     syncache::mnist::Mnist data;
     try {
@@ -809,6 +813,9 @@ int main(int argc, char** argv) {
     // is the last line of defence, never a raw message.
     std::cerr << "syncache: error: out of memory; use smaller sizes or fewer runs\n";
     return 1;
+  } catch (const syncache::ParamError& e) {
+    std::cerr << "syncache: error: " << shown(option_message(e), 200) << "\n";
+    return kUsageError;
   } catch (const std::exception& e) {
     std::cerr << "syncache: error: " << shown(e.what(), 200) << "\n";
     return 1;

@@ -16,11 +16,11 @@
 #include <vector>
 
 #include "helpers/temp_dir.hpp"
+#include "syncache/core/random.hpp"
 #include "syncache/experiments/experiment.hpp"
 #include "syncache/experiments/figures.hpp"
-#include "syncache/models/perceptron.hpp"
-#include "syncache/core/random.hpp"
 #include "syncache/io/results.hpp"
+#include "syncache/models/perceptron.hpp"
 #include "syncache/models/theory.hpp"
 
 namespace syncache {
@@ -425,7 +425,8 @@ TEST(Figure, Fig6BadExperimentFileNamesFileLineAndKey) {
   std::string classic = kFig6;
   classic.replace(classic.find("\"synapse\", \"neuron\""),
                   std::string("\"synapse\", \"neuron\"").size(), "\"classic\"");
-  EXPECT_CONTAINS(attempt(classic), path + ":9: key 'rules': 'classic' is not a caching rule");
+  EXPECT_CONTAINS(attempt(classic),
+                  path + ":9: key 'rules': needs a caching rule of the perceptron");
   EXPECT_CONTAINS(attempt("N = 60\n[quick\nrepeats = 1\n"), path + ":2:");
 }
 

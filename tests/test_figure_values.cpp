@@ -22,8 +22,8 @@
 #include "helpers/temp_dir.hpp"
 #include "syncache/experiments/experiment.hpp"
 #include "syncache/experiments/figures.hpp"
-#include "syncache/models/mlp.hpp"
 #include "syncache/io/mnist.hpp"
+#include "syncache/models/mlp.hpp"
 #include "syncache/models/patterns.hpp"
 
 namespace syncache {

@@ -15,12 +15,12 @@
 
 #include "syncache/experiments/experiment.hpp"
 #include "syncache/io/limits.hpp"
-#include "syncache/models/mlp.hpp"
 #include "syncache/io/mnist.hpp"
-#include "syncache/models/perceptron.hpp"
-#include "syncache/models/perceptron_json.hpp"
 #include "syncache/io/results.hpp"
 #include "syncache/io/text_input.hpp"
+#include "syncache/models/mlp.hpp"
+#include "syncache/models/perceptron.hpp"
+#include "syncache/models/perceptron_json.hpp"
 #include "syncache/models/theory.hpp"
 
 namespace {
@@ -91,9 +91,9 @@ TEST(TextInput, WithoutBom) {
 TEST(Limits, MemoryBudgetFromEnvironment) {
   ::setenv("SYNCACHE_MEMORY_LIMIT_MB", "100", 1);
   EXPECT_EQ(syncache::memory_budget_bytes(), 100e6);
-  EXPECT_NO_THROW(syncache::require_memory("--x", 99e6));
-  const std::string m = message_of([] { syncache::require_memory("--x", 2e9); });
-  EXPECT_EQ(m.rfind("--x: needs about 2 GB of memory, more than the 100 MB", 0), 0u) << m;
+  EXPECT_NO_THROW(syncache::require_memory("x", 99e6));
+  const std::string m = message_of([] { syncache::require_memory("x", 2e9); });
+  EXPECT_EQ(m.rfind("x: needs about 2 GB of memory, more than the 100 MB", 0), 0u) << m;
   ::unsetenv("SYNCACHE_MEMORY_LIMIT_MB");
 }
 
@@ -115,7 +115,7 @@ TEST(Limits, PerceptronMemoryEstimateRefusesBeforeAllocating) {
   cfg.P = 1'000'000;
   EXPECT_THROW(cfg.validate(), syncache::ResourceError);
   cfg.N = std::size_t{1} << 50;  // beyond kMaxPerceptronSize: refused by name
-  EXPECT_EQ(message_of([&] { cfg.validate(); }).rfind("--N: at most", 0), 0u);
+  EXPECT_EQ(message_of([&] { cfg.validate(); }).rfind("N: at most", 0), 0u);
   syncache::MlpConfig m;
   m.hidden = 99'999'999'999;
   EXPECT_THROW(m.validate(), syncache::ResourceError);

@@ -8,8 +8,8 @@
 #include <numbers>
 #include <vector>
 
-#include "syncache/models/perceptron.hpp"
 #include "syncache/core/plain_store.hpp"
+#include "syncache/models/perceptron.hpp"
 #include "syncache/models/theory.hpp"
 
 namespace syncache {

@@ -411,21 +411,21 @@ TEST(SpikingLearner, ConfigErrorsNameTheOption) {
     try {
       cfg.validate();
       FAIL() << "accepted a bad " << option;
-    } catch (const std::invalid_argument& e) {
-      EXPECT_NE(std::string(e.what()).find(option), std::string::npos) << e.what();
+    } catch (const syncache::ParamError& e) {  // keyed by the parameter's name
+      EXPECT_EQ(e.key(), option) << e.what();
     }
   };
   auto cfg = small_config(syncache::Rule::neuron, 0.5);
   cfg.patterns = 0;
-  expect_error(cfg, "--patterns");
+  expect_error(cfg, "patterns");
   cfg = small_config(syncache::Rule::neuron, -1.0);
-  expect_error(cfg, "--theta");
+  expect_error(cfg, "theta");
   cfg = small_config(syncache::Rule::layer, 1.0);
-  expect_error(cfg, "--rule");
+  expect_error(cfg, "rule");
   cfg = small_config(syncache::Rule::neuron, 1.0);
   cfg.tau = 0.0;
-  expect_error(cfg, "--tau");
+  expect_error(cfg, "tau");
   cfg = small_config(syncache::Rule::neuron, 1.0);
   cfg.params.max_rounds = 0;
-  expect_error(cfg, "--max-rounds");
+  expect_error(cfg, "max_rounds");
 }

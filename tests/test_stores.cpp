@@ -17,9 +17,9 @@
 #include "syncache/core/cached_store.hpp"
 #include "syncache/core/energy.hpp"
 #include "syncache/core/input.hpp"
-#include "syncache/models/patterns.hpp"
 #include "syncache/core/plain_store.hpp"
 #include "syncache/core/rule.hpp"
+#include "syncache/models/patterns.hpp"
 
 namespace syncache {
 namespace {
@@ -1188,27 +1188,27 @@ void expect_invalid(const CacheParams& p, const std::string& option) {
     CachedStore st(1, 2, p, ChangeCost(1.0));
     (void)st;
     ADD_FAILURE() << "no exception";
-  } catch (const std::invalid_argument& e) {
-    EXPECT_NE(std::string(e.what()).find(option), std::string::npos) << e.what();
+  } catch (const syncache::ParamError& e) {  // keyed by the parameter's name
+    EXPECT_EQ(e.key(), option) << e.what();
   }
 }
 
 TEST(CachedStoreParams, InvalidValuesThrowNamingTheOption) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  expect_invalid(make_params(Rule::neuron, -0.1), "--theta");
-  expect_invalid(make_params(Rule::synapse, nan), "--theta");
-  expect_invalid(make_params(Rule::neuron, 1.0, 0.0), "--tau");
-  expect_invalid(make_params(Rule::neuron, 1.0, -5.0), "--tau");
-  expect_invalid(make_params(Rule::neuron, 1.0, 0.5), "--tau");  // linear needs tau >= 1
-  expect_invalid(make_params(Rule::neuron, 1.0, nan), "--tau");
-  expect_invalid(make_params(Rule::neuron, 1.0, 0.0, 0, 0, DecayForm::exponential), "--tau");
-  expect_invalid(make_params(Rule::neuron, 1.0, -1.0, 0, 0, DecayForm::exponential), "--tau");
-  expect_invalid(make_params(Rule::sum, 1.0, kInf, -0.01), "--c:");
-  expect_invalid(make_params(Rule::sum, 1.0, kInf, nan), "--c:");
-  expect_invalid(make_params(Rule::layer, 1.0, kInf, 0.0, -1.0), "--b:");
-  expect_invalid(make_params(Rule::layer, 1.0, kInf, 0.0, nan), "--b:");
-  expect_invalid(make_params(Rule::classic, 1.0), "--rule");
-  expect_invalid(make_params(Rule::classic, -1.0), "--rule");
+  expect_invalid(make_params(Rule::neuron, -0.1), "theta");
+  expect_invalid(make_params(Rule::synapse, nan), "theta");
+  expect_invalid(make_params(Rule::neuron, 1.0, 0.0), "tau");
+  expect_invalid(make_params(Rule::neuron, 1.0, -5.0), "tau");
+  expect_invalid(make_params(Rule::neuron, 1.0, 0.5), "tau");  // linear needs tau >= 1
+  expect_invalid(make_params(Rule::neuron, 1.0, nan), "tau");
+  expect_invalid(make_params(Rule::neuron, 1.0, 0.0, 0, 0, DecayForm::exponential), "tau");
+  expect_invalid(make_params(Rule::neuron, 1.0, -1.0, 0, 0, DecayForm::exponential), "tau");
+  expect_invalid(make_params(Rule::sum, 1.0, kInf, -0.01), "c");
+  expect_invalid(make_params(Rule::sum, 1.0, kInf, nan), "c");
+  expect_invalid(make_params(Rule::layer, 1.0, kInf, 0.0, -1.0), "b");
+  expect_invalid(make_params(Rule::layer, 1.0, kInf, 0.0, nan), "b");
+  expect_invalid(make_params(Rule::classic, 1.0), "rule");
+  expect_invalid(make_params(Rule::classic, -1.0), "rule");
 }
 
 TEST(CachedStoreParams, BoundaryValuesAreAccepted) {

@@ -4,33 +4,42 @@
 #include <stdexcept>
 #include <string>
 
-namespace syncache {
+#include "syncache/io/params.hpp"
 
-namespace {
-std::string num(double v) {
-  std::string s = std::to_string(v);
-  return s;
-}
-}  // namespace
+namespace syncache {
 
 void CacheParams::validate() const {
   if (rule == Rule::classic) return;
-  if (!(theta >= 0.0)) {
-    throw std::invalid_argument("--theta: must be >= 0 (or inf) for rule '" +
-                                std::string(rule_name(rule)) + "' (got " + num(theta) + ")");
+  for (const ParamSpec& spec : caching_parameters(decay)) {
+    if (spec.name == "theta") spec.check(theta);
+    if (spec.name == "tau") spec.check(tau);
+    if (spec.name == "c") spec.check(c);
+    if (spec.name == "b") spec.check(b);
   }
-  const double tau_min = decay == DecayForm::linear ? 1.0 : 0.0;
-  if (!(tau > tau_min) && !(decay == DecayForm::linear && tau == 1.0)) {
-    throw std::invalid_argument(std::string("--tau: must be ") +
-                                (decay == DecayForm::linear ? ">= 1" : "> 0") +
-                                " time steps, or inf (got " + num(tau) + ")");
-  }
-  if (!(c >= 0.0) || std::isinf(c)) {
-    throw std::invalid_argument("--c: must be finite and >= 0 (got " + num(c) + ")");
-  }
-  if (!(b >= 0.0) || std::isinf(b)) {
-    throw std::invalid_argument("--b: must be finite and >= 0 (got " + num(b) + ")");
-  }
+}
+
+std::span<const ParamSpec> caching_parameters(DecayForm decay) {
+  // theta is in the weights' unit and tau in the model's time steps: the models' own
+  // tables restate them with their units (presentations, samples, ms; nS).
+  static const ParamSpec linear[] = {
+      {"theta", ParamKind::real, "", 0.0, kUnbounded, false, false, true, "",
+       "consolidation threshold (required unless the rule is classic)"},
+      {"tau", ParamKind::real, "inf", 1.0, kUnbounded, false, false, true, "time steps",
+       "decay time constant of the transient weights: s <- s (1 - 1/tau) per step"},
+      {"c", ParamKind::real, "0", 0.0, kUnbounded, false, true, false, "",
+       "maintenance cost per unit of transient weight per step"},
+      {"b", ParamKind::real, "0", 0.0, kUnbounded, false, true, false, "",
+       "cost per unit change of a transient weight"},
+  };
+  static const ParamSpec exponential[] = {
+      linear[0],
+      {"tau", ParamKind::real, "inf", 0.0, kUnbounded, true, false, true, "time steps",
+       "decay time constant of the transient weights: s <- s exp(-1/tau) per step"},
+      linear[2],
+      linear[3],
+  };
+  return decay == DecayForm::linear ? std::span<const ParamSpec>(linear)
+                                    : std::span<const ParamSpec>(exponential);
 }
 
 double CacheParams::decay_factor() const {
@@ -50,7 +59,8 @@ CachedStore::CachedStore(std::size_t rows, std::size_t cols, CacheParams params,
       touched_(rows, 0) {
   params_.validate();
   if (params_.rule == Rule::classic) {
-    throw std::invalid_argument("--rule: a cached store needs synapse, neuron, sum or layer");
+    throw ParamError("rule", "a cached store needs a caching rule (" +
+                                 rule_names(kPerceptron | kMlp | kSpiking) + " but classic)");
   }
   factor_ = params_.decay_factor();
   if (params_.b > 0.0) step_delta_.assign(rows * cols, 0.0);
@@ -191,7 +201,7 @@ int CachedStore::nudge_into(std::size_t row, std::size_t col, double lo, double 
   if (moved > 0) {
     if (weight(row, col) > hi || weight(row, col) < lo) {
       throw std::logic_error("CachedStore::nudge_into: the weight is not within rounding of [" +
-                             num(lo) + ", " + num(hi) + "]");
+                             std::to_string(lo) + ", " + std::to_string(hi) + "]");
     }
     refresh_row_stats(row);
     if (!sf_.empty()) sync_mirror_s(row);
@@ -318,8 +328,13 @@ void CachedStore::project_update(std::int64_t q, double a) {
 
 void CachedStore::apply_rule() {
   const double theta = params_.theta;
-  switch (params_.rule) {
-    case Rule::synapse:
+  const RuleInfo& rule = rule_info(params_.rule);
+  // The rule's statistic of row r (of s~; compared as g * statistic with theta).
+  const auto stat = [&](std::size_t r) {
+    return rule.statistic == RuleStatistic::sum ? row_sum_[r] : row_max_[r];
+  };
+  switch (rule.scope) {
+    case RuleScope::synapse:
       for (std::size_t r = 0; r < rows_; ++r) {
         if (!touched_[r] || !(g_ * row_max_[r] > theta)) continue;
         for (std::size_t i = 0; i < cols_; ++i) {
@@ -334,23 +349,28 @@ void CachedStore::apply_rule() {
         refresh_row_stats(r);
       }
       break;
-    case Rule::neuron:
+    case RuleScope::row:
       for (std::size_t r = 0; r < rows_; ++r) {
-        if (touched_[r] && g_ * row_max_[r] > theta) consolidate_row(r);
+        if (touched_[r] && g_ * stat(r) > theta) consolidate_row(r);
       }
       break;
-    case Rule::sum:
-      for (std::size_t r = 0; r < rows_; ++r) {
-        if (touched_[r] && g_ * row_sum_[r] > theta) consolidate_row(r);
-      }
-      break;
-    case Rule::layer: {
+    case RuleScope::layer: {
+      // max: a row untouched since the last check cannot have crossed theta (decay only
+      // shrinks |s|), so the touched rows decide; sum: every row counts.
       bool any = false;
-      for (std::size_t r = 0; r < rows_ && !any; ++r) any = touched_[r] && g_ * row_max_[r] > theta;
+      double total = 0.0;
+      for (std::size_t r = 0; r < rows_ && !any; ++r) {
+        if (rule.statistic == RuleStatistic::sum) {
+          total += row_sum_[r];
+          any = g_ * total > theta;
+        } else {
+          any = touched_[r] && g_ * row_max_[r] > theta;
+        }
+      }
       if (any) consolidate_all();
       break;
     }
-    case Rule::classic:
+    case RuleScope::none:
       break;  // rejected by the constructor
   }
   // Changes that stayed transient pay b |Delta s| (M_change).

@@ -13,10 +13,10 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "syncache/io/limits.hpp"
-#include "syncache/models/perceptron_json.hpp"
 #include "syncache/core/random.hpp"
+#include "syncache/io/limits.hpp"
 #include "syncache/io/text_input.hpp"
+#include "syncache/models/perceptron_json.hpp"
 
 namespace syncache {
 
@@ -413,6 +413,19 @@ std::string short_number(double v) {
   return buf;
 }
 
+void throw_located(const ExperimentConfig& cfg, const ParamError& e) {
+  throw std::invalid_argument(cfg.where(e.key()) + ": " + e.message());
+}
+
+ParamError optimiser_error_in_file(const ParamError& e, const std::string& suffix) {
+  const std::string& k = e.key();
+  const std::string key = k == "lo"      ? "theta_lo" + suffix
+                          : k == "hi"    ? "theta_hi" + suffix
+                          : k == "seeds" ? std::string("repeats")
+                                         : k;
+  return ParamError(key, e.message());
+}
+
 PerceptronConfig perceptron_base(const ExperimentConfig& cfg) {
   PerceptronConfig base;
   const std::int64_t N = cfg.integer("N"), P = cfg.integer("P");
@@ -433,25 +446,25 @@ PerceptronConfig perceptron_base(const ExperimentConfig& cfg) {
   }
   try {
     base.validate();  // before any run starts, e.g. the memory the patterns need
-  } catch (const std::invalid_argument& e) {
-    throw std::invalid_argument(cfg.where("N") + ": " + e.what());
+  } catch (const ParamError& e) {
+    throw_located(cfg, e);
   }
   return base;
 }
 
 Rule caching_rule(const ExperimentConfig& cfg, const std::string& key) {
-  Rule rule = Rule::classic;
-  try {
-    rule = parse_rule(cfg.text(key));
-  } catch (const std::invalid_argument& e) {
-    const std::string what = e.what();
-    if (what.rfind(cfg.source(), 0) == 0) throw;  // already names the file
-    throw std::invalid_argument(cfg.where(key) + ": " + what);
+  return caching_rule_named(cfg, key, cfg.text(key));
+}
+
+Rule caching_rule_named(const ExperimentConfig& cfg, const std::string& key,
+                        const std::string& name) {
+  const auto rule = find_rule(name, kPerceptron);
+  if (!rule || *rule == Rule::classic) {
+    throw std::invalid_argument(cfg.where(key) + ": needs a caching rule of the perceptron (" +
+                                rule_names(kPerceptron, ", ", true) + "; got '" + shown(name) +
+                                "')");
   }
-  if (rule == Rule::classic || rule == Rule::layer) {
-    throw std::invalid_argument(cfg.where(key) + ": needs a caching rule (synapse, neuron, sum)");
-  }
-  return rule;
+  return *rule;
 }
 
 std::int64_t positive_integer(const ExperimentConfig& cfg, const std::string& key) {
@@ -480,7 +493,11 @@ std::vector<double> threshold_grid(const ExperimentConfig& cfg) {
   // Points t0 + k dt up to t1: their number is bounded, and each must differ from the
   // previous one (a step below the spacing of doubles near t0 would repeat one theta).
   const double count = std::floor((t1 - t0) / dt + 1e-9) + 1.0;
-  require_run_count(cfg.where("theta_step") + " (theta grid)", count);
+  try {
+    require_run_count("theta_step", count);
+  } catch (const ParamError& e) {
+    throw ResourceError(cfg.where("theta_step") + " (theta grid)", e.message());
+  }
   std::vector<double> thetas;
   for (std::int64_t k = 0; static_cast<double>(k) < count; ++k) {
     const double theta = t0 + static_cast<double>(k) * dt;
@@ -550,8 +567,11 @@ std::string run_sweep(const ExperimentConfig& config, const ExperimentEnv& env_i
   for (const auto& [key, v] : grid.items()) {
     if (v.is_array()) grid_points *= static_cast<double>(v.size());
   }
-  require_run_count(config.where("grid") + " x repeats",
-                    grid_points * static_cast<double>(repeats));
+  try {
+    require_run_count("grid", grid_points * static_cast<double>(repeats));
+  } catch (const ParamError& e) {
+    throw ResourceError(config.where("grid") + " x repeats", e.message());
+  }
   std::vector<std::string> keys;
   std::vector<std::vector<json>> values;
   for (const auto& [key, v] : grid.items()) {

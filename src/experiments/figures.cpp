@@ -94,7 +94,7 @@ void make_dirs(const std::string& dir) {
   }
   struct stat st {};
   if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-    throw std::runtime_error("--out: cannot create directory '" + dir + "'");
+    throw std::runtime_error("cannot create the output directory '" + dir + "'");
   }
 }
 

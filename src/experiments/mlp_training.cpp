@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "syncache/experiments/runner.hpp"
+#include "syncache/io/params.hpp"
 
 namespace syncache {
 
@@ -12,19 +13,19 @@ using nlohmann::json;
 
 void TrainingOptions::validate() const {
   if (max_epochs < 1) {
-    throw std::invalid_argument("--epochs: must be an integer >= 1 (got " +
+    throw ParamError("epochs", "must be an integer >= 1 (got " +
                                 std::to_string(max_epochs) + ")");
   }
   if (patience < 0) {
-    throw std::invalid_argument("--patience: must be an integer >= 0 (got " +
+    throw ParamError("patience", "must be an integer >= 0 (got " +
                                 std::to_string(patience) + ")");
   }
   if (eval_every < 1) {
-    throw std::invalid_argument("--eval-every: must be an integer >= 1 (got " +
+    throw ParamError("eval_every", "must be an integer >= 1 (got " +
                                 std::to_string(eval_every) + ")");
   }
   if (target && !(*target > 0.0 && *target <= 1.0)) {
-    throw std::invalid_argument("--target-accuracy: must lie in (0, 1] (got " +
+    throw ParamError("target_accuracy", "must lie in (0, 1] (got " +
                                 std::to_string(*target) + ")");
   }
 }

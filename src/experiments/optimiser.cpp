@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "syncache/io/format.hpp"
+#include "syncache/io/params.hpp"
 
 namespace syncache {
 
@@ -102,26 +103,24 @@ class Search {
 
 void OptimiserOptions::validate() const {
   if (!(lo > 0.0) || !std::isfinite(lo))
-    throw std::invalid_argument("optimiser lo: must be a finite number > 0 (got " + num(lo) + ")");
+    throw ParamError("lo", "must be a finite number > 0 (got " + num(lo) + ")");
   if (!(hi > lo) || !std::isfinite(hi)) {
-    throw std::invalid_argument("optimiser hi: must be a finite number > lo = " + num(lo) +
-                                " (got " + num(hi) + ")");
+    throw ParamError("hi", "must be a finite number > lo = " + num(lo) + " (got " + num(hi) + ")");
   }
   if (grid_points < 3) {
-    throw std::invalid_argument("optimiser grid_points: must be an integer >= 3 (got " +
-                                std::to_string(grid_points) + ")");
+    throw ParamError("grid_points",
+                     "must be an integer >= 3 (got " + std::to_string(grid_points) + ")");
   }
   if (refine_rounds < 0) {
-    throw std::invalid_argument("optimiser refine_rounds: must be an integer >= 0 (got " +
-                                std::to_string(refine_rounds) + ")");
+    throw ParamError("refine_rounds",
+                     "must be an integer >= 0 (got " + std::to_string(refine_rounds) + ")");
   }
   if (refine_points < 3) {
-    throw std::invalid_argument("optimiser refine_points: must be an integer >= 3 (got " +
-                                std::to_string(refine_points) + ")");
+    throw ParamError("refine_points",
+                     "must be an integer >= 3 (got " + std::to_string(refine_points) + ")");
   }
   if (seeds < 1) {
-    throw std::invalid_argument("optimiser seeds: must be an integer >= 1 (got " +
-                                std::to_string(seeds) + ")");
+    throw ParamError("seeds", "must be an integer >= 1 (got " + std::to_string(seeds) + ")");
   }
 }
 

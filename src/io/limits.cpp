@@ -47,21 +47,22 @@ std::string human_bytes(double bytes) {
   return buf;
 }
 
-void require_memory(const std::string& what, double bytes) {
+void require_memory(const std::string& key, double bytes) {
   const double budget = memory_budget_bytes();
   if (!(bytes <= budget)) {
-    throw ResourceError(what + ": needs about " + human_bytes(bytes) +
-                        " of memory, more than the " + human_bytes(budget) +
-                        " this machine allows (physical memory, ulimit, SYNCACHE_MEMORY_LIMIT_MB)");
+    throw ResourceError(
+        key, "needs about " + human_bytes(bytes) + " of memory, more than the " +
+                 human_bytes(budget) +
+                 " this machine allows (physical memory, ulimit, SYNCACHE_MEMORY_LIMIT_MB)");
   }
 }
 
-void require_run_count(const std::string& what, double runs) {
+void require_run_count(const std::string& key, double runs) {
   if (!(runs <= kMaxRuns)) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.3g", runs);
-    throw ResourceError(what + ": asks for " + buf + " runs, more than the cap of 10000000 runs " +
-                        "of one command");
+    throw ResourceError(key, std::string("asks for ") + buf +
+                                 " runs, more than the cap of 10000000 runs " + "of one command");
   }
 }
 

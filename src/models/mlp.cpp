@@ -188,8 +188,7 @@ Restriction parse_restriction(const std::string& name) {
        {Restriction::none, Restriction::synapse, Restriction::neuron, Restriction::path}) {
     if (name == restriction_name(r)) return r;
   }
-  throw std::invalid_argument("--restrict: must be none, synapse, neuron or path (got '" + name +
-                              "')");
+  throw ParamError("restrict", "must be none, synapse, neuron or path (got '" + name + "')");
 }
 
 std::size_t keep_count(double keep, std::size_t n) {
@@ -198,30 +197,21 @@ std::size_t keep_count(double keep, std::size_t n) {
 }
 
 void MlpConfig::validate() const {
-  if (inputs < 1) throw std::invalid_argument("--inputs: must be >= 1 (got 0)");
-  if (hidden < 1) throw std::invalid_argument("--hidden: must be >= 1 (got 0)");
-  if (outputs < 1) throw std::invalid_argument("--outputs: must be >= 1 (got 0)");
+  if (inputs < 1) throw ParamError("inputs", "must be >= 1 (got 0)");
+  if (hidden < 1) throw ParamError("hidden", "must be >= 1 (got 0)");
+  if (outputs < 1) throw ParamError("outputs", "must be >= 1 (got 0)");
   // Weights of both layers, each with the persistent and transient parts, a float mirror,
   // the gradient and scratch space: about 64 bytes per synapse (checked before anything
   // is allocated; the double products cannot overflow).
   const double synapses = static_cast<double>(hidden) * (static_cast<double>(inputs) + 1.0) +
                           static_cast<double>(outputs) * (static_cast<double>(hidden) + 1.0);
-  require_memory("--hidden", 64.0 * synapses);
+  require_memory("hidden", 64.0 * synapses);
   if (!(eta > 0.0) || std::isinf(eta)) {
-    throw std::invalid_argument("--eta: must be finite and > 0 (got " + num(eta) + ")");
+    throw ParamError("eta", "must be finite and > 0 (got " + num(eta) + ")");
   }
-  switch (rule) {
-    case Rule::classic:
-    case Rule::synapse:
-    case Rule::neuron:
-    case Rule::sum:
-    case Rule::layer:
-      break;
-    default:
-      throw std::invalid_argument("--rule: must be classic, synapse, neuron, sum or layer");
-  }
+  require_rule(rule, kMlp, "the MLP");
   if (!(lazy_margin >= 0.0 && lazy_margin <= 1.0)) {
-    throw std::invalid_argument("--lazy-margin: must lie in [0, 1] (got " + num(lazy_margin) + ")");
+    throw ParamError("lazy_margin", "must lie in [0, 1] (got " + num(lazy_margin) + ")");
   }
   switch (restriction) {
     case Restriction::none:
@@ -230,10 +220,10 @@ void MlpConfig::validate() const {
     case Restriction::path:
       break;
     default:
-      throw std::invalid_argument("--restrict: must be none, synapse, neuron or path");
+      throw ParamError("restrict", "must be none, synapse, neuron or path");
   }
   if (!(keep > 0.0 && keep <= 1.0)) {
-    throw std::invalid_argument("--keep: must lie in (0, 1] (got " + num(keep) + ")");
+    throw ParamError("keep", "must lie in (0, 1] (got " + num(keep) + ")");
   }
   // theta, tau and c are checked for every rule, so that a bad value never passes silently.
   CacheParams p;

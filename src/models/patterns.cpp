@@ -40,8 +40,8 @@ class BitStream {
 }  // namespace
 
 PatternSet<std::int8_t> random_patterns(std::size_t N, std::size_t P, std::uint64_t seed) {
-  if (N == 0) throw std::invalid_argument("--N: must be a positive integer (got 0)");
-  if (P == 0) throw std::invalid_argument("--P: must be a positive integer (got 0)");
+  if (N == 0) throw ParamError("N", "must be a positive integer (got 0)");
+  if (P == 0) throw ParamError("P", "must be a positive integer (got 0)");
   PatternSet<std::int8_t> set(N, P);
   BitStream bits(seed);
   for (std::size_t p = 0; p < P; ++p) {
@@ -73,8 +73,7 @@ PatternSet<double> zero_mean(const PatternSet<std::int8_t>& in) {
 namespace {
 
 [[noreturn]] void file_error(const std::string& path, std::size_t line, const std::string& what) {
-  throw std::invalid_argument("--patterns: " + shown(path, 200) + ":" + std::to_string(line) +
-                              ": " + what);
+  throw ParamError("patterns", "" + shown(path, 200) + ":" + std::to_string(line) + ": " + what);
 }
 
 std::vector<std::string> split_fields(const std::string& line) {
@@ -94,13 +93,13 @@ std::vector<std::string> split_fields(const std::string& line) {
 
 PatternSet<double> read_patterns_csv(const std::string& path) {
   std::ifstream in(path);
-  if (path.empty()) throw std::invalid_argument("--patterns: empty file name");
+  if (path.empty()) throw ParamError("patterns", "empty file name");
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
-    throw std::invalid_argument("--patterns: '" + shown(path, 200) + "' is not a file");
-  if (!in) throw std::invalid_argument("--patterns: cannot open '" + shown(path, 200) + "'");
+    throw ParamError("patterns", "'" + shown(path, 200) + "' is not a file");
+  if (!in) throw ParamError("patterns", "cannot open '" + shown(path, 200) + "'");
   // Every value of at least 2 bytes ("1,") becomes one double, twice (rows, then the set).
-  require_memory("--patterns", 8.0 * static_cast<double>(st.st_size) + 1e6);
+  require_memory("patterns", 8.0 * static_cast<double>(st.st_size) + 1e6);
   return read_patterns_csv(in, path);
 }
 
@@ -139,8 +138,7 @@ PatternSet<double> read_patterns_csv(std::istream& in, const std::string& path) 
     }
     rows.push_back(std::move(row));
   }
-  if (rows.empty())
-    throw std::invalid_argument("--patterns: " + shown(path, 200) + ": no patterns found");
+  if (rows.empty()) throw ParamError("patterns", "" + shown(path, 200) + ": no patterns found");
   const std::size_t N = width - 1, P = rows.size();
   PatternSet<double> set(N, P);
   for (std::size_t p = 0; p < P; ++p) {

@@ -3,8 +3,8 @@
 #include <cstdio>
 #include <stdexcept>
 
-#include "syncache/io/limits.hpp"
 #include "syncache/core/plain_store.hpp"
+#include "syncache/io/limits.hpp"
 #include "syncache/io/text_input.hpp"
 
 namespace syncache {
@@ -25,33 +25,28 @@ double perceptron_memory_bytes(std::size_t N, std::size_t P, bool zero_mean, boo
 
 void PerceptronConfig::validate() const {
   if (patterns_file.empty()) {
-    if (N == 0) throw std::invalid_argument("--N: must be a positive integer");
-    if (P == 0) throw std::invalid_argument("--P: must be a positive integer");
+    if (N == 0) throw ParamError("N", "must be a positive integer");
+    if (P == 0) throw ParamError("P", "must be a positive integer");
     // Bounds that keep every size computation far from overflow; the memory check below
     // refuses much smaller problems on any real machine.
     if (N > kMaxPerceptronSize) {
-      throw ResourceError("--N: at most " + std::to_string(kMaxPerceptronSize) + " (got " +
-                          std::to_string(N) + ")");
+      throw ResourceError("N", "at most " + std::to_string(kMaxPerceptronSize) + " (got " +
+                                   std::to_string(N) + ")");
     }
     if (P > kMaxPerceptronSize) {
-      throw ResourceError("--P: at most " + std::to_string(kMaxPerceptronSize) + " (got " +
-                          std::to_string(P) + ")");
+      throw ResourceError("P", "at most " + std::to_string(kMaxPerceptronSize) + " (got " +
+                                   std::to_string(P) + ")");
     }
-    require_memory("--N/--P", perceptron_memory_bytes(N, P, zero_mean, rule != Rule::classic));
+    require_memory("N/P", perceptron_memory_bytes(N, P, zero_mean, rule != Rule::classic));
   }
   if (!(eta > 0.0) || std::isinf(eta)) {
-    throw std::invalid_argument("--eta: must be a finite number > 0 (got " + std::to_string(eta) +
-                                ")");
+    throw ParamError("eta", "must be a finite number > 0 (got " + std::to_string(eta) + ")");
   }
-  if (max_epochs <= 0) throw std::invalid_argument("--max-epochs: must be a positive integer");
+  if (max_epochs <= 0) throw ParamError("max_epochs", "must be a positive integer");
   ChangeCost check(alpha, potentiation_only);  // validates alpha
   (void)check;
   if (rule != Rule::classic) {
-    if (rule == Rule::layer) {
-      throw std::invalid_argument(
-          "--rule: the perceptron has one neuron; allowed: classic, "
-          "synapse, neuron, sum");
-    }
+    require_rule(rule, kPerceptron, "the perceptron (one neuron)");
     CacheParams p = cache;
     p.rule = rule;
     p.validate();
@@ -136,14 +131,13 @@ PerceptronResult finite_or_refused(PerceptronResult r, const PerceptronConfig& c
   for (double w : r.weights) finite = finite && std::isfinite(w);
   if (finite) return r;
   if (!cfg.patterns_file.empty()) {
-    throw std::invalid_argument("--patterns: '" + shown(cfg.patterns_file, 200) +
-                                "': values so large that the weights or energies overflow the "
-                                "double range");
+    throw ParamError("patterns", "'" + shown(cfg.patterns_file, 200) +
+                                     "': values so large that the weights or energies overflow the "
+                                     "double range");
   }
   char buf[64];
   std::snprintf(buf, sizeof buf, "%g", cfg.eta);
-  throw std::invalid_argument(std::string("--eta: ") + buf +
-                              " makes the energies overflow the double range");
+  throw ParamError("eta", std::string("") + buf + " makes the energies overflow the double range");
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "syncache/core/random.hpp"
+#include "syncache/io/params.hpp"
 
 namespace syncache::spiking {
 
@@ -13,6 +14,10 @@ namespace {
 
 std::string num(double v) {
   return std::to_string(v);
+}
+
+void require_param(bool ok, const char* key, const std::string& message) {
+  if (!ok) throw ParamError(key, message);
 }
 
 void require(bool ok, const std::string& what) {
@@ -59,7 +64,8 @@ void Params::validate() const {
   require(g_max > 0.0 && A_plus >= 0.0 && stdp_scale >= 0.0,
           "spiking: need g_max > 0, A+ >= 0, scale >= 0");
   require(window >= 2 && tolerance >= 0.0, "spiking: need window >= 2 and tolerance >= 0");
-  require(max_rounds >= 1, "--max-rounds: must be >= 1 (got " + std::to_string(max_rounds) + ")");
+  require_param(max_rounds >= 1, "max_rounds",
+                "must be >= 1 (got " + std::to_string(max_rounds) + ")");
 }
 
 Neuron::Neuron(const Params& p)
@@ -138,14 +144,15 @@ std::vector<Pattern> make_patterns(const Params& p, int P, std::uint64_t seed) {
 
 void LearningConfig::validate() const {
   params.validate();
-  require(patterns >= 1, "--patterns: must be >= 1 (got " + std::to_string(patterns) + ")");
-  require(
+  require_param(patterns >= 1, "patterns", "must be >= 1 (got " + std::to_string(patterns) + ")");
+  require_param(
       rule == Rule::classic || rule == Rule::synapse || rule == Rule::neuron || rule == Rule::sum,
-      "--rule: must be classic, synapse, neuron or sum");
+      "rule", "must be classic, synapse, neuron or sum");
   if (rule != Rule::classic) {
-    require(theta >= 0.0, "--theta: must be >= 0 nS, or inf (got " + num(theta) + ")");
-    require(tau > 0.0, "--tau: must be > 0 ms, or inf (got " + num(tau) + ")");
-    require(c >= 0.0 && std::isfinite(c), "--c: must be finite and >= 0 (got " + num(c) + ")");
+    require_param(theta >= 0.0, "theta", "must be >= 0 nS, or inf (got " + num(theta) + ")");
+    require_param(tau > 0.0, "tau", "must be > 0 ms, or inf (got " + num(tau) + ")");
+    require_param(c >= 0.0 && std::isfinite(c), "c",
+                  "must be finite and >= 0 (got " + num(c) + ")");
   }
 }
 

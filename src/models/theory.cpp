@@ -11,6 +11,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "syncache/io/params.hpp"
+
 namespace syncache::theory {
 
 namespace {
@@ -171,8 +173,7 @@ PerceptronTheory perceptron(double N, double P, double c, double eta) {
   for (double v :
        {t.inefficiency, t.updates, t.presentations, t.theta_opt, t.caching_inefficiency}) {
     if (!std::isfinite(v)) {
-      throw std::invalid_argument(
-          "--N/--P: too large; the theory's values overflow the double range");
+      throw ParamError("N/P", "too large; the theory's values overflow the double range");
     }
   }
   return t;

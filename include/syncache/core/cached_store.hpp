@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <span>
 #include <type_traits>
 #include <vector>
 
@@ -16,6 +17,7 @@
 #include "syncache/core/input.hpp"
 #include "syncache/core/kernels.hpp"
 #include "syncache/core/rule.hpp"
+#include "syncache/io/params.hpp"
 
 namespace syncache {
 
@@ -32,11 +34,15 @@ struct CacheParams {
   double b = 0.0;                                        // cost per |Delta s| left transient
   DecayForm decay = DecayForm::linear;
 
-  // Throws std::invalid_argument naming the offending option and the allowed values.
+  // Throws ParamError keyed by the offending parameter (caching_parameters' ranges).
   void validate() const;
   // Per-step multiplicative decay factor of s (1 for tau = inf).
   double decay_factor() const;
 };
+
+// The descriptions of theta, tau, c and b (io/params.hpp) for a decay form: the ranges
+// validate() checks; the models' parameter tables take them over with their units.
+std::span<const ParamSpec> caching_parameters(DecayForm decay);
 
 class CachedStore {
  public:

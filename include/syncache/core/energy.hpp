@@ -4,6 +4,7 @@
 #include <cmath>
 #include <stdexcept>
 #include <string>
+#include "syncache/io/params.hpp"
 
 namespace syncache {
 
@@ -14,7 +15,7 @@ class ChangeCost {
   explicit ChangeCost(double alpha = 1.0, bool potentiation_only = false)
       : alpha_(alpha), potentiation_only_(potentiation_only) {
     if (!(alpha >= 0.0 && alpha <= 2.0)) {
-      throw std::invalid_argument("--alpha: must lie in [0, 2] (got " + std::to_string(alpha) +
+      throw ParamError("alpha", "must lie in [0, 2] (got " + std::to_string(alpha) +
                                   ")");
     }
   }

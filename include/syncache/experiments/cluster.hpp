@@ -42,7 +42,7 @@ inline bool is_root() {
 // std::runtime_error with the same message. Every rank must call it at the same point.
 void on_root(const std::function<void()>& f);
 
-// Worker threads per rank for --threads 0: the hardware threads shared by the ranks on
+// Worker threads per rank for threads = 0: the hardware threads shared by the ranks on
 // this node (at least 1); without MPI, all hardware threads.
 int default_threads();
 

@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "syncache/models/perceptron.hpp"
-#include "syncache/io/results.hpp"
 #include "syncache/experiments/runner.hpp"
+#include "syncache/io/results.hpp"
+#include "syncache/models/perceptron.hpp"
 
 namespace syncache {
 
@@ -105,11 +105,20 @@ std::vector<nlohmann::json> run_perceptrons(const std::vector<PerceptronConfig>&
 
 // %.6g: numbers in notes and series names.
 std::string short_number(double v);
+// Rethrows a library's ParamError located in the experiment file, in its spelling:
+// "file:line: key 'theta': message".
+[[noreturn]] void throw_located(const ExperimentConfig& cfg, const ParamError& e);
+// An error of OptimiserOptions::validate() under the keys of an experiment file: lo and hi
+// are theta_lo and theta_hi (with `suffix`), seeds is repeats.
+ParamError optimiser_error_in_file(const ParamError& e, const std::string& suffix);
 // The perceptron settings every figure file states: N and P (required, >= 1), eta
 // (default 1) and max_epochs (default 10 000); errors name the file, line and key.
 PerceptronConfig perceptron_base(const ExperimentConfig& cfg);
 // The caching rule named by `key` (synapse, neuron, sum); classic or unknown is an error.
 Rule caching_rule(const ExperimentConfig& cfg, const std::string& key = "rule");
+// The same for one of several names given under `key` (a list of rules).
+Rule caching_rule_named(const ExperimentConfig& cfg, const std::string& key,
+                        const std::string& name);
 // An integer >= 1 (repeats, points), with the error naming file, line and key.
 std::int64_t positive_integer(const ExperimentConfig& cfg, const std::string& key);
 // An array of maintenance costs, each finite and >= 0.

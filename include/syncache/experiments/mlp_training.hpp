@@ -26,8 +26,8 @@ struct TrainingOptions {
   std::optional<double> target;    // stop at the first evaluation with accuracy >= target
   std::int64_t eval_every = 1000;  // samples between evaluations (authors: 1000); >= 1
 
-  // Throws std::invalid_argument naming the option (--epochs, --patience,
-  // --target-accuracy, --eval-every) and what is allowed.
+  // Throws ParamError keyed by the parameter (epochs, patience, target_accuracy,
+  // eval_every) with what is allowed.
   void validate() const;
 };
 

@@ -30,7 +30,7 @@ namespace syncache {
 // plastic part of layer 0 and the only source of changes in layer 1.
 enum class Restriction { none, synapse, neuron, path };
 const char* restriction_name(Restriction r);  // "none", "synapse", "neuron", "path"
-// The restriction of a name; throws std::invalid_argument naming --restrict otherwise.
+// The restriction of a name; throws ParamError("restrict", ...) otherwise.
 Restriction parse_restriction(const std::string& name);
 // ceil(F n) of n items (at least 1, at most n), with F n taken to be an integer when it is
 // within 1e-9 of one (so that 0.07 * 100 keeps 7, not 8). 0 < F <= 1, n >= 1.
@@ -52,8 +52,8 @@ struct MlpConfig {
   Restriction restriction = Restriction::none;
   double keep = 1.0;  // the fraction F, 0 < F <= 1
 
-  // Throws std::invalid_argument naming the option (--inputs, --hidden, --outputs, --eta,
-  // --theta, --tau, --c, --rule, --lazy-margin, --keep) and what is allowed.
+  // Throws ParamError keyed by the parameter (inputs, hidden, outputs, eta, theta, tau, c,
+  // rule, lazy_margin, keep) with what is allowed.
   void validate() const;
 };
 

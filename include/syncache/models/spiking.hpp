@@ -160,7 +160,7 @@ struct Pattern {
 // pcg32(derive_seed(seed, 1)).
 std::vector<Pattern> make_patterns(const Params& p, int P, std::uint64_t seed);
 
-// One recorded step of a trial (for --record and the figure's trial panel).
+// One recorded step of a trial (for the command's record file and the figure's trial panel).
 struct StepRecord {
   int pattern = 0;
   int step = 0;

@@ -104,6 +104,10 @@ FigureData figure_efficiency(FigureContext& ctx) {
     if (!a.keep_key.empty()) net.keep = cfg.number(a.keep_key);
     try {
       net.validate();
+    } catch (const ParamError& e) {
+      // This file names each algorithm's keep fraction.
+      throw_located(
+          cfg, e.key() == "keep" && !a.keep_key.empty() ? ParamError(a.keep_key, e.message()) : e);
     } catch (const std::invalid_argument& e) {
       throw std::invalid_argument(cfg.source() + ": " + e.what());
     }

@@ -20,19 +20,14 @@ FigureData figure_fig2a(FigureContext& ctx) {
   const std::int64_t N = cfg.integer("N"), P = cfg.integer("P");
   if (N < 1 || P < 1) throw std::invalid_argument(cfg.where("N") + ": N and P must be >= 1");
   CacheParams params;
-  try {
-    params.rule = parse_rule(cfg.text("rule"));
-  } catch (const std::invalid_argument& e) {
-    throw std::invalid_argument(cfg.where("rule") + ": " + e.what());
-  }
-  if (params.rule == Rule::classic || params.rule == Rule::layer) {
-    throw std::invalid_argument(cfg.where("rule") + ": allowed: synapse, neuron, sum");
-  }
+  params.rule = caching_rule(cfg);
   params.theta = cfg.number("theta");
   params.tau = cfg.number("tau");
   params.c = cfg.number("c");
   try {
     params.validate();
+  } catch (const ParamError& e) {
+    throw_located(cfg, e);
   } catch (const std::invalid_argument& e) {
     throw std::invalid_argument(cfg.source() + ": " + e.what());
   }

@@ -34,23 +34,16 @@ FigureData figure_fig2b(FigureContext& ctx) {
   opt.seeds = static_cast<int>(cfg.integer("repeats"));
   try {
     opt.validate();
-  } catch (const std::invalid_argument& e) {
-    const std::string msg = e.what();
-    const char* key = msg.find(" hi:") != std::string::npos            ? "theta_hi"
-                      : msg.find("grid_points") != std::string::npos   ? "grid_points"
-                      : msg.find("refine_rounds") != std::string::npos ? "refine_rounds"
-                      : msg.find("refine_points") != std::string::npos ? "refine_points"
-                      : msg.find("seeds") != std::string::npos         ? "repeats"
-                                                                       : "theta_lo";
-    throw std::invalid_argument(cfg.where(key) + ": " + msg);
+  } catch (const ParamError& e) {
+    throw_located(cfg, optimiser_error_in_file(e, ""));
   }
   {
     PerceptronConfig check = base;
     check.cache.theta = opt.lo;
     try {
       check.validate();
-    } catch (const std::invalid_argument& e) {
-      throw std::invalid_argument(cfg.source() + ": " + e.what());
+    } catch (const ParamError& e) {
+      throw_located(cfg, e.key() == "theta" ? ParamError("theta_lo", e.message()) : e);
     }
   }
   const auto seeds = repeat_seeds(ctx.env.master_seed, opt.seeds);

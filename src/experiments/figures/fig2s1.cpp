@@ -94,6 +94,8 @@ FigureData figure_fig2s1(FigureContext& ctx) {
   classic.rule = Rule::classic;
   try {
     cached.validate();
+  } catch (const ParamError& e) {
+    throw_located(cfg, e);
   } catch (const std::invalid_argument& e) {
     throw std::invalid_argument(cfg.source() + ": " + e.what());
   }

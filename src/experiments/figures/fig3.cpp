@@ -179,8 +179,8 @@ FigureData figure_fig3(FigureContext& ctx) {
   opt.seeds = static_cast<int>(repeats);
   try {
     opt.validate();
-  } catch (const std::invalid_argument& e) {
-    throw std::invalid_argument(cfg.where("theta_lo") + ": " + e.what());
+  } catch (const ParamError& e) {
+    throw_located(cfg, optimiser_error_in_file(e, ""));
   }
   const auto seeds = repeat_seeds(ctx.env.master_seed, repeats);
 

@@ -32,17 +32,7 @@ FigureData figure_fig4b(FigureContext& ctx) {
   }
   std::vector<Rule> rules;
   for (const auto& name : cfg.texts("rules")) {
-    Rule r;
-    try {
-      r = parse_rule(name);
-    } catch (const std::invalid_argument& e) {
-      throw std::invalid_argument(cfg.where("rules") + ": " + e.what());
-    }
-    if (r != Rule::synapse && r != Rule::neuron && r != Rule::sum) {
-      throw std::invalid_argument(cfg.where("rules") + ": allowed: synapse, neuron, sum (got '" +
-                                  name + "')");
-    }
-    rules.push_back(r);
+    rules.push_back(caching_rule_named(cfg, "rules", name));
   }
   const double tolerance = cfg.number("flat_tolerance");
   if (!(tolerance >= 0.0)) {

@@ -76,18 +76,7 @@ FigureData figure_fig6(FigureContext& ctx) {
   const std::vector<std::string> rule_names = cfg.texts("rules");
   std::vector<Rule> rules;
   for (const auto& name : rule_names) {
-    Rule r;
-    try {
-      r = parse_rule(name);
-    } catch (const std::exception& e) {
-      throw std::invalid_argument(cfg.where("rules") + ": " + e.what());
-    }
-    if (r == Rule::classic || r == Rule::layer) {
-      throw std::invalid_argument(
-          cfg.where("rules") + ": '" + name +
-          "' is not a caching rule of the perceptron (allowed: synapse, neuron, sum)");
-    }
-    rules.push_back(r);
+    rules.push_back(caching_rule_named(cfg, "rules", name));
   }
   if (cfg.integer("repeats") < 1)
     throw std::invalid_argument(cfg.where("repeats") + ": must be >= 1");
@@ -109,6 +98,8 @@ FigureData figure_fig6(FigureContext& ctx) {
       pc.max_epochs = max_epochs;
       try {
         pc.validate();
+      } catch (const ParamError& e) {
+        throw_located(cfg, e);
       } catch (const std::invalid_argument& e) {
         throw std::invalid_argument(cfg.source() + ": " + e.what());
       }

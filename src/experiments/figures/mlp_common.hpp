@@ -13,6 +13,7 @@
 
 #include "syncache/experiments/experiment.hpp"
 #include "syncache/experiments/mlp_training.hpp"
+#include "syncache/io/params.hpp"
 
 namespace syncache::figmlp {
 
@@ -65,14 +66,16 @@ inline Settings read_settings(const ExperimentConfig& cfg, const FigureContext& 
     }
     if (plasticity && cfg.has("keep")) {
       if (s.base.net.restriction == Restriction::none) {
-        throw std::invalid_argument("--keep: needs restrict = synapse, neuron or path");
+        throw ParamError("keep", "needs restrict = synapse, neuron or path");
       }
       s.base.net.keep = cfg.number("keep");
     } else if (s.base.net.restriction != Restriction::none) {
-      throw std::invalid_argument("--keep: required with a restriction (a fraction in (0, 1])");
+      throw ParamError("keep", "required with a restriction (a fraction in (0, 1])");
     }
     s.base.net.validate();
     s.base.training.validate();
+  } catch (const ParamError& e) {
+    throw_located(cfg, e);
   } catch (const std::invalid_argument& e) {
     throw std::invalid_argument(cfg.source() + ": " + e.what());
   }
@@ -89,6 +92,8 @@ inline MlpConfig with_caching(const ExperimentConfig& cfg, MlpConfig net) {
   net.c = cfg.number("c");
   try {
     net.validate();
+  } catch (const ParamError& e) {
+    throw_located(cfg, e);
   } catch (const std::invalid_argument& e) {
     throw std::invalid_argument(cfg.source() + ": " + e.what());
   }

@@ -56,8 +56,8 @@ inline OptimiserOptions search_options(const ExperimentConfig& cfg, const std::s
   o.seeds = seeds;
   try {
     o.validate();
-  } catch (const std::invalid_argument& e) {
-    throw std::invalid_argument(cfg.where("theta_lo" + suffix) + ": " + e.what());
+  } catch (const ParamError& e) {
+    throw_located(cfg, optimiser_error_in_file(e, suffix));
   }
   return o;
 }

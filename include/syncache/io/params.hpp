@@ -1,0 +1,74 @@
+// The parameter seam. Every model describes its parameters once, as a table of ParamSpec
+// (name, kind, default, allowed range, unit, one line of documentation); the command line's
+// options, the experiment files' keys (TOML), the stored parameters (JSON) and the Python
+// keywords are all derived from these tables and read and range-checked by them. The
+// library reports a bad value as a ParamError keyed by the parameter's name; each front
+// end shows the key in its own spelling (on the command line with two dashes and dashes for
+// underscores; `max_epochs` in TOML, JSON and Python).
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace syncache {
+
+// A bad parameter value: key() is the parameter's name ("theta"; "N/P" when the
+// combination of two is at fault), message() what is wrong with it. what() is
+// "key: message", the spelling of TOML, JSON and Python.
+class ParamError : public std::invalid_argument {
+ public:
+  ParamError(std::string key, std::string message);
+  const std::string& key() const noexcept { return key_; }
+  const std::string& message() const noexcept { return message_; }
+
+ private:
+  std::string key_, message_;
+};
+
+enum class ParamKind {
+  integer,  // a signed 64-bit count in [lo, hi]
+  seed,     // any unsigned 64-bit integer
+  real,     // a finite number in [lo, hi] (ends open when lo_open/hi_open); inf if allow_inf
+  flag,     // true or false (a switch on the command line)
+  text,     // a string; one of `choices` ("a|b|c") when they are given
+};
+
+inline constexpr double kUnbounded = std::numeric_limits<double>::infinity();
+
+struct ParamSpec {
+  std::string_view name;
+  ParamKind kind = ParamKind::real;
+  std::string_view default_text;  // the default as the user would write it; "" = none
+  double lo = -kUnbounded, hi = kUnbounded;
+  bool lo_open = false, hi_open = false;
+  bool allow_inf = false;    // real: +inf accepted besides [lo, hi]
+  std::string_view unit;     // "" when dimensionless
+  std::string_view doc;      // one line
+  std::string_view choices;  // text: "a|b|c"; "" = any text
+
+  // The allowed values in words: "in [0, 2]", ">= 1, or inf", "> 0", "one of a, b".
+  std::string range_text() const;
+  // Range checks; throw ParamError(name, "must be ... (got v)").
+  double check(double v) const;
+  std::int64_t check(std::int64_t v) const;
+  // Text as typed by a user (command line, TOML strings), read and checked.
+  double read_real(std::string_view text) const;
+  std::int64_t read_integer(std::string_view text) const;
+  std::uint64_t read_seed(std::string_view text) const;
+  std::string read_text(std::string_view text) const;  // checks the choices
+};
+
+// The description of `name` in `specs`; nullptr when there is none.
+const ParamSpec* find_param(std::span<const ParamSpec> specs, std::string_view name);
+// The names of `specs`, comma separated (for "unknown key ... (allowed: ...)").
+std::string param_names(std::span<const ParamSpec> specs);
+
+// The command line's spelling of a key: two dashes before each name, dashes for
+// underscores ("max_epochs" becomes the option max-epochs with two dashes; "N/P" two options).
+std::string option_spelling(std::string_view key);
+
+}  // namespace syncache

@@ -1,0 +1,119 @@
+// The parameter seam (io/params.hpp) and the rule table (core/rule.hpp): ranges in words,
+// checks keyed by the parameter's name, each front end's spelling, rules as data.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+
+#include "syncache/core/cached_store.hpp"
+#include "syncache/core/rule.hpp"
+#include "syncache/io/params.hpp"
+
+namespace {
+
+using syncache::ParamError;
+using syncache::ParamKind;
+using syncache::ParamSpec;
+
+// The key and message of the ParamError that f throws ("" when it throws none).
+template <class F>
+std::pair<std::string, std::string> error_of(F f) {
+  try {
+    f();
+  } catch (const ParamError& e) {
+    return {e.key(), e.message()};
+  }
+  return {"", ""};
+}
+
+TEST(ParamSpec, RangesInWordsAndChecksKeyedByName) {
+  const ParamSpec alpha{"alpha", ParamKind::real, "1", 0.0, 2.0};
+  EXPECT_EQ(alpha.range_text(), "in [0, 2]");
+  EXPECT_EQ(alpha.check(2.0), 2.0);
+  EXPECT_EQ(error_of([&] { alpha.check(2.5); }),
+            std::make_pair(std::string("alpha"), std::string("must be in [0, 2] (got 2.5)")));
+  EXPECT_EQ(error_of([&] { alpha.check(std::nan("")); }).first, "alpha");
+
+  const ParamSpec tau{"tau", ParamKind::real, "inf", 1.0, syncache::kUnbounded, false, false,
+                      true,  "presentations"};
+  EXPECT_EQ(tau.range_text(), ">= 1 presentations, or inf");
+  EXPECT_EQ(tau.read_real("inf"), std::numeric_limits<double>::infinity());
+  EXPECT_EQ(tau.read_real("1"), 1.0);
+  EXPECT_EQ(error_of([&] { tau.read_real("0.5"); }).second,
+            "must be >= 1 presentations, or inf (got 0.5)");
+  EXPECT_EQ(error_of([&] { tau.read_real("abc"); }).second, "'abc' is not a number or inf");
+
+  const ParamSpec c{"c", ParamKind::real, "0", 0.0, syncache::kUnbounded, false, true};
+  EXPECT_EQ(c.range_text(), ">= 0 and finite");
+  EXPECT_EQ(error_of([&] { c.check(std::numeric_limits<double>::infinity()); }).first, "c");
+  EXPECT_EQ(error_of([&] { c.read_real("inf"); }).second, "'inf' is not a finite number");
+
+  const ParamSpec eta{"eta", ParamKind::real, "1", 0.0, syncache::kUnbounded, true, true};
+  EXPECT_EQ(eta.range_text(), "> 0 and finite");
+  EXPECT_EQ(error_of([&] { eta.check(0.0); }).second, "must be > 0 and finite (got 0)");
+
+  const ParamSpec n{"max_epochs", ParamKind::integer, "10000", 1, 1e12};
+  EXPECT_EQ(n.read_integer("10"), 10);
+  EXPECT_EQ(error_of([&] { n.read_integer("0"); }).second,
+            "must be an integer in [1, 1e+12] (got '0')");
+  EXPECT_EQ(error_of([&] { n.read_integer("1.5"); }).first, "max_epochs");
+
+  const ParamSpec seed{"seed", ParamKind::seed};
+  EXPECT_EQ(seed.read_seed("18446744073709551615"), 18446744073709551615ull);
+  EXPECT_EQ(error_of([&] { seed.read_seed("-1"); }).first, "seed");
+
+  const ParamSpec mode{"backprop", ParamKind::text, "exact", 0, 0, false, false, false, "",
+                       "",         "exact|authors"};
+  EXPECT_EQ(mode.read_text("authors"), "authors");
+  EXPECT_EQ(error_of([&] { mode.read_text("sideways"); }).second,
+            "unknown value 'sideways' (allowed: exact, authors)");
+}
+
+TEST(ParamSpec, EachFrontEndSpellsTheKey) {
+  EXPECT_EQ(syncache::option_spelling("theta"), "--theta");
+  EXPECT_EQ(syncache::option_spelling("max_epochs"), "--max-epochs");
+  EXPECT_EQ(syncache::option_spelling("N/P"), "--N/--P");
+  const ParamError e("max_epochs", "must be >= 1");
+  EXPECT_STREQ(e.what(), "max_epochs: must be >= 1");  // TOML, JSON and Python spelling
+}
+
+TEST(RuleTable, EveryRuleOnceWithItsModels) {
+  for (const auto& info : syncache::kRules) {
+    EXPECT_EQ(syncache::parse_rule(info.name), info.rule);
+    EXPECT_EQ(syncache::rule_name(info.rule), info.name);
+  }
+  EXPECT_EQ(syncache::rule_names(syncache::kPerceptron), "classic, synapse, neuron, sum");
+  EXPECT_EQ(syncache::rule_names(syncache::kMlp, "|"), "classic|synapse|neuron|sum|layer");
+  EXPECT_EQ(syncache::rule_names(syncache::kSpiking, ", ", true), "synapse, neuron, sum");
+  EXPECT_FALSE(syncache::find_rule("layer", syncache::kPerceptron).has_value());
+  EXPECT_EQ(syncache::find_rule("layer", syncache::kMlp), syncache::Rule::layer);
+  const auto bad = error_of([] { syncache::parse_rule("layer", syncache::kSpiking); });
+  EXPECT_EQ(bad.first, "rule");
+  EXPECT_EQ(bad.second, "unknown rule 'layer' (allowed: classic, synapse, neuron, sum)");
+  EXPECT_EQ(error_of([] {
+              syncache::require_rule(syncache::Rule::layer, syncache::kPerceptron, "x");
+            }).first,
+            "rule");
+}
+
+// The store reads scope and statistic from the table: on one row with |s| = (0.6, 0.6),
+// theta = 1 consolidates under "sum" (1.2 > 1) but not under "neuron" or "synapse"
+// (max 0.6); with two rows each at 0.6 "layer" (max) does not either.
+TEST(RuleTable, StoreFollowsScopeAndStatistic) {
+  auto consolidated = [](syncache::Rule rule, std::size_t rows) {
+    syncache::CacheParams p;
+    p.rule = rule;
+    p.theta = 1.0;
+    syncache::CachedStore st(rows, 2, p, syncache::ChangeCost(1.0));
+    const double dw[2] = {0.6, -0.6};
+    for (std::size_t r = 0; r < rows; ++r) st.add(r, dw);
+    st.apply_rule();
+    return st.consolidation_events();
+  };
+  EXPECT_EQ(consolidated(syncache::Rule::sum, 1), 2);
+  EXPECT_EQ(consolidated(syncache::Rule::neuron, 1), 0);
+  EXPECT_EQ(consolidated(syncache::Rule::synapse, 1), 0);
+  EXPECT_EQ(consolidated(syncache::Rule::layer, 2), 0);
+}
+
+}  // namespace
