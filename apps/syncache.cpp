@@ -10,9 +10,11 @@
 #include <fstream>
 #include <iostream>
 #include <limits>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <span>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -27,6 +29,7 @@
 #include "syncache/io/text_input.hpp"
 #include "syncache/models/mlp.hpp"
 #include "syncache/models/perceptron.hpp"
+#include "syncache/models/perceptron_json.hpp"
 #include "syncache/models/spiking.hpp"
 #include "syncache/models/spiking_json.hpp"
 #include "syncache/models/theory.hpp"
@@ -171,90 +174,103 @@ CachingValues parse_caching(const CachingArgs& a, unsigned model, const std::str
   return v;
 }
 
-struct PerceptronArgs {
-  std::string N = "1000", P = "1000", seed = "1", b = "0", alpha = "1", eta = "1",
-              max_epochs = "10000", patterns;
-  CachingArgs cache;
-  bool potentiation_only = false, zero_mean = false;
+// The options of a model's parameter table (syncache::ParamSpec): each parameter is the
+// option --name (dashes for underscores) with its description, range and default as help;
+// values are kept as typed and read by the table (the same reading as sweep files).
+struct TableArgs {
+  std::map<std::string, std::string> text;
+  std::map<std::string, bool> flags;
 };
 
+void add_table_options(CLI::App* cmd, std::span<const syncache::ParamSpec> specs, TableArgs& a) {
+  using syncache::ParamKind;
+  for (const auto& spec : specs) {
+    const std::string name(spec.name), option = syncache::option_spelling(spec.name);
+    std::string help(spec.doc);
+    if (spec.kind == ParamKind::flag) {
+      cmd->add_flag(option, a.flags[name], help);
+      continue;
+    }
+    if (spec.kind == ParamKind::real) help += " (" + spec.range_text() + ")";
+    auto* opt = cmd->add_option(option, a.text[name], help);
+    switch (spec.kind) {
+      case ParamKind::integer:
+      case ParamKind::seed:
+        opt->type_name("INT");
+        break;
+      case ParamKind::real:
+        opt->type_name(spec.allow_inf ? "X|inf" : "X");
+        break;
+      default:
+        opt->type_name(spec.choices.empty() ? "TEXT" : std::string(spec.choices));
+    }
+    if (!spec.default_text.empty()) opt->default_str(std::string(spec.default_text));
+  }
+}
+
+// The parameters given on the command line, as the JSON the table reads (a parameter not
+// given keeps the model's default); real values are checked here, as typed.
+json table_values(const CLI::App* cmd, std::span<const syncache::ParamSpec> specs,
+                  const TableArgs& a) {
+  using syncache::ParamKind;
+  json p = json::object();
+  for (const auto& spec : specs) {
+    const std::string name(spec.name);
+    if (cmd->count(syncache::option_spelling(spec.name)) == 0) continue;
+    try {
+      switch (spec.kind) {
+        case ParamKind::integer:
+          p[name] = spec.read_integer(a.text.at(name));
+          break;
+        case ParamKind::seed:
+          p[name] = spec.read_seed(a.text.at(name));
+          break;
+        case ParamKind::real: {
+          const double v = spec.read_real(a.text.at(name));
+          p[name] = std::isinf(v) ? json("inf") : json(v);
+          break;
+        }
+        case ParamKind::flag:
+          p[name] = a.flags.at(name);
+          break;
+        case ParamKind::text:
+          p[name] = a.text.at(name);
+          break;
+      }
+    } catch (const std::invalid_argument& e) {
+      fail(option_message(e));
+    }
+  }
+  return p;
+}
+
 void add_perceptron(CLI::App& app) {
-  auto args = std::make_shared<PerceptronArgs>();
+  auto args = std::make_shared<TableArgs>();
   auto* cmd =
       app.add_subcommand("perceptron", "Train one perceptron and print its energies as JSON");
-  cmd->add_option("--N", args->N, "number of inputs (a bias input is added)")
-      ->type_name("INT")
-      ->capture_default_str();
-  cmd->add_option("--P", args->P, "number of random patterns")
-      ->type_name("INT")
-      ->capture_default_str();
-  cmd->add_option("--patterns", args->patterns,
-                  "CSV file, one pattern per line: N inputs then the desired output (+-1)")
-      ->type_name("FILE");
-  cmd->add_option("--seed", args->seed, "random seed for patterns and targets")
-      ->type_name("INT")
-      ->capture_default_str();
-  add_caching_options(cmd, args->cache, syncache::kPerceptron, "", "presentations", "presentation",
-                      " (>= 1, or inf)");
-  cmd->add_option("--b", args->b, "cost per unit change of a transient weight")
-      ->type_name("X")
-      ->capture_default_str();
-  cmd->add_option("--alpha", args->alpha, "energy exponent in [0, 2]")
-      ->type_name("X")
-      ->capture_default_str();
-  cmd->add_flag("--potentiation-only", args->potentiation_only,
-                "only weight increases cost energy");
-  cmd->add_option("--eta", args->eta, "learning rate")->type_name("X")->capture_default_str();
-  cmd->add_option("--max-epochs", args->max_epochs, "epoch cap")
-      ->type_name("INT")
-      ->capture_default_str();
-  cmd->add_flag("--zero-mean", args->zero_mean,
-                "subtract the overall pattern mean (authors' code)");
+  add_table_options(cmd, syncache::perceptron_parameters(), *args);
   cmd->callback([args, cmd]() {
-    syncache::PerceptronConfig cfg;
-    const CachingValues cv = parse_caching(args->cache, syncache::kPerceptron, "");
-    cfg.rule = cv.rule;
-    if (args->patterns.empty()) {
-      const auto cap = static_cast<long long>(syncache::kMaxPerceptronSize);
-      cfg.N = static_cast<std::size_t>(parse_count("--N", args->N, 1, cap));
-      cfg.P = static_cast<std::size_t>(parse_count("--P", args->P, 1, cap));
-    }
-    if (cmd->count("--patterns") > 0 && args->patterns.empty()) {
-      fail("--patterns: empty file name");
-    }
-    cfg.patterns_file = args->patterns;
-    cfg.seed = parse_seed("--seed", args->seed);
-    if (cv.theta) cfg.cache.theta = *cv.theta;
-    cfg.cache.tau = cv.tau;
-    cfg.cache.c = cv.c;
-    cfg.cache.b = parse_real("--b", args->b, false);
-    cfg.alpha = parse_real("--alpha", args->alpha, false);
-    cfg.eta = parse_real("--eta", args->eta, false);
-    cfg.max_epochs = parse_count("--max-epochs", args->max_epochs, 1, 1000000000000LL);
-    cfg.potentiation_only = args->potentiation_only;
-    cfg.zero_mean = args->zero_mean;
-    // Options that only apply to caching are still checked, so a typo is never ignored.
-    if (!(cfg.cache.tau >= 1.0))
-      fail("--tau: must be >= 1 time step, or inf (got " + shown(args->cache.tau) + ")");
-    if (!args->patterns.empty()) {
+    json given = table_values(cmd, syncache::perceptron_parameters(), *args);
+    if (given.contains("patterns")) {
       // N, P and the random patterns' options do not apply to a pattern file.
-      for (const char* opt : {"--N", "--P", "--seed", "--zero-mean"}) {
-        if (cmd->count(opt) > 0) {
-          fail(std::string(opt) + ": not allowed with --patterns (N and P come from the file)");
+      for (const char* key : {"N", "P", "seed", "zero_mean"}) {
+        if (given.contains(key)) {
+          fail(syncache::option_spelling(key) +
+               ": not allowed with --patterns (N and P come from the file)");
         }
       }
     }
-    if (cfg.cache.theta < 0.0) fail("--theta: must be >= 0 (got " + shown(args->cache.theta) + ")");
-    if (cfg.cache.c < 0.0) fail("--c: must be >= 0 (got " + shown(args->cache.c) + ")");
-    if (cfg.cache.b < 0.0) fail("--b: must be >= 0 (got " + shown(args->b) + ")");
-    if (!(cfg.alpha >= 0.0 && cfg.alpha <= 2.0))
-      fail("--alpha: must lie in [0, 2] (got " + shown(args->alpha) + ")");
-    if (!(cfg.eta > 0.0)) fail("--eta: must be > 0 (got " + shown(args->eta) + ")");
-
+    std::uint64_t seed = 1;
+    if (given.contains("seed")) {
+      seed = given["seed"].get<std::uint64_t>();
+      given.erase("seed");  // a run's own key, not one of its parameters
+    }
+    syncache::PerceptronConfig cfg;
     syncache::PerceptronResult r;
     std::size_t N = 0, P = 0;
     try {
-      cfg.validate();
+      cfg = syncache::perceptron_config_from_json(nlohmann::json(given));
+      cfg.seed = seed;
       r = syncache::run_perceptron(cfg, &N, &P);
     } catch (const std::invalid_argument& e) {
       fail(option_message(e));
@@ -262,7 +278,7 @@ void add_perceptron(CLI::App& app) {
     json j;
     j["N"] = N;
     j["P"] = P;
-    j["rule"] = args->cache.rule;
+    j["rule"] = std::string(syncache::rule_name(cfg.rule));
     j["seed"] = cfg.seed;
     if (cfg.rule != syncache::Rule::classic) {
       j["theta"] = std::isinf(cfg.cache.theta) ? json("inf") : json(cfg.cache.theta);

@@ -479,7 +479,7 @@ TOML
     fail "empty grid: got $RC: $(cat "$ERR")"
   printf '[grid]\nP = [10]\n[fixed]\nN = 10\nthetaa = 2\n' >"$TMP/typo.toml"
   run sweep "$TMP/typo.toml" --store none
-  [[ $RC -eq 2 ]] && grep -q "unknown key 'thetaa'" "$ERR" || fail "sweep typo: got $RC: $(cat "$ERR")"
+  [[ $RC -eq 2 ]] && grep -q "key 'thetaa': unknown key" "$ERR" || fail "sweep typo: got $RC: $(cat "$ERR")"
 }
 
 

@@ -8,6 +8,8 @@
 #include "syncache/core/cached_store.hpp"
 #include "syncache/core/rule.hpp"
 #include "syncache/io/params.hpp"
+#include "syncache/models/perceptron.hpp"
+#include "syncache/models/perceptron_json.hpp"
 
 namespace {
 
@@ -114,6 +116,58 @@ TEST(RuleTable, StoreFollowsScopeAndStatistic) {
   EXPECT_EQ(consolidated(syncache::Rule::neuron, 1), 0);
   EXPECT_EQ(consolidated(syncache::Rule::synapse, 1), 0);
   EXPECT_EQ(consolidated(syncache::Rule::layer, 2), 0);
+}
+
+}  // namespace
+
+namespace {
+
+// The stored parameters of a run are the table's names (plus the code revision), and
+// reading them back through the table gives the same configuration.
+TEST(PerceptronParameters, StoredKeysAreTheTableAndReadBack) {
+  syncache::PerceptronConfig cfg;
+  cfg.N = 37;
+  cfg.P = 41;
+  cfg.rule = syncache::Rule::sum;
+  cfg.cache.theta = 2.5;
+  cfg.cache.tau = 300.0;
+  cfg.cache.c = 0.01;
+  cfg.cache.b = 0.5;
+  cfg.alpha = 2.0;
+  cfg.eta = 0.5;
+  cfg.max_epochs = 77;
+  const auto j = syncache::perceptron_params_json(cfg);
+  const auto specs = syncache::perceptron_parameters();
+  for (const auto& [key, value] : j.items()) {
+    if (key == "revision") continue;
+    EXPECT_NE(syncache::find_param(specs, key), nullptr) << key;
+  }
+  nlohmann::json p = j;
+  p.erase("revision");
+  const auto back = syncache::perceptron_config_from_json(p);
+  EXPECT_EQ(back.N, 37u);
+  EXPECT_EQ(back.P, 41u);
+  EXPECT_EQ(back.rule, syncache::Rule::sum);
+  EXPECT_EQ(back.cache.theta, 2.5);
+  EXPECT_EQ(back.cache.tau, 300.0);
+  EXPECT_EQ(back.cache.c, 0.01);
+  EXPECT_EQ(back.cache.b, 0.5);
+  EXPECT_EQ(back.alpha, 2.0);
+  EXPECT_EQ(back.eta, 0.5);
+  EXPECT_EQ(back.max_epochs, 77);
+  // A value outside its range is refused by the table, keyed by its name.
+  p["alpha"] = 2.5;
+  EXPECT_EQ(error_of([&] { syncache::perceptron_config_from_json(p); }).first, "alpha");
+  p["alpha"] = 1.0;
+  p["tau"] = 0.5;
+  EXPECT_EQ(error_of([&] { syncache::perceptron_config_from_json(p); }).second,
+            "must be >= 1 presentations, or inf (got 0.5)");
+  p["tau"] = "inf";
+  p.erase("theta");
+  EXPECT_EQ(error_of([&] { syncache::perceptron_config_from_json(p); }).first, "theta");
+  p["theta"] = 1.0;
+  p["seed"] = 3;  // a run's own key, not a parameter
+  EXPECT_EQ(error_of([&] { syncache::perceptron_config_from_json(p); }).first, "seed");
 }
 
 }  // namespace

@@ -608,18 +608,16 @@ std::string run_sweep(const ExperimentConfig& config, const ExperimentEnv& env_i
     PerceptronConfig c;
     try {
       c = perceptron_config_from_json(p);
-    } catch (const std::exception& e) {
-      // Name the line of the offending key when the message names one.
-      const std::string what = e.what();
-      const auto a = what.find("key '");
+    } catch (const ParamError& e) {
+      // At the line of the offending key.
       std::string at = config.source();
-      if (a != std::string::npos) {
-        const auto b = what.find('\'', a + 5);
-        const std::string key = what.substr(a + 5, b - a - 5);
-        if (fixed.contains(key)) at = config.where_in("fixed", key);
-        if (grid.contains(key)) at = config.where_in("grid", key);
-      }
-      throw std::invalid_argument(at + ": grid point " + p.dump() + ": " + what);
+      if (fixed.contains(e.key())) at = config.where_in("fixed", e.key());
+      if (grid.contains(e.key())) at = config.where_in("grid", e.key());
+      throw std::invalid_argument(at + ": grid point " + shown(p.dump(), 200) + ": key '" +
+                                  e.key() + "': " + e.message());
+    } catch (const std::exception& e) {
+      throw std::invalid_argument(config.source() + ": grid point " + shown(p.dump(), 200) + ": " +
+                                  e.what());
     }
     for (auto s : seeds) {
       c.seed = s;

@@ -23,6 +23,43 @@ double perceptron_memory_bytes(std::size_t N, std::size_t P, bool zero_mean, boo
   return bytes;
 }
 
+std::span<const ParamSpec> perceptron_parameters() {
+  static const std::string rules = rule_names(kPerceptron, "|");
+  static const std::vector<ParamSpec> specs = [] {
+    const double size_cap = static_cast<double>(kMaxPerceptronSize);
+    std::vector<ParamSpec> v = {
+        {"N", ParamKind::integer, "1000", 1, size_cap, false, false, false, "",
+         "number of inputs (a bias input is added)"},
+        {"P", ParamKind::integer, "1000", 1, size_cap, false, false, false, "",
+         "number of random patterns"},
+        {"patterns", ParamKind::text, "", 0, 0, false, false, false, "",
+         "CSV file, one pattern per line: N inputs then the desired output (+-1)"},
+        {"seed", ParamKind::seed, "1", 0, 0, false, false, false, "",
+         "random seed for patterns and targets"},
+        {"zero_mean", ParamKind::flag, "false", 0, 0, false, false, false, "",
+         "subtract the overall pattern mean (authors' code)"},
+        {"rule", ParamKind::text, "classic", 0, 0, false, false, false, "",
+         "consolidation rule (classic = no caching)", rules},
+    };
+    // theta, tau, c and b as the cached store checks them; tau counts presentations.
+    for (ParamSpec s : caching_parameters(DecayForm::linear)) {
+      if (s.name == "tau") s.unit = "presentations";
+      if (s.name == "c") s.doc = "maintenance cost per unit of transient weight per presentation";
+      v.push_back(s);
+    }
+    v.push_back({"alpha", ParamKind::real, "1", 0.0, 2.0, false, false, false, "",
+                 "energy exponent: a change Delta costs |Delta|^alpha (Eq. 1)"});
+    v.push_back({"potentiation_only", ParamKind::flag, "false", 0, 0, false, false, false, "",
+                 "only weight increases cost energy"});
+    v.push_back(
+        {"eta", ParamKind::real, "1", 0.0, kUnbounded, true, true, false, "", "learning rate"});
+    v.push_back(
+        {"max_epochs", ParamKind::integer, "10000", 1, 1e12, false, false, false, "", "epoch cap"});
+    return v;
+  }();
+  return specs;
+}
+
 void PerceptronConfig::validate() const {
   if (patterns_file.empty()) {
     if (N == 0) throw ParamError("N", "must be a positive integer");

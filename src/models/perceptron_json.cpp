@@ -6,6 +6,9 @@
 #include <stdexcept>
 #include <string>
 
+#include "syncache/io/params.hpp"
+#include "syncache/io/text_input.hpp"
+
 namespace syncache {
 
 using nlohmann::json;
@@ -16,39 +19,43 @@ json number_or_inf(double v) {
   return std::isinf(v) ? json("inf") : json(v);
 }
 
-double get_number(const json& j, const std::string& key, bool allow_inf) {
-  const json& v = j.at(key);
-  if (v.is_number()) return v.get<double>();
-  if (allow_inf && v.is_string() && v.get<std::string>() == "inf") {
-    return std::numeric_limits<double>::infinity();
-  }
-  throw std::invalid_argument("key '" + key + "': expected a number" +
-                              (allow_inf ? std::string(" or \"inf\"") : std::string()) + ", got " +
-                              v.dump());
+// A stored or sweep value of one parameter, read and range-checked by its description.
+double get_real(const json& v, const ParamSpec& spec) {
+  if (v.is_number()) return spec.check(v.get<double>());
+  if (spec.allow_inf && v.is_string() && v.get<std::string>() == "inf") return kUnbounded;
+  throw ParamError(std::string(spec.name), std::string("expected a number") +
+                                               (spec.allow_inf ? " or \"inf\"" : "") + ", got " +
+                                               shown(v.dump()));
 }
 
-std::int64_t get_int(const json& j, const std::string& key) {
-  const json& v = j.at(key);
+std::int64_t get_integer(const json& v, const ParamSpec& spec) {
+  const std::string key(spec.name);
   if (v.is_number_unsigned() && v.get<std::uint64_t>() > std::uint64_t{1} << 62) {
-    throw std::invalid_argument("key '" + key + "': integer too large, got " + v.dump());
+    throw ParamError(key, "integer too large, got " + shown(v.dump()));
   }
-  if (v.is_number_integer()) return v.get<std::int64_t>();
+  if (v.is_number_integer()) return spec.check(v.get<std::int64_t>());
   // A float that holds an integer; converted only inside int64's range (|x| <= 2^62).
   if (v.is_number_float() && v.get<double>() == std::floor(v.get<double>())) {
     if (std::fabs(v.get<double>()) > 4611686018427387904.0) {
-      throw std::invalid_argument("key '" + key + "': integer too large, got " + v.dump());
+      throw ParamError(key, "integer too large, got " + shown(v.dump()));
     }
-    return static_cast<std::int64_t>(v.get<double>());
+    return spec.check(static_cast<std::int64_t>(v.get<double>()));
   }
-  throw std::invalid_argument("key '" + key + "': expected an integer, got " + v.dump());
+  throw ParamError(key, "expected an integer, got " + shown(v.dump()));
 }
 
-bool get_bool(const json& j, const std::string& key) {
-  const json& v = j.at(key);
+bool get_flag(const json& v, const ParamSpec& spec) {
   if (!v.is_boolean()) {
-    throw std::invalid_argument("key '" + key + "': expected true or false, got " + v.dump());
+    throw ParamError(std::string(spec.name), "expected true or false, got " + shown(v.dump()));
   }
   return v.get<bool>();
+}
+
+std::string get_text(const json& v, const ParamSpec& spec) {
+  if (!v.is_string()) {
+    throw ParamError(std::string(spec.name), "expected a string, got " + shown(v.dump()));
+  }
+  return spec.read_text(v.get<std::string>());
 }
 
 }  // namespace
@@ -78,59 +85,41 @@ json perceptron_params_json(const PerceptronConfig& cfg) {
 }
 
 PerceptronConfig perceptron_config_from_json(const json& params) {
-  static const std::set<std::string> known = {
-      "N", "P", "patterns", "zero_mean",         "rule", "theta",     "tau",
-      "c", "b", "alpha",    "potentiation_only", "eta",  "max_epochs"};
   if (!params.is_object()) throw std::invalid_argument("parameters must be a table");
-  for (const auto& [key, value] : params.items()) {
-    if (!known.count(key)) {
-      throw std::invalid_argument("unknown key '" + key +
-                                  "' (allowed: N, P, patterns, zero_mean, rule, theta, tau, c, b, "
-                                  "alpha, potentiation_only, eta, max_epochs)");
-    }
-  }
+  const auto specs = perceptron_parameters();
   PerceptronConfig cfg;
-  if (params.contains("N")) {
-    const auto n = get_int(params, "N");
-    if (n <= 0) throw std::invalid_argument("key 'N': must be a positive integer");
-    if (static_cast<std::uint64_t>(n) > kMaxPerceptronSize)
-      throw std::invalid_argument("key 'N': at most " + std::to_string(kMaxPerceptronSize) +
-                                  " (got " + std::to_string(n) + ")");
-    cfg.N = static_cast<std::size_t>(n);
-  }
-  if (params.contains("P")) {
-    const auto p = get_int(params, "P");
-    if (p <= 0) throw std::invalid_argument("key 'P': must be a positive integer");
-    if (static_cast<std::uint64_t>(p) > kMaxPerceptronSize)
-      throw std::invalid_argument("key 'P': at most " + std::to_string(kMaxPerceptronSize) +
-                                  " (got " + std::to_string(p) + ")");
-    cfg.P = static_cast<std::size_t>(p);
-  }
-  if (params.contains("patterns")) {
-    if (!params["patterns"].is_string()) {
-      throw std::invalid_argument("key 'patterns': expected a file name");
+  for (const auto& [key, value] : params.items()) {
+    const ParamSpec* spec = find_param(specs, key);
+    // The seed is a run's own key, never one of its parameters.
+    if (spec == nullptr || key == "seed") {
+      std::string allowed;
+      for (const auto& p : specs) {
+        if (p.name != "seed") allowed += (allowed.empty() ? "" : ", ") + std::string(p.name);
+      }
+      throw ParamError(shown(key), "unknown key (allowed: " + allowed + ")");
     }
-    cfg.patterns_file = params["patterns"].get<std::string>();
+    if (key == "N") cfg.N = static_cast<std::size_t>(get_integer(value, *spec));
+    if (key == "P") cfg.P = static_cast<std::size_t>(get_integer(value, *spec));
+    if (key == "patterns") {
+      cfg.patterns_file = get_text(value, *spec);
+      if (cfg.patterns_file.empty()) throw ParamError("patterns", "empty file name");
+    }
+    if (key == "zero_mean") cfg.zero_mean = get_flag(value, *spec);
+    if (key == "rule") cfg.rule = parse_rule(get_text(value, *spec), kPerceptron);
+    if (key == "theta") cfg.cache.theta = get_real(value, *spec);
+    if (key == "tau") cfg.cache.tau = get_real(value, *spec);
+    if (key == "c") cfg.cache.c = get_real(value, *spec);
+    if (key == "b") cfg.cache.b = get_real(value, *spec);
+    if (key == "alpha") cfg.alpha = get_real(value, *spec);
+    if (key == "potentiation_only") cfg.potentiation_only = get_flag(value, *spec);
+    if (key == "eta") cfg.eta = get_real(value, *spec);
+    if (key == "max_epochs") cfg.max_epochs = get_integer(value, *spec);
   }
-  if (params.contains("zero_mean")) cfg.zero_mean = get_bool(params, "zero_mean");
-  if (params.contains("rule")) {
-    if (!params["rule"].is_string()) throw std::invalid_argument("key 'rule': expected a string");
-    cfg.rule = parse_rule(params["rule"].get<std::string>());
-  }
-  if (params.contains("theta")) cfg.cache.theta = get_number(params, "theta", true);
-  if (params.contains("tau")) cfg.cache.tau = get_number(params, "tau", true);
-  if (params.contains("c")) cfg.cache.c = get_number(params, "c", false);
-  if (params.contains("b")) cfg.cache.b = get_number(params, "b", false);
-  if (params.contains("alpha")) cfg.alpha = get_number(params, "alpha", false);
-  if (params.contains("potentiation_only")) {
-    cfg.potentiation_only = get_bool(params, "potentiation_only");
-  }
-  if (params.contains("eta")) cfg.eta = get_number(params, "eta", false);
-  if (params.contains("max_epochs")) cfg.max_epochs = get_int(params, "max_epochs");
   if (cfg.rule != Rule::classic && !params.contains("theta")) {
-    throw std::invalid_argument("key 'theta': required for rule '" +
-                                std::string(rule_name(cfg.rule)) + "'");
+    throw ParamError("theta", "required for rule '" + std::string(rule_name(cfg.rule)) + "' (" +
+                                  find_param(specs, "theta")->range_text() + ")");
   }
+  cfg.cache.rule = cfg.rule;
   cfg.validate();
   return cfg;
 }

@@ -10,6 +10,7 @@
 #include <functional>
 #include <limits>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -152,6 +153,13 @@ struct PerceptronConfig {
 };
 
 inline constexpr std::size_t kMaxPerceptronSize = std::size_t{1} << 40;
+
+// The perceptron's parameters, described once (io/params.hpp): the `syncache perceptron`
+// options, the keys of sweep files and of stored runs, and the Python keywords are these
+// names, read and range-checked by these descriptions (N, P, patterns, seed, zero_mean,
+// rule, theta, tau, c, b, alpha, potentiation_only, eta, max_epochs). Checks that involve
+// several parameters (theta required unless classic, memory) are PerceptronConfig::validate.
+std::span<const ParamSpec> perceptron_parameters();
 
 // Estimated peak memory, in bytes, of a run on P random patterns of N inputs: the
 // patterns (padded rows, a double copy with zero_mean), the store and, when cached, the

@@ -22,8 +22,10 @@ inline constexpr int kPerceptronRevision = 4;
 // included (it is the store's separate key); "revision" (kPerceptronRevision) is.
 nlohmann::json perceptron_params_json(const PerceptronConfig& cfg);
 
-// The inverse, for sweep files: unknown keys and wrong types throw std::invalid_argument
-// naming the key. Keys that are absent keep the defaults of PerceptronConfig.
+// The inverse, for sweep files, stored runs and the command line: every key is read and
+// range-checked by its description in perceptron_parameters(); an unknown key, a wrong
+// type or a bad value throws ParamError keyed by it. Absent keys keep the defaults of
+// PerceptronConfig.
 PerceptronConfig perceptron_config_from_json(const nlohmann::json& params);
 
 // converged, epochs, presentations, updates, consolidation_events, energy {classic,
