@@ -111,14 +111,14 @@ void write_output(const std::string& option, const std::string& path, const std:
   }
 }
 
-json energy_json(const syncache::EnergyTally& e, double minimal) {
+json energy_json(const syncache::EnergyTally& e) {
   json j;
   j["classic"] = e.classic;
   j["consolidation"] = e.consolidation;
   j["maintenance"] = e.maintenance;
   j["change"] = e.change;
   j["total"] = e.total();
-  j["minimal"] = minimal;
+  j["minimal"] = e.minimal;
   return j;
 }
 
@@ -294,7 +294,7 @@ void add_perceptron(CLI::App& app) {
     j["presentations"] = r.presentations;
     j["updates"] = r.updates;
     j["consolidation_events"] = r.consolidation_events;
-    j["energy"] = energy_json(r.energy, r.minimal);
+    j["energy"] = energy_json(r.energy);
     const double ineff = r.inefficiency();
     j["inefficiency"] = std::isnan(ineff) ? json(nullptr) : json(ineff);
     j["version"] = SYNCACHE_VERSION;
@@ -786,11 +786,11 @@ void add_mlp(CLI::App& app) {
     using syncache::round_trip;
     syncache::train_mlp(
         *net, data.train, data.test, training, [&](const syncache::LearningPoint& p) {
-          const syncache::MlpEnergy& e = p.energy;
+          const syncache::EnergyTally& e = p.energy;
           std::cout << p.samples << ',' << p.epoch << ',' << round_trip(p.accuracy) << ','
-                    << round_trip(e.total) << ',' << round_trip(e.consolidation) << ','
+                    << round_trip(e.total()) << ',' << round_trip(e.consolidation) << ','
                     << round_trip(e.maintenance) << ',' << round_trip(e.pending) << ','
-                    << round_trip(e.minimal) << ',' << p.updates << ',' << p.consolidation_events
+                    << round_trip(e.minimal) << ',' << e.updates << ',' << e.consolidation_events
                     << "\n"
                     << std::flush;
         });

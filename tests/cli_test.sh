@@ -736,6 +736,8 @@ for k in ("patterns", "seed", "rule", "theta", "converged", "rounds", "success",
 assert j["patterns"] == 4 and j["seed"] == 3 and j["rule"] == "neuron" and j["theta"] == 0.5, j
 e = j["energy"]
 assert close(e["total"], e["consolidation"] + e["maintenance"] + e["pending"], 1e-12), e
+# A final result: the final consolidation is counted in consolidation, nothing is pending.
+assert e["pending"] == 0 and e["consolidation"] > 0, e
 assert e["maintenance"] == 0, e
 assert e["minimal"] * (1 - 1e-12) <= e["total"] <= e["classic"] * (1 + 1e-12), e
 assert j["converged"] is True and 10 <= j["rounds"] <= 1000, j

@@ -637,7 +637,7 @@ TEST(FigureValues, Fig3DecayRates) {
 // their references in tests/test_mlp.cpp.)
 struct CurvePt {
   double samples, accuracy;
-  MlpEnergy energy;
+  EnergyTally energy;
   double minimal;
 };
 std::vector<CurvePt> mlp_curve(const mnist::Mnist& data, const MlpConfig& cfg, int epochs,
@@ -738,7 +738,7 @@ TEST(FigureValues, Fig3s1bEnergyToTargetVsTheta) {
     cfg.seed = seed;
     const auto curve = mlp_curve(data, cfg, 2, 100);
     const CurvePt* p = first_reaching(curve);
-    cl_energy.push_back(p ? p->energy.total : kNan);
+    cl_energy.push_back(p ? p->energy.total() : kNan);
     cl_minimal.push_back(p ? p->minimal : kNan);
     cl_samples.push_back(p ? p->samples : kNan);
   }

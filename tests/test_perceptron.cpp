@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numbers>
+#include <string>
 #include <vector>
 
 #include "syncache/core/plain_store.hpp"
@@ -194,6 +195,50 @@ TEST(PerceptronCaching, InfiniteThresholdWithoutCostReachesMinimalEnergy) {
               static_cast<std::int64_t>(std::count_if(r.weights.begin(), r.weights.end(),
                                                       [](double w) { return w != 0.0; })));
   }
+}
+
+TEST(PerceptronCaching, ResultIsFinalNothingPending) {
+  // docs/model.md section 1: learning ends with the final consolidation (finish()), counted
+  // in consolidation, so a result's pending is 0 and its total is the
+  // consolidation + maintenance + change it always was. The record also carries M_min and
+  // the counts of the result (scaled with eta like the result's own fields).
+  std::vector<PerceptronConfig> cfgs;
+  cfgs.push_back(config(200, 220, 2));
+  PerceptronConfig c = cached(200, 220, 2, Rule::neuron, 4.0);
+  c.cache.tau = 200.0;
+  c.cache.c = 0.01;
+  cfgs.push_back(c);
+  c = cached(200, 220, 3, Rule::synapse, 1.5);
+  c.cache.b = 0.1;
+  c.eta = 0.5;
+  c.alpha = 2.0;
+  cfgs.push_back(c);
+  c = cached(200, 220, 4, Rule::sum, INFINITY);
+  cfgs.push_back(c);
+  for (const PerceptronConfig& cfg : cfgs) {
+    SCOPED_TRACE(std::string(rule_name(cfg.rule)) + " eta " + std::to_string(cfg.eta));
+    const PerceptronResult r = run_perceptron(cfg);
+    const EnergyTally& e = r.energy;
+    EXPECT_EQ(e.pending, 0.0);
+    EXPECT_EQ(e.total(), e.consolidation + e.maintenance + e.change);
+    EXPECT_EQ(e.minimal, r.minimal);
+    EXPECT_EQ(e.updates, r.updates);
+    EXPECT_EQ(e.consolidation_events, r.consolidation_events);
+    EXPECT_GT(e.updates, 0);
+  }
+  // The store itself holds nothing transient after training.
+  CacheParams cp;
+  cp.rule = Rule::neuron;
+  cp.theta = 5.0;
+  cp.tau = 300.0;
+  cp.c = 0.01;
+  CachedStore store(1, 201, cp, ChangeCost());
+  const auto ps = random_patterns(200, 220, 5);
+  const PerceptronResult r = train_perceptron(ps, store, 1.0, 10000);
+  EXPECT_EQ(store.transient_abs_sum(), 0.0);
+  for (std::size_t i = 0; i < store.cols(); ++i) EXPECT_EQ(store.transient(0, i), 0.0);
+  EXPECT_EQ(r.energy.pending, 0.0);
+  EXPECT_EQ(r.energy.consolidation, store.energy().consolidation);
 }
 
 TEST(PerceptronCaching, RandomWalkConsolidationCountFollowsTheory) {

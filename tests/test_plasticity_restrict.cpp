@@ -153,8 +153,8 @@ TEST(Restriction, KeepOneIsPlainBackpropBitForBit) {
         EXPECT_TRUE(bit_equal(m.persistent(l), plain.persistent(l)));
         EXPECT_TRUE(bit_equal(m.transient(l), plain.transient(l)));
       }
-      const MlpEnergy a = m.energy(), b = plain.energy();
-      EXPECT_EQ(a.total, b.total);
+      const EnergyTally a = m.energy(), b = plain.energy();
+      EXPECT_EQ(a.total(), b.total());
       EXPECT_EQ(a.consolidation, b.consolidation);
       EXPECT_EQ(a.maintenance, b.maintenance);
       EXPECT_EQ(a.pending, b.pending);
@@ -411,11 +411,11 @@ TEST(Counts, ThetaInfinityCostsTheMinimalEnergyForEveryAlgorithm) {
     SCOPED_TRACE(std::string(restriction_name(a.r)) + (a.lazy ? " lazy" : ""));
     Mlp m(cached(small(40, 12, 4, a.r, a.keep, a.lazy), kInf, kInf, 0.0));
     m.train(d.x.data(), d.y.data(), d.count);
-    const MlpEnergy e = m.energy();
+    const EnergyTally e = m.energy();
     EXPECT_EQ(e.consolidation, 0.0);
     EXPECT_EQ(e.maintenance, 0.0);
     EXPECT_GT(e.minimal, 0.1);
-    EXPECT_NEAR(e.total, e.minimal, 1e-12 * e.minimal);
+    EXPECT_NEAR(e.total(), e.minimal, 1e-12 * e.minimal);
     EXPECT_EQ(m.consolidation_events(), 0);
   }
 }

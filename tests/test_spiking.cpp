@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -358,18 +359,21 @@ TEST(SpikingLearner, SameSeedSameSpikeTrains) {
 
 TEST(SpikingLearner, CachingEnergyBounds) {
   // Without decay and maintenance (docs/model.md section 4):
-  //  - theta = inf: nothing consolidates before the end, so the energy "as if consolidated
-  //    now" is sum |s| = sum |w - w(0)| = the minimal energy;
+  //  - theta = inf: nothing consolidates before the end, so the final consolidation
+  //    costs sum |s| = sum |w - w(0)| = the minimal energy, and it is all there is;
   //  - any theta: each consolidation moves l by the sum of the changes cached since the
   //    last one, |sum| <= sum |.|, so minimal <= total <= classic;
-  //  - classic learning: total = classic.
+  //  - classic learning: total = classic, and every change is a consolidation event.
   const auto classic = sp::Learner(small_config()).learn();
   EXPECT_DOUBLE_EQ(classic.energy.total(), classic.energy.classic);
   EXPECT_EQ(classic.energy.pending, 0.0);
   EXPECT_GT(classic.energy.classic, 2.0 * classic.energy.minimal);
+  EXPECT_GT(classic.energy.updates, 0);
+  EXPECT_EQ(classic.energy.consolidation_events, classic.energy.updates);
 
   const auto never = sp::Learner(small_config(syncache::Rule::neuron, INFINITY)).learn();
-  EXPECT_EQ(never.energy.consolidation, 0.0);
+  EXPECT_EQ(never.energy.pending, 0.0);
+  EXPECT_NEAR(never.energy.consolidation, never.energy.minimal, 1e-12 * never.energy.minimal);
   EXPECT_NEAR(never.energy.total(), never.energy.minimal, 1e-12 * never.energy.minimal);
 
   for (auto rule : {syncache::Rule::synapse, syncache::Rule::neuron, syncache::Rule::sum}) {
@@ -377,6 +381,72 @@ TEST(SpikingLearner, CachingEnergyBounds) {
     EXPECT_GE(r.energy.total(), r.energy.minimal * (1.0 - 1e-12));
     EXPECT_LE(r.energy.total(), r.energy.classic * (1.0 + 1e-12));
     EXPECT_GT(r.energy.consolidation, 0.0);
+  }
+}
+
+TEST(SpikingLearner, FinalResultCountsTheFinalConsolidation) {
+  // docs/model.md section 1: M_cons includes the final consolidation of every transient
+  // weight left. A result (taken at the counted round) therefore has pending 0 and
+  // consolidation = the store's consolidation then + sum |s| then. Replayed independently:
+  // the same trials up to the counted round, the transient weights summed one by one, then
+  // the store itself consolidates everything (finish(), as the perceptron ends).
+  struct Case {
+    syncache::Rule rule;
+    double theta, tau, c;
+  };
+  for (const Case& k : {Case{syncache::Rule::neuron, 0.4, INFINITY, 0.0},
+                        Case{syncache::Rule::synapse, 0.3, INFINITY, 0.0},
+                        Case{syncache::Rule::neuron, INFINITY, INFINITY, 0.0},
+                        Case{syncache::Rule::sum, 0.6, 3000.0, 0.002}}) {
+    SCOPED_TRACE(std::string(syncache::rule_name(k.rule)) + " theta " + std::to_string(k.theta));
+    auto cfg = small_config(k.rule, k.theta);
+    cfg.tau = k.tau;
+    cfg.c = k.c;
+    const auto r = sp::Learner(cfg).learn();
+    ASSERT_GE(r.counted_rounds, 1);
+
+    sp::Learner L(cfg);
+    for (int round = 0; round < r.counted_rounds; ++round) {
+      for (std::size_t q = 0; q < L.patterns().size(); ++q) {
+        L.trial(L.patterns()[q], nullptr, static_cast<int>(q));
+      }
+    }
+    const syncache::EnergyTally before = L.store().energy();  // the running tally
+    const std::int64_t events_before = L.store().consolidation_events();
+    double pending = 0.0;  // what the old convention reported as pending
+    std::int64_t nonzero = 0;
+    for (std::size_t i = 0; i < L.store().cols(); ++i) {
+      const double s = L.store().transient(0, i);
+      pending += std::fabs(s);
+      nonzero += s != 0.0 ? 1 : 0;
+    }
+    ASSERT_GT(pending, 0.0);  // the case is not trivial: something was still transient
+    const double expected = before.consolidation + pending;
+    EXPECT_EQ(r.energy.pending, 0.0);
+    EXPECT_NEAR(r.energy.consolidation, expected, 1e-12 * expected);
+    EXPECT_EQ(r.energy.classic, before.classic);
+    EXPECT_EQ(r.energy.maintenance, before.maintenance);
+    EXPECT_EQ(r.energy.change, 0.0);
+    EXPECT_EQ(r.energy.consolidation_events, events_before + nonzero);
+    // The total is the old one: consolidation + maintenance + what was pending.
+    const double old_total = before.consolidation + before.maintenance + pending;
+    EXPECT_NEAR(r.energy.total(), old_total, 1e-12 * old_total);
+    if (k.c > 0.0) {
+      EXPECT_GT(r.energy.maintenance, 0.0);
+    }
+    if (std::isinf(k.theta)) {
+      EXPECT_EQ(before.consolidation, 0.0);
+    }
+
+    // The store performing the final consolidation agrees.
+    L.store().finish();
+    EXPECT_EQ(L.store().transient_abs_sum(), 0.0);
+    EXPECT_NEAR(L.store().energy().consolidation, r.energy.consolidation,
+                1e-12 * r.energy.consolidation);
+    EXPECT_EQ(L.store().consolidation_events(), r.energy.consolidation_events);
+    double minimal = 0.0;
+    for (std::size_t i = 0; i < L.store().cols(); ++i) minimal += std::fabs(L.store().weight(0, i));
+    EXPECT_NEAR(r.energy.minimal, minimal, 1e-12 * minimal);
   }
 }
 

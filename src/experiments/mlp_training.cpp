@@ -55,9 +55,7 @@ TrainingResult train_mlp(Mlp& net, const mnist::Dataset& train, const mnist::Dat
     p.samples = net.samples_seen();
     p.epoch = epoch;
     p.accuracy = net.accuracy(test.images.data(), test.labels.data(), test.count);
-    p.energy = net.energy();
-    p.updates = net.updates();
-    p.consolidation_events = net.consolidation_events();
+    p.energy = net.energy();  // with updates() and consolidation_events()
     p.pending_changes = net.pending_changes();
     p.plastic_samples = net.plastic_samples();
     result.curve.push_back(p);
@@ -105,14 +103,14 @@ json training_json(const TrainingResult& r) {
        minimal = json::array(), updates = json::array(), events = json::array(),
        pending_n = json::array(), plastic = json::array();
   for (const auto& p : r.curve) {
-    updates.push_back(p.updates);
-    events.push_back(p.consolidation_events);
+    updates.push_back(p.energy.updates);
+    events.push_back(p.energy.consolidation_events);
     pending_n.push_back(p.pending_changes);
     plastic.push_back(p.plastic_samples);
     samples.push_back(p.samples);
     epoch.push_back(p.epoch);
     acc.push_back(p.accuracy);
-    total.push_back(p.energy.total);
+    total.push_back(p.energy.total());
     cons.push_back(p.energy.consolidation);
     maint.push_back(p.energy.maintenance);
     pending.push_back(p.energy.pending);
@@ -140,7 +138,6 @@ std::vector<LearningPoint> curve_from_json(const json& r) {
     p.samples = r["samples"][k].get<std::int64_t>();
     p.epoch = r["epoch"][k].get<std::int64_t>();
     p.accuracy = r["accuracy"][k].get<double>();
-    p.energy.total = r["total"][k].get<double>();
     p.energy.consolidation = r["consolidation"][k].get<double>();
     p.energy.maintenance = r["maintenance"][k].get<double>();
     p.energy.pending = r["pending"][k].get<double>();
@@ -148,8 +145,8 @@ std::vector<LearningPoint> curve_from_json(const json& r) {
     auto count = [&](const char* name) -> std::int64_t {
       return r.contains(name) ? r[name][k].get<std::int64_t>() : -1;
     };
-    p.updates = count("updates");
-    p.consolidation_events = count("consolidation_events");
+    p.energy.updates = count("updates");
+    p.energy.consolidation_events = count("consolidation_events");
     p.pending_changes = count("pending_changes");
     p.plastic_samples = count("plastic_samples");
   }

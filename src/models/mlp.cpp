@@ -277,6 +277,7 @@ Mlp::Mlp(const MlpConfig& config) : cfg_(config) {
       }
       L.store->consolidate_all();
       L.init_consolidation = L.store->energy().consolidation;
+      L.init_classic = L.store->energy().classic;
       init_events_[static_cast<std::size_t>(l)] = L.store->consolidation_events();
     }
   }
@@ -615,16 +616,20 @@ double Mlp::accuracy(const float* images, const std::uint8_t* labels, std::size_
   return static_cast<double>(correct) / static_cast<double>(count);
 }
 
-MlpEnergy Mlp::energy() const {
-  MlpEnergy e;
+EnergyTally Mlp::energy() const {
+  EnergyTally e;
   for (const Layer& L : layer_) {
     if (!L.store) continue;
-    e.consolidation += L.store->energy().consolidation - L.init_consolidation;
-    e.maintenance += L.store->energy().maintenance;
+    const EnergyTally& t = L.store->energy();
+    e.classic += t.classic - L.init_classic;
+    e.consolidation += t.consolidation - L.init_consolidation;
+    e.maintenance += t.maintenance;
+    e.change += t.change;  // 0: the network's stores have b = 0
     e.pending += L.store->transient_abs_sum();
   }
-  if (cfg_.rule == Rule::classic) e.consolidation = classic_energy_;
-  e.total = e.consolidation + e.maintenance + e.pending;
+  if (cfg_.rule == Rule::classic) e.classic = e.consolidation = classic_energy_;
+  e.updates = updates_;
+  e.consolidation_events = consolidation_events();
   for (int l = 0; l < 2; ++l) {  // M_min = sum |w(T) - w(0)|
     const Layer& L = layer_[l];
     for (std::size_t r = 0; r < L.rows; ++r) {

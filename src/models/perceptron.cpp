@@ -138,6 +138,8 @@ PerceptronResult train_any(const PatternSet<X>& patterns, const PerceptronConfig
   auto scale = [eta, power](EnergyTally e) {
     e.classic *= power;
     e.consolidation *= power;
+    e.pending *= power;
+    e.minimal *= power;
     e.maintenance *= eta;
     e.change *= eta;
     return e;

@@ -297,6 +297,7 @@ void Learner::trial(const Pattern& pat, std::vector<StepRecord>* record, int ind
         }
       }
       changed = m > 0;
+      updates_ += static_cast<std::int64_t>(m);
       if (changed) {
         store_.add_at(0, cols.data(), vals.data(), m);
         for (std::size_t q = 0; q < m; ++q) store_.nudge_into(0, cols[q], 0.0, gmax);
@@ -328,22 +329,27 @@ void Learner::trial(const Pattern& pat, std::vector<StepRecord>* record, int ind
   }
 }
 
-SpikingEnergy Learner::snapshot() const {
-  SpikingEnergy e;
-  const EnergyTally& t = store_.energy();
-  e.classic = t.classic;
-  e.consolidation = t.consolidation;
-  e.maintenance = t.maintenance;
-  e.pending = store_.transient_abs_sum();
-  for (std::size_t i = 0; i < store_.cols(); ++i) e.minimal += std::fabs(store_.weight(0, i));
-  return e;  // g(0) = 0, so sum |g(T) - g(0)| = sum |g(T)|
+EnergyTally Learner::snapshot() const {
+  EnergyTally e = store_.energy();  // classic, consolidation, maintenance, change (b = 0: 0)
+  // The final consolidation (docs/model.md section 1), counted without touching the store
+  // (learning goes on to confirm convergence): every s still transient moves into l, at
+  // cost sum |s| (alpha = 1), one event per non-zero s; nothing is left pending.
+  e.consolidation += store_.transient_abs_sum();
+  e.pending = 0.0;
+  e.consolidation_events = store_.consolidation_events();
+  for (std::size_t i = 0; i < store_.cols(); ++i) {
+    e.consolidation_events += store_.transient(0, i) != 0.0 ? 1 : 0;
+    e.minimal += std::fabs(store_.weight(0, i));  // g(0) = 0: sum |g(T) - g(0)| = sum |g(T)|
+  }
+  e.updates = updates_;
+  return e;
 }
 
 LearningResult Learner::learn(std::vector<StepRecord>* record_last) {
   LearningResult res;
   const std::size_t N = store_.cols();
   std::vector<std::vector<double>> history;  // round-end weights
-  std::vector<SpikingEnergy> energies;       // round-end energies
+  std::vector<EnergyTally> energies;         // round-end energies
   const double tol = p_.tolerance * p_.g_max;
   for (int round = 1; round <= p_.max_rounds; ++round) {
     const bool last_possible = round == p_.max_rounds;

@@ -32,7 +32,7 @@ json params_json(const LearningConfig& cfg) {
 }
 
 json result_json(const LearningConfig& cfg, const LearningResult& r) {
-  const SpikingEnergy& e = r.energy;
+  const EnergyTally& e = r.energy;
   json out = {{"patterns", cfg.patterns},
               {"seed", cfg.seed},
               {"rule", std::string(rule_name(cfg.rule))},

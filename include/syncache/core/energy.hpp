@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cmath>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include "syncache/io/params.hpp"
@@ -39,15 +40,35 @@ class ChangeCost {
   bool potentiation_only_;
 };
 
-// The energy terms, accumulated in double precision and reported separately.
+// The one energy record of every model (perceptron, MNIST network, spiking neuron; docs/model.md
+// section 1), accumulated in double precision with every term reported separately. A
+// weight store's running tally (CachedStore::energy(), PlainStore::energy()) fills the four
+// costs classic, consolidation, maintenance and change; a model's result or snapshot also
+// fills pending, minimal and the counts.
+//
+// Reporting convention: a final result counts the final consolidation of every remaining
+// transient weight in `consolidation` (and `consolidation_events`), so its pending is 0;
+// pending is non-zero only in snapshots taken during learning (the MNIST network's
+// learning curve), which count the transient weight "as if consolidated now".
 struct EnergyTally {
   double classic = 0.0;        // sum |Delta w|^alpha of every proposed change (classic M)
-  double consolidation = 0.0;  // sum |Delta l|^alpha over consolidations, incl. the final one
-  double maintenance = 0.0;    // c sum_t sum_i |s_i(t)|
-  double change = 0.0;         // b sum |Delta s| of changes not consolidated in the same step
+  double consolidation = 0.0;  // M_cons: sum |Delta l|^alpha over consolidations
+  double maintenance = 0.0;    // M_trans: c sum_t sum_i |s_i(t)|
+  double change = 0.0;   // M_change: b sum |Delta s| of changes not consolidated in the same step
+  double pending = 0.0;  // sum_i |s_i|^alpha still transient (0 in a final result)
+  double minimal = 0.0;  // M_min: sum_i |w_i(T) - w_i(0)|^alpha
+  // Counts. updates: the perceptron's K (presentations that changed the weights); the
+  // MNIST network's and the spiking neuron's non-zero synaptic changes (the alpha = 0
+  // energy of the learning rule). consolidation_events: synapse consolidations, one
+  // synapse consolidating once counts 1 (the alpha = 0 consolidation energy).
+  std::int64_t updates = 0;
+  std::int64_t consolidation_events = 0;
 
-  // M_cache = M_cons + M_trans + M_change. For classic learning M_cons = M.
-  double total() const { return consolidation + maintenance + change; }
+  // M_cache = M_cons + M_trans + M_change, plus the pending transient weight "as if
+  // consolidated now" (0 in a final result). Not classic (what learning without caching
+  // would cost) and not minimal; for classic learning consolidation = classic, the other
+  // terms are 0. Summed in this order: consolidation, maintenance, change, pending.
+  double total() const { return consolidation + maintenance + change + pending; }
 };
 
 }  // namespace syncache

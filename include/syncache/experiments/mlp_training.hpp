@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "syncache/core/energy.hpp"
 #include "syncache/experiments/experiment.hpp"
 #include "syncache/models/mlp.hpp"
 #include "syncache/io/mnist.hpp"
@@ -39,10 +40,12 @@ const char* stop_reason_name(StopReason r);  // "target", "patience", "max_epoch
 struct LearningPoint {
   std::int64_t samples = 0, epoch = 0;
   double accuracy = 0.0;  // on the whole test set given
-  MlpEnergy energy;
-  // Counts (alpha = 0): Mlp::updates(), consolidation_events(), pending_changes(),
-  // plastic_samples(). Results stored before these existed read back as -1.
-  std::int64_t updates = 0, consolidation_events = 0, pending_changes = 0, plastic_samples = 0;
+  // Mlp::energy(): a snapshot during learning, so pending is the transient weight "as if
+  // consolidated now"; with the counts (alpha = 0) updates and consolidation_events.
+  EnergyTally energy;
+  // More counts: Mlp::pending_changes(), plastic_samples(). Results stored before these
+  // (or energy.updates and energy.consolidation_events) existed read them back as -1.
+  std::int64_t pending_changes = 0, plastic_samples = 0;
 };
 
 struct TrainingResult {
@@ -67,7 +70,9 @@ std::optional<std::size_t> first_reaching(const std::vector<LearningPoint>& curv
 // "maintenance", "pending", "minimal", "updates", "consolidation_events",
 // "pending_changes", "plastic_samples" (one entry per point) and "stop".
 nlohmann::json training_json(const TrainingResult& r);
-// The points back from training_json (for first_reaching on stored runs).
+// The points back from training_json (for first_reaching on stored runs). "total" is not
+// read: energy.total() recomputes it from its terms (the same sum, so the same number);
+// energy.classic is not stored and reads back as 0.
 std::vector<LearningPoint> curve_from_json(const nlohmann::json& r);
 
 // ---- Runs through the runner and the results store ----

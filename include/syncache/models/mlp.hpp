@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "syncache/core/cached_store.hpp"
+#include "syncache/core/energy.hpp"
 #include "syncache/core/rule.hpp"
 
 namespace syncache {
@@ -57,15 +58,6 @@ struct MlpConfig {
   void validate() const;
 };
 
-// Energies so far (docs/model.md section 1), all with alpha = 1.
-struct MlpEnergy {
-  double consolidation = 0.0;  // sum |Delta l| (classic: sum |Delta w| of every update)
-  double maintenance = 0.0;    // c sum_t sum_i |s_i(t)|
-  double pending = 0.0;        // sum |s| still transient, as if consolidated now
-  double total = 0.0;          // consolidation + maintenance + pending
-  double minimal = 0.0;        // sum |w - w(0)| over both layers
-};
-
 class Mlp {
  public:
   // Row-major: layer 0 is hidden x inputs, layer 1 is outputs x hidden.
@@ -97,7 +89,13 @@ class Mlp {
   // The outputs o = sigma(W1 sigma(W0 x)) of count images (count x outputs), as above.
   MatrixF outputs(const float* images, std::size_t count) const;
 
-  MlpEnergy energy() const;
+  // Energies so far (docs/model.md section 1), all with alpha = 1, as a learning-curve
+  // snapshot: consolidation = sum |Delta l| (classic: sum |Delta w| of every update),
+  // maintenance c sum_t sum_i |s_i(t)|, change 0 (b = 0), pending = sum |s| still transient
+  // "as if consolidated now" (classic: 0), minimal = sum |w - w(0)| over both layers,
+  // classic = sum |Delta w| of every change made, updates() and consolidation_events().
+  // The loading of w(0) into the stores is not charged.
+  EnergyTally energy() const;
   // Non-zero synaptic changes eta delta_i x_j made so far (delta_i != 0 and x_j != 0): the
   // alpha = 0 energy of the learning rule, transient or not.
   std::int64_t updates() const { return updates_; }
@@ -126,6 +124,7 @@ class Mlp {
     Matrix w;                                  // classic: the weights
     mutable std::optional<CachedStore> store;  // cached: l and s (field() is non-const)
     double init_consolidation = 0.0;           // M_cons of loading w(0) into the store, not charged
+    double init_classic = 0.0;                 // its sum |Delta w|, not charged either
     double field(std::size_t row, const double* x, const double* zeros) const;
     double weight(std::size_t row, std::size_t col) const;
   };

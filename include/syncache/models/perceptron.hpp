@@ -128,6 +128,11 @@ PerceptronResult train_perceptron(const PatternSet<X>& patterns, Store& store,
     res.weights[i] = store.weight(0, i);
     res.minimal += store.cost()(res.weights[i]);
   }
+  // The record carries M_min and the counts too; after finish() nothing is transient, so
+  // its pending stays 0 (docs/model.md section 1).
+  res.energy.minimal = res.minimal;
+  res.energy.updates = res.updates;
+  res.energy.consolidation_events = res.consolidation_events;
   return res;
 }
 

@@ -183,23 +183,18 @@ struct LearningConfig {
   void validate() const;
 };
 
-// Energies at the counted round (the first round of the converged window; docs/model.md
-// section 4), all in nS.
-struct SpikingEnergy {
-  double classic = 0.0;        // sum_t sum_i |Delta g_i| (what learning without caching costs)
-  double consolidation = 0.0;  // M_cons
-  double maintenance = 0.0;    // M_trans
-  double pending = 0.0;        // sum_i |s_i| still transient, "as if consolidated now"
-  double minimal = 0.0;        // sum_i |g_i(T) - g_i(0)|
-  double total() const { return consolidation + maintenance + pending; }
-};
-
 struct LearningResult {
   bool converged = false;
   int rounds = 0;               // rounds simulated (convergence detected at the last one)
   int counted_rounds = 0;       // rounds charged: up to the first round of the converged window
   std::optional<bool> success;  // empty when all patterns are of one class
-  SpikingEnergy energy;
+  // Energies at the counted round (the first round of the converged window; docs/model.md
+  // section 4), in nS, as if learning ended there: the final consolidation of every
+  // transient weight still left is counted in consolidation (sum |s|) and
+  // consolidation_events, so pending is 0 (docs/model.md section 1). classic =
+  // sum_t sum_i |Delta g_i| (what learning without caching costs), maintenance = M_trans,
+  // change = 0, minimal = sum_i |g_i(T) - g_i(0)|, updates = the non-zero clipped changes.
+  EnergyTally energy;
   std::int64_t output_spikes = 0;  // over all rounds simulated
   std::vector<double> weights;     // final total weights g_A
   std::vector<double> responses;   // A_p = g_A . x_p on the final weights
@@ -236,7 +231,8 @@ class Learner {
   std::int64_t output_spikes() const { return output_spikes_; }
 
  private:
-  SpikingEnergy snapshot() const;
+  // The energies as if learning ended now (see LearningResult::energy).
+  EnergyTally snapshot() const;
 
   LearningConfig cfg_;
   Params p_;
@@ -249,6 +245,7 @@ class Learner {
   std::uint64_t background_threshold_ = 0;  // a background spike iff u < threshold
   double decay_syn_;
   std::int64_t output_spikes_ = 0;
+  std::int64_t updates_ = 0;  // non-zero clipped changes put into the store
 };
 
 }  // namespace syncache::spiking

@@ -12,17 +12,19 @@ namespace syncache::spiking {
 
 // Raised whenever a change of the code changes what a run computes (part of the key).
 // 2: the cached store's gain returns to 1 while no transient weight is left (runs with
-// decay, last-digit changes).
-inline constexpr int kSpikingRevision = 2;
+// decay, last-digit changes). 3: the final consolidation is counted in consolidation,
+// pending is 0 (stored results of revision 2 kept the transient weights in pending).
+inline constexpr int kSpikingRevision = 3;
 
 // patterns, rule, theta, tau, c, max_rounds, background ("authors"|"shunting"), revision;
 // infinite values as the string "inf". The seed is the store's separate key.
 nlohmann::json params_json(const LearningConfig& cfg);
 
 // patterns, seed, rule, theta, converged, rounds, counted_rounds, success (null when all
-// patterns share a class), energy {classic, consolidation, maintenance, pending, total,
-// minimal}, saving (1 - total / classic), output_spikes, classes (per pattern, 1 = strong
-// visual input) and responses (A_p = g_A . x_p on the final weights, nS).
+// patterns share a class), energy {classic, consolidation, maintenance, pending (0: the
+// final consolidation is counted in consolidation), total, minimal}, saving
+// (1 - total / classic), output_spikes, classes (per pattern, 1 = strong visual input) and
+// responses (A_p = g_A . x_p on the final weights, nS).
 nlohmann::json result_json(const LearningConfig& cfg, const LearningResult& r);
 
 // The recorded steps as CSV: pattern,class,t_ms,v_mv,output_spike,visual_spikes,

@@ -36,7 +36,7 @@ AtTarget at_target(const nlohmann::json& result, double target, bool cached) {
   const auto k = first_reaching(curve, target);
   if (!k) return {nan, nan, nan, nan, 0.0};
   const LearningPoint& p = curve[*k];
-  if (p.updates < 0) {
+  if (p.energy.updates < 0) {
     throw std::runtime_error(
         "efficiency: a stored MNIST run has no update counts (computed by an older "
         "syncache); remove it from the results store and run again");
@@ -44,9 +44,10 @@ AtTarget at_target(const nlohmann::json& result, double target, bool cached) {
   // alpha = 0 energy of what is written into the persistent weights: classic, every
   // update; caching, the consolidation events plus the transient weights still non-zero
   // (as if consolidated now, as M_total counts them).
-  const double persistent = cached ? static_cast<double>(p.consolidation_events + p.pending_changes)
-                                   : static_cast<double>(p.updates);
-  return {p.energy.total, static_cast<double>(p.updates), persistent,
+  const double persistent =
+      cached ? static_cast<double>(p.energy.consolidation_events + p.pending_changes)
+             : static_cast<double>(p.energy.updates);
+  return {p.energy.total(), static_cast<double>(p.energy.updates), persistent,
           static_cast<double>(p.samples), 1.0};
 }
 

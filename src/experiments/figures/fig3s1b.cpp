@@ -67,7 +67,7 @@ FigureData figure_fig3s1b(FigureContext& ctx) {
       const auto curve = curve_from_json(results[s]);
       const auto k = first_reaching(curve, target);
       classic_missed += k ? 0 : 1;
-      energy.push_back(k ? curve[*k].energy.total : nan);
+      energy.push_back(k ? curve[*k].energy.total() : nan);
       minimal.push_back(k ? curve[*k].energy.minimal : nan);
       samples.push_back(k ? static_cast<double>(curve[*k].samples) : nan);
     }
@@ -93,7 +93,7 @@ FigureData figure_fig3s1b(FigureContext& ctx) {
           energy.push_back(nan);
           continue;
         }
-        const MlpEnergy& e = curves[s][*at[s]].energy;
+        const EnergyTally& e = curves[s][*at[s]].energy;
         energy.push_back(e.consolidation + e.pending + c / kCRef * e.maintenance);
       }
       fig.add("energy", series, thetas[i], energy);

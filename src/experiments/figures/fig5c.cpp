@@ -65,7 +65,7 @@ FigureData figure_fig5c(FigureContext& ctx) {
         std::vector<double> energy, minimal, samples, reached;
         for (const auto& curve : curves) {
           const auto k = first_reaching(curve, targets[t]);
-          energy.push_back(k ? curve[*k].energy.total : nan);
+          energy.push_back(k ? curve[*k].energy.total() : nan);
           minimal.push_back(k ? curve[*k].energy.minimal : nan);
           samples.push_back(k ? static_cast<double>(curve[*k].samples) : nan);
           reached.push_back(k ? 1.0 : 0.0);
