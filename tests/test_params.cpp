@@ -29,15 +29,18 @@ std::pair<std::string, std::string> error_of(F f) {
 }
 
 TEST(ParamSpec, RangesInWordsAndChecksKeyedByName) {
-  const ParamSpec alpha{"alpha", ParamKind::real, "1", 0.0, 2.0};
+  const ParamSpec alpha = ParamSpec("alpha", ParamKind::real, "").with_default("1").in(0.0, 2.0);
   EXPECT_EQ(alpha.range_text(), "in [0, 2]");
   EXPECT_EQ(alpha.check(2.0), 2.0);
   EXPECT_EQ(error_of([&] { alpha.check(2.5); }),
             std::make_pair(std::string("alpha"), std::string("must be in [0, 2] (got 2.5)")));
   EXPECT_EQ(error_of([&] { alpha.check(std::nan("")); }).first, "alpha");
 
-  const ParamSpec tau{"tau", ParamKind::real, "inf", 1.0, syncache::kUnbounded, false, false,
-                      true,  "presentations"};
+  const ParamSpec tau = ParamSpec("tau", ParamKind::real, "")
+                            .with_default("inf")
+                            .in(1.0, syncache::kUnbounded)
+                            .or_inf()
+                            .in_unit("presentations");
   EXPECT_EQ(tau.range_text(), ">= 1 presentations, or inf");
   EXPECT_EQ(tau.read_real("inf"), std::numeric_limits<double>::infinity());
   EXPECT_EQ(tau.read_real("1"), 1.0);
@@ -45,27 +48,32 @@ TEST(ParamSpec, RangesInWordsAndChecksKeyedByName) {
             "must be >= 1 presentations, or inf (got 0.5)");
   EXPECT_EQ(error_of([&] { tau.read_real("abc"); }).second, "'abc' is not a number or inf");
 
-  const ParamSpec c{"c", ParamKind::real, "0", 0.0, syncache::kUnbounded, false, true};
+  const ParamSpec c = ParamSpec("c", ParamKind::real, "")
+                          .with_default("0")
+                          .in(0.0, syncache::kUnbounded, false, true);
   EXPECT_EQ(c.range_text(), ">= 0 and finite");
   EXPECT_EQ(error_of([&] { c.check(std::numeric_limits<double>::infinity()); }).first, "c");
   EXPECT_EQ(error_of([&] { c.read_real("inf"); }).second, "'inf' is not a finite number");
 
-  const ParamSpec eta{"eta", ParamKind::real, "1", 0.0, syncache::kUnbounded, true, true};
+  const ParamSpec eta = ParamSpec("eta", ParamKind::real, "")
+                            .with_default("1")
+                            .in(0.0, syncache::kUnbounded, true, true);
   EXPECT_EQ(eta.range_text(), "> 0 and finite");
   EXPECT_EQ(error_of([&] { eta.check(0.0); }).second, "must be > 0 and finite (got 0)");
 
-  const ParamSpec n{"max_epochs", ParamKind::integer, "10000", 1, 1e12};
+  const ParamSpec n =
+      ParamSpec("max_epochs", ParamKind::integer, "").with_default("10000").in(1, 1e12);
   EXPECT_EQ(n.read_integer("10"), 10);
   EXPECT_EQ(error_of([&] { n.read_integer("0"); }).second,
             "must be an integer in [1, 1e+12] (got '0')");
   EXPECT_EQ(error_of([&] { n.read_integer("1.5"); }).first, "max_epochs");
 
-  const ParamSpec seed{"seed", ParamKind::seed};
+  const ParamSpec seed = ParamSpec("seed", ParamKind::seed, "");
   EXPECT_EQ(seed.read_seed("18446744073709551615"), 18446744073709551615ull);
   EXPECT_EQ(error_of([&] { seed.read_seed("-1"); }).first, "seed");
 
-  const ParamSpec mode{"backprop", ParamKind::text, "exact", 0, 0, false, false, false, "",
-                       "",         "exact|authors"};
+  const ParamSpec mode =
+      ParamSpec("backprop", ParamKind::text, "").with_default("exact").one_of("exact|authors");
   EXPECT_EQ(mode.read_text("authors"), "authors");
   EXPECT_EQ(error_of([&] { mode.read_text("sideways"); }).second,
             "unknown value 'sideways' (allowed: exact, authors)");

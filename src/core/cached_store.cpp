@@ -22,19 +22,31 @@ std::span<const ParamSpec> caching_parameters(DecayForm decay) {
   // theta is in the weights' unit and tau in the model's time steps: the models' own
   // tables restate them with their units (presentations, samples, ms; nS).
   static const ParamSpec linear[] = {
-      {"theta", ParamKind::real, "", 0.0, kUnbounded, false, false, true, "",
-       "consolidation threshold (required unless the rule is classic)"},
-      {"tau", ParamKind::real, "inf", 1.0, kUnbounded, false, false, true, "time steps",
-       "decay time constant of the transient weights: s <- s (1 - 1/tau) per step"},
-      {"c", ParamKind::real, "0", 0.0, kUnbounded, false, true, false, "",
-       "maintenance cost per unit of transient weight per step"},
-      {"b", ParamKind::real, "0", 0.0, kUnbounded, false, true, false, "",
-       "cost per unit change of a transient weight"},
+      ParamSpec("theta", ParamKind::real,
+                "consolidation threshold (required unless the rule is classic)")
+          .in(0.0, kUnbounded)
+          .or_inf(),
+      ParamSpec("tau", ParamKind::real,
+                "decay time constant of the transient weights: s <- s (1 - 1/tau) per step")
+          .with_default("inf")
+          .in(1.0, kUnbounded)
+          .or_inf()
+          .in_unit("time steps"),
+      ParamSpec("c", ParamKind::real, "maintenance cost per unit of transient weight per step")
+          .with_default("0")
+          .in(0.0, kUnbounded, false, true),
+      ParamSpec("b", ParamKind::real, "cost per unit change of a transient weight")
+          .with_default("0")
+          .in(0.0, kUnbounded, false, true),
   };
   static const ParamSpec exponential[] = {
       linear[0],
-      {"tau", ParamKind::real, "inf", 0.0, kUnbounded, true, false, true, "time steps",
-       "decay time constant of the transient weights: s <- s exp(-1/tau) per step"},
+      ParamSpec("tau", ParamKind::real,
+                "decay time constant of the transient weights: s <- s exp(-1/tau) per step")
+          .with_default("inf")
+          .in(0.0, kUnbounded, true)
+          .or_inf()
+          .in_unit("time steps"),
       linear[2],
       linear[3],
   };

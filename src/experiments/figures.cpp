@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -20,50 +21,26 @@
 
 namespace syncache {
 
+namespace {
+// Filled by the FigureRegistration objects of the figure files before main() runs.
+std::vector<FigureSpec>& registered() {
+  static std::vector<FigureSpec> figures;
+  return figures;
+}
+}  // namespace
+
+FigureRegistration::FigureRegistration(FigureSpec spec) {
+  registered().push_back(std::move(spec));
+}
+
 const std::vector<FigureSpec>& figure_registry() {
-  static const std::vector<FigureSpec> registry = [] {
-    const std::vector<FigureSpec> all = {
-        {"fig1", "classic perceptron: energy, minimal energy, inefficiency (Eq. 3), epochs vs P/N",
-         figure_fig1},
-        {"fig1s1", "inefficiency vs exponent alpha, and the potentiation-only variant",
-         figure_fig1s1},
-        {"fig2a", "transient and persistent weight traces of two synapses, consolidations",
-         figure_fig2a},
-        {"fig2b", "consolidation, maintenance and total energy vs theta", figure_fig2b},
-        {"fig2c", "no decay: energy with caching vs c (optimised theta) against theory",
-         figure_fig2c},
-        {"fig3", "vs decay rate 1/tau for several c: energy, theta_hat, learning time",
-         figure_fig3},
-        {"fig3s1a", "learning time vs energy as theta varies (tau = 1000), several c",
-         figure_fig3s1a},
-        {"fig3s1b",
-         "MNIST network: learning time vs energy as theta varies (tau = 10^4), c = 0, 0.001",
-         figure_fig3s1b},
-        {"fig4b", "the rules synapse, neuron, sum vs c, each with its optimised theta",
-         figure_fig4b},
-        {"fig6", "maintenance and consolidation power per epoch, simulation vs theory",
-         figure_fig6},
-        {"fig5a", "MNIST network: energy vs test accuracy for several learning rates (classic)",
-         figure_fig5a},
-        {"fig5b", "MNIST network: energy vs test accuracy with and without caching", figure_fig5b},
-        {"fig5c", "MNIST network: energy to reach 0.85 / 0.93 accuracy vs hidden units H",
-         figure_fig5c},
-        {"fig2s1",
-         "spiking neuron with STDP: energy vs number of patterns, with and without "
-         "caching",
-         figure_fig2s1},
-        {"efficiency",
-         "MNIST network: energy, updates and samples to a target accuracy for lazy and "
-         "competitive plasticity, without and with caching, vs H",
-         figure_efficiency},
-    };
-    std::vector<FigureSpec> present;
-    for (const auto& f : all) {
-      if (f.run != nullptr) present.push_back(f);
-    }
-    return present;
+  static const std::vector<FigureSpec> ordered = [] {
+    std::vector<FigureSpec> v = registered();
+    std::stable_sort(v.begin(), v.end(),
+                     [](const FigureSpec& x, const FigureSpec& y) { return x.order < y.order; });
+    return v;
   }();
-  return registry;
+  return ordered;
 }
 
 const FigureSpec* find_figure(const std::string& name) {

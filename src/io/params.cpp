@@ -54,7 +54,10 @@ std::string ParamSpec::range_text() const {
     s = "a number";
   }
   if (kind == ParamKind::real) {
-    if (!unit.empty()) s += " " + std::string(unit);
+    if (!unit.empty()) {
+      s += ' ';
+      s.append(unit);
+    }
     s += allow_inf ? ", or inf" : (has_hi ? "" : " and finite");
   }
   return s;

@@ -28,18 +28,21 @@ std::span<const ParamSpec> perceptron_parameters() {
   static const std::vector<ParamSpec> specs = [] {
     const double size_cap = static_cast<double>(kMaxPerceptronSize);
     std::vector<ParamSpec> v = {
-        {"N", ParamKind::integer, "1000", 1, size_cap, false, false, false, "",
-         "number of inputs (a bias input is added)"},
-        {"P", ParamKind::integer, "1000", 1, size_cap, false, false, false, "",
-         "number of random patterns"},
-        {"patterns", ParamKind::text, "", 0, 0, false, false, false, "",
-         "CSV file, one pattern per line: N inputs then the desired output (+-1)"},
-        {"seed", ParamKind::seed, "1", 0, 0, false, false, false, "",
-         "random seed for patterns and targets"},
-        {"zero_mean", ParamKind::flag, "false", 0, 0, false, false, false, "",
-         "subtract the overall pattern mean (authors' code)"},
-        {"rule", ParamKind::text, "classic", 0, 0, false, false, false, "",
-         "consolidation rule (classic = no caching)", rules},
+        ParamSpec("N", ParamKind::integer, "number of inputs (a bias input is added)")
+            .with_default("1000")
+            .in(1, size_cap),
+        ParamSpec("P", ParamKind::integer, "number of random patterns")
+            .with_default("1000")
+            .in(1, size_cap),
+        ParamSpec("patterns", ParamKind::text,
+                  "CSV file, one pattern per line: N inputs then the desired output (+-1)"),
+        ParamSpec("seed", ParamKind::seed, "random seed for patterns and targets")
+            .with_default("1"),
+        ParamSpec("zero_mean", ParamKind::flag, "subtract the overall pattern mean (authors' code)")
+            .with_default("false"),
+        ParamSpec("rule", ParamKind::text, "consolidation rule (classic = no caching)")
+            .with_default("classic")
+            .one_of(rules),
     };
     // theta, tau, c and b as the cached store checks them; tau counts presentations.
     for (ParamSpec s : caching_parameters(DecayForm::linear)) {
@@ -47,14 +50,17 @@ std::span<const ParamSpec> perceptron_parameters() {
       if (s.name == "c") s.doc = "maintenance cost per unit of transient weight per presentation";
       v.push_back(s);
     }
-    v.push_back({"alpha", ParamKind::real, "1", 0.0, 2.0, false, false, false, "",
-                 "energy exponent: a change Delta costs |Delta|^alpha (Eq. 1)"});
-    v.push_back({"potentiation_only", ParamKind::flag, "false", 0, 0, false, false, false, "",
-                 "only weight increases cost energy"});
+    v.push_back(ParamSpec("alpha", ParamKind::real,
+                          "energy exponent: a change Delta costs |Delta|^alpha (Eq. 1)")
+                    .with_default("1")
+                    .in(0.0, 2.0));
+    v.push_back(ParamSpec("potentiation_only", ParamKind::flag, "only weight increases cost energy")
+                    .with_default("false"));
+    v.push_back(ParamSpec("eta", ParamKind::real, "learning rate")
+                    .with_default("1")
+                    .in(0.0, kUnbounded, true, true));
     v.push_back(
-        {"eta", ParamKind::real, "1", 0.0, kUnbounded, true, true, false, "", "learning rate"});
-    v.push_back(
-        {"max_epochs", ParamKind::integer, "10000", 1, 1e12, false, false, false, "", "epoch cap"});
+        ParamSpec("max_epochs", ParamKind::integer, "epoch cap").with_default("10000").in(1, 1e12));
     return v;
   }();
   return specs;

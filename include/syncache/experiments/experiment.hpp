@@ -150,6 +150,13 @@ struct FigureSpec {
   std::string name;
   std::string description;
   FigureData (*run)(FigureContext&);
+  int order = 0;  // place in `figure --list` and `figure all` (the paper's order)
+};
+// A figure registers itself in its own source file (src/experiments/figures/<name>.cpp):
+//   namespace { const FigureRegistration kRegistration{{"fig1", "what it shows", figure_fig1, 10}};
+//   }
+struct FigureRegistration {
+  explicit FigureRegistration(FigureSpec spec);
 };
 const std::vector<FigureSpec>& figure_registry();
 const FigureSpec* find_figure(const std::string& name);

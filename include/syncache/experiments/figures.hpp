@@ -8,26 +8,6 @@
 
 namespace syncache {
 
-// Declared weak: a figure whose source file is not in this build is simply absent from
-// the registry (figure_registry() lists only the ones present).
-#define SYNCACHE_FIGURE(name) __attribute__((weak)) FigureData figure_##name(FigureContext& ctx);
-SYNCACHE_FIGURE(fig1)
-SYNCACHE_FIGURE(fig1s1)
-SYNCACHE_FIGURE(fig2a)
-SYNCACHE_FIGURE(fig2b)
-SYNCACHE_FIGURE(fig2c)
-SYNCACHE_FIGURE(fig3)
-SYNCACHE_FIGURE(fig3s1a)
-SYNCACHE_FIGURE(fig3s1b)
-SYNCACHE_FIGURE(fig4b)
-SYNCACHE_FIGURE(fig6)
-SYNCACHE_FIGURE(fig5a)
-SYNCACHE_FIGURE(fig5b)
-SYNCACHE_FIGURE(fig5c)
-SYNCACHE_FIGURE(fig2s1)
-SYNCACHE_FIGURE(efficiency)
-#undef SYNCACHE_FIGURE
-
 struct FigureRunOptions {
   std::string scale = "quick";  // "quick" or "full"
   std::string out_dir = "results";

@@ -14,8 +14,8 @@
 
 #include "syncache/core/energy.hpp"
 #include "syncache/experiments/experiment.hpp"
-#include "syncache/models/mlp.hpp"
 #include "syncache/io/mnist.hpp"
+#include "syncache/models/mlp.hpp"
 
 namespace syncache {
 

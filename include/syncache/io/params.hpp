@@ -39,16 +39,48 @@ enum class ParamKind {
 
 inline constexpr double kUnbounded = std::numeric_limits<double>::infinity();
 
+// Built as ParamSpec(name, kind, doc) and refined with the setters below, e.g.
+//   ParamSpec("tau", ParamKind::real, "decay time constant").with_default("inf")
+//       .in(1, kUnbounded).or_inf().in_unit("presentations")
 struct ParamSpec {
   std::string_view name;
   ParamKind kind = ParamKind::real;
+  std::string_view doc;           // one line
   std::string_view default_text;  // the default as the user would write it; "" = none
   double lo = -kUnbounded, hi = kUnbounded;
   bool lo_open = false, hi_open = false;
   bool allow_inf = false;    // real: +inf accepted besides [lo, hi]
   std::string_view unit;     // "" when dimensionless
-  std::string_view doc;      // one line
   std::string_view choices;  // text: "a|b|c"; "" = any text
+
+  ParamSpec(std::string_view name_, ParamKind kind_, std::string_view doc_)
+      : name(name_), kind(kind_), doc(doc_) {}
+  ParamSpec with_default(std::string_view text) const {
+    ParamSpec s = *this;
+    s.default_text = text;
+    return s;
+  }
+  // [lo, hi], or with open ends (lo, hi) etc.; an infinite end is open by nature.
+  ParamSpec in(double lo_, double hi_, bool lo_open_ = false, bool hi_open_ = false) const {
+    ParamSpec s = *this;
+    s.lo = lo_, s.hi = hi_, s.lo_open = lo_open_, s.hi_open = hi_open_;
+    return s;
+  }
+  ParamSpec or_inf() const {
+    ParamSpec s = *this;
+    s.allow_inf = true;
+    return s;
+  }
+  ParamSpec in_unit(std::string_view u) const {
+    ParamSpec s = *this;
+    s.unit = u;
+    return s;
+  }
+  ParamSpec one_of(std::string_view c) const {
+    ParamSpec s = *this;
+    s.choices = c;
+    return s;
+  }
 
   // The allowed values in words: "in [0, 2]", ">= 1, or inf", "> 0", "one of a, b".
   std::string range_text() const;

@@ -226,4 +226,12 @@ FigureData figure_efficiency(FigureContext& ctx) {
   return fig;
 }
 
+namespace {
+const FigureRegistration kRegistration{
+    {"efficiency",
+     "MNIST network: energy, updates and samples to a target accuracy for lazy and "
+     "competitive plasticity, without and with caching, vs H",
+     figure_efficiency, 150}};
+}  // namespace
+
 }  // namespace syncache

@@ -76,4 +76,10 @@ FigureData figure_fig1(FigureContext& ctx) {
   return data;
 }
 
+namespace {
+const FigureRegistration kRegistration{
+    {"fig1", "classic perceptron: energy, minimal energy, inefficiency (Eq. 3), epochs vs P/N",
+     figure_fig1, 10}};
+}  // namespace
+
 }  // namespace syncache

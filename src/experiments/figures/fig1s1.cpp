@@ -130,4 +130,10 @@ FigureData figure_fig1s1(FigureContext& ctx) {
   return data;
 }
 
+namespace {
+const FigureRegistration kRegistration{
+    {"fig1s1", "inefficiency vs exponent alpha, and the potentiation-only variant", figure_fig1s1,
+     20}};
+}  // namespace
+
 }  // namespace syncache

@@ -142,4 +142,10 @@ FigureData figure_fig2a(FigureContext& ctx) {
   return data;
 }
 
+namespace {
+const FigureRegistration kRegistration{
+    {"fig2a", "transient and persistent weight traces of two synapses, consolidations",
+     figure_fig2a, 30}};
+}  // namespace
+
 }  // namespace syncache

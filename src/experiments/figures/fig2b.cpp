@@ -150,4 +150,9 @@ FigureData figure_fig2b(FigureContext& ctx) {
   return data;
 }
 
+namespace {
+const FigureRegistration kRegistration{
+    {"fig2b", "consolidation, maintenance and total energy vs theta", figure_fig2b, 40}};
+}  // namespace
+
 }  // namespace syncache

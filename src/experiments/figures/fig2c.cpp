@@ -159,4 +159,10 @@ FigureData figure_fig2c(FigureContext& ctx) {
   return data;
 }
 
+namespace {
+const FigureRegistration kRegistration{
+    {"fig2c", "no decay: energy with caching vs c (optimised theta) against theory", figure_fig2c,
+     50}};
+}  // namespace
+
 }  // namespace syncache

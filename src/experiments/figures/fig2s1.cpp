@@ -167,4 +167,12 @@ FigureData figure_fig2s1(FigureContext& ctx) {
   return fig;
 }
 
+namespace {
+const FigureRegistration kRegistration{
+    {"fig2s1",
+     "spiking neuron with STDP: energy vs number of patterns, with and without "
+     "caching",
+     figure_fig2s1, 140}};
+}  // namespace
+
 }  // namespace syncache

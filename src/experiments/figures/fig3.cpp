@@ -322,4 +322,10 @@ FigureData figure_fig3(FigureContext& ctx) {
   return data;
 }
 
+namespace {
+const FigureRegistration kRegistration{
+    {"fig3", "vs decay rate 1/tau for several c: energy, theta_hat, learning time", figure_fig3,
+     60}};
+}  // namespace
+
 }  // namespace syncache

@@ -121,4 +121,10 @@ FigureData figure_fig3s1a(FigureContext& ctx) {
   return data;
 }
 
+namespace {
+const FigureRegistration kRegistration{
+    {"fig3s1a", "learning time vs energy as theta varies (tau = 1000), several c", figure_fig3s1a,
+     70}};
+}  // namespace
+
 }  // namespace syncache

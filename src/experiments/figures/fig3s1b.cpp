@@ -124,4 +124,10 @@ FigureData figure_fig3s1b(FigureContext& ctx) {
   return fig;
 }
 
+namespace {
+const FigureRegistration kRegistration{
+    {"fig3s1b", "MNIST network: learning time vs energy as theta varies (tau = 10^4), c = 0, 0.001",
+     figure_fig3s1b, 80}};
+}  // namespace
+
 }  // namespace syncache

@@ -149,4 +149,10 @@ FigureData figure_fig4b(FigureContext& ctx) {
   return data;
 }
 
+namespace {
+const FigureRegistration kRegistration{
+    {"fig4b", "the rules synapse, neuron, sum vs c, each with its optimised theta", figure_fig4b,
+     90}};
+}  // namespace
+
 }  // namespace syncache

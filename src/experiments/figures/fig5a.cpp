@@ -39,4 +39,10 @@ FigureData figure_fig5a(FigureContext& ctx) {
   return fig;
 }
 
+namespace {
+const FigureRegistration kRegistration{
+    {"fig5a", "MNIST network: energy vs test accuracy for several learning rates (classic)",
+     figure_fig5a, 110}};
+}  // namespace
+
 }  // namespace syncache

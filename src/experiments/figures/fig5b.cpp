@@ -28,4 +28,10 @@ FigureData figure_fig5b(FigureContext& ctx) {
   return fig;
 }
 
+namespace {
+const FigureRegistration kRegistration{
+    {"fig5b", "MNIST network: energy vs test accuracy with and without caching", figure_fig5b,
+     120}};
+}  // namespace
+
 }  // namespace syncache

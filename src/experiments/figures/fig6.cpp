@@ -204,4 +204,10 @@ FigureData figure_fig6(FigureContext& ctx) {
   return data;
 }
 
+namespace {
+const FigureRegistration kRegistration{
+    {"fig6", "maintenance and consolidation power per epoch, simulation vs theory", figure_fig6,
+     100}};
+}  // namespace
+
 }  // namespace syncache
