@@ -99,8 +99,7 @@ PerceptronResult train_perceptron(const PatternSet<X>& patterns, Store& store, F
       rec.errors = errors;
       rec.presentations = res.presentations;
       rec.energy = store.energy();
-      if constexpr (std::is_same_v<Store, CachedStore>)
-        rec.transient_abs_sum = store.transient_abs_sum();
+      rec.transient_abs_sum = store.transient_abs_sum();
       (*observer)(rec);
     }
     if (errors == 0) {
