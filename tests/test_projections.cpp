@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <stdexcept>
+#include <utility>
 #include <vector>
 
 #include "syncache/models/decision_fields.hpp"
@@ -229,6 +231,100 @@ TEST(FloatMirrors, ErrorBoundHoldsForAdversarialMagnitudes) {
   EXPECT_LT(exact, 0.0);
   EXPECT_LT(fast, 0.0);
   EXPECT_EQ(fields.exact_fallbacks(), 1);  // float cannot resolve 1e-3 against 1e7
+}
+
+}  // namespace
+}  // namespace syncache
+
+namespace syncache {
+namespace {
+
+// DecisionFields follows its store through every kind of change the store's Listener
+// reports, not only the perceptron's: after each, the projected field equals the direct
+// one and the mirrored decision has the exact field's sign. A low threshold makes rows
+// consolidate; an unreachable one with fast decay makes the gain renormalise.
+TEST(DecisionFields, FollowEveryKindOfChange) {
+  const auto ps = random_patterns(100, 12, 5);
+  std::vector<Input<std::int8_t>> inputs;
+  for (std::size_t q = 0; q < ps.P(); ++q) inputs.push_back(ps.input(q));
+  for (const auto& [theta, tau] : {std::pair{1.2, 30.0}, std::pair{1e9, 2.0}}) {
+    CacheParams p;
+    p.rule = Rule::neuron;
+    p.theta = theta;
+    p.tau = tau;
+    CachedStore proj_store(1, ps.stride(), p, ChangeCost());
+    CachedStore mirror_store(1, ps.stride(), p, ChangeCost());
+    DecisionFields proj(proj_store), mirror(mirror_store);
+    ASSERT_TRUE(proj.attach_inputs(inputs));
+    ASSERT_TRUE(mirror.enable_float_mirrors());
+    ASSERT_TRUE(mirror.attach_sign_bits(inputs));
+    std::vector<double> xd(ps.stride(), 0.0), dw(ps.stride(), 0.0);
+    int renormalised = 0;
+    for (int t = 0; t < 300; ++t) {
+      const Input<std::int8_t> in = ps.input(static_cast<std::size_t>(t) % ps.P());
+      for (std::size_t i = 0; i < ps.stride(); ++i) {
+        xd[i] = 0.25 * in.x[i];
+        dw[i] = i % 7 == 0 ? 0.5 * in.x[i] : 0.0;
+      }
+      const std::size_t cols[2] = {static_cast<std::size_t>(t) % 50,
+                                   50 + static_cast<std::size_t>(t) % 50};
+      const double vals[2] = {0.75, -0.5};
+      for (CachedStore* st : {&proj_store, &mirror_store}) {
+        st->begin_step();
+        if (st == &proj_store && t > 0 && st->gain() == 1.0 &&
+            st->scaled_transient_abs_sum(0) > 0) {
+          ++renormalised;
+        }
+        switch (t % 5) {
+          case 0:
+            st->add(0, t % 2 ? 1.0 : -1.0, in);  // added
+            break;
+          case 1:
+            st->add(0, 1.0, Input<double>{xd.data(), xd.size()});  // transient_changed
+            break;
+          case 2:
+            st->add(0, dw.data());
+            break;
+          case 3:
+            st->add_at(0, cols, vals, 2);
+            break;
+          case 4:
+            st->nudge_into(0, cols[0], -1e9, 1e9);
+            break;
+        }
+        st->apply_rule();  // consolidated
+      }
+      for (std::size_t k = 0; k < ps.P(); ++k) {
+        Input<std::int8_t> plain = ps.input(k);
+        plain.index = -1;
+        const double f = proj_store.field(0, plain);
+        EXPECT_NEAR(proj.field(0, ps.input(k)), f, 1e-9 * (1.0 + std::fabs(f))) << "t " << t;
+        const double exact = mirror_store.field(0, plain);
+        const double fast = mirror.decision_field(0, ps.input(k));
+        EXPECT_EQ(exact > 0, fast > 0) << "t " << t;
+        EXPECT_EQ(exact < 0, fast < 0) << "t " << t;
+      }
+    }
+    if (theta < 2.0) {
+      EXPECT_GT(proj_store.consolidation_events(), 0);
+    } else {
+      EXPECT_GT(renormalised, 0);
+    }
+  }
+}
+
+TEST(DecisionFields, OneListenerPerStoreNotCarriedByCopies) {
+  CacheParams p;
+  p.rule = Rule::neuron;
+  p.theta = 1.0;
+  CachedStore store(1, 64, p, ChangeCost());
+  {
+    DecisionFields fields(store);
+    EXPECT_THROW(DecisionFields second(store), std::logic_error);
+    CachedStore copy = store;
+    DecisionFields on_copy(copy);  // the copy starts without a listener
+  }
+  DecisionFields again(store);  // the first one detached when it ended
 }
 
 }  // namespace
