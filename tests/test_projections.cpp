@@ -3,8 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <stdexcept>
+#include <utility>
 #include <vector>
 
+#include "syncache/models/decision_fields.hpp"
 #include "syncache/models/perceptron.hpp"
 
 namespace syncache {
@@ -69,9 +72,10 @@ TEST(Projections, FieldsEqualDirectDotProductsStepByStep) {
   p.c = 0.1;
   CachedStore direct(1, ps.stride(), p, ChangeCost());
   CachedStore proj(1, ps.stride(), p, ChangeCost());
+  DecisionFields fields(proj);
   std::vector<Input<std::int8_t>> inputs;
   for (std::size_t q = 0; q < ps.P(); ++q) inputs.push_back(ps.input(q));
-  ASSERT_TRUE(proj.attach_inputs(inputs));
+  ASSERT_TRUE(fields.attach_inputs(inputs));
   for (int t = 0; t < 4000; ++t) {
     const std::size_t q = static_cast<std::size_t>(t * 7 % 40);
     direct.begin_step();
@@ -84,7 +88,7 @@ TEST(Projections, FieldsEqualDirectDotProductsStepByStep) {
         Input<std::int8_t> plain = ps.input(k);
         plain.index = -1;  // forces the direct dot product
         const double f = direct.field(0, plain);
-        EXPECT_NEAR(proj.field(0, ps.input(k)), f, 1e-9 * (1.0 + std::fabs(f))) << "t " << t;
+        EXPECT_NEAR(fields.field(0, ps.input(k)), f, 1e-9 * (1.0 + std::fabs(f))) << "t " << t;
       }
     }
   }
@@ -99,13 +103,14 @@ TEST(Projections, RefusedWhereTheyCannotFollowTheStore) {
   p.theta = 2.0;
   p.rule = Rule::synapse;  // per-synapse consolidation: not a whole-row rule
   CachedStore syn(1, ps.stride(), p, ChangeCost());
-  EXPECT_FALSE(syn.attach_inputs(inputs));
+  EXPECT_FALSE(DecisionFields(syn).attach_inputs(inputs));
   p.rule = Rule::neuron;
   CachedStore two_rows(2, ps.stride(), p, ChangeCost());
-  EXPECT_FALSE(two_rows.attach_inputs(inputs));
+  EXPECT_FALSE(DecisionFields(two_rows).attach_inputs(inputs));
   CachedStore ok(1, ps.stride(), p, ChangeCost());
-  EXPECT_FALSE(ok.attach_inputs(inputs, 5));  // more inputs than allowed
-  EXPECT_TRUE(ok.attach_inputs(inputs));
+  DecisionFields ok_fields(ok);
+  EXPECT_FALSE(ok_fields.attach_inputs(inputs, 5));  // more inputs than allowed
+  EXPECT_TRUE(ok_fields.attach_inputs(inputs));
 }
 
 }  // namespace
@@ -121,8 +126,9 @@ template <class MakeStore>
 PerceptronResult train_with(const PatternSet<std::int8_t>& ps, MakeStore make, bool mirrors,
                             std::int64_t* fallbacks = nullptr) {
   CachedStore store = make(ps.stride());
-  auto r = train_perceptron(ps, store, 1.0, 300, nullptr, 0, nullptr, mirrors);
-  if (fallbacks) *fallbacks = store.exact_fallbacks();
+  DecisionFields fields(store);
+  auto r = train_perceptron(ps, store, fields, 1.0, 300, nullptr, 0, nullptr, mirrors);
+  if (fallbacks) *fallbacks = fields.exact_fallbacks();
   return r;
 }
 
@@ -164,8 +170,9 @@ TEST(FloatMirrors, SignBitsDecideLikeTheExactField) {
   p.theta = 1e300;
   p.tau = 50.0;
   CachedStore store(1, ps.stride(), p, ChangeCost());
-  ASSERT_TRUE(store.enable_float_mirrors());
-  ASSERT_TRUE(store.attach_sign_bits(inputs));
+  DecisionFields fields(store);
+  ASSERT_TRUE(fields.enable_float_mirrors());
+  ASSERT_TRUE(fields.attach_sign_bits(inputs));
   std::uint64_t state = 7;
   auto next = [&state] {
     state = state * 6364136223846793005ULL + 1442695040888963407ULL;
@@ -181,7 +188,7 @@ TEST(FloatMirrors, SignBitsDecideLikeTheExactField) {
       Input<std::int8_t> plain = ps.input(k);
       plain.index = -1;
       const double exact = store.field(0, plain);
-      const double fast = store.decision_field(0, ps.input(k));
+      const double fast = fields.decision_field(0, ps.input(k));
       EXPECT_EQ(exact > 0, fast > 0) << "round " << round;
       EXPECT_EQ(exact < 0, fast < 0) << "round " << round;
     }
@@ -197,8 +204,9 @@ TEST(FloatMirrors, SignBitsRefusedForInputsWithInnerZeros) {
   p.rule = Rule::neuron;
   p.theta = 1.0;
   CachedStore store(1, n, p, ChangeCost());
-  ASSERT_TRUE(store.enable_float_mirrors());
-  EXPECT_FALSE(store.attach_sign_bits({Input<std::int8_t>{x.data(), n, 9, 0, 0}}));
+  DecisionFields fields(store);
+  ASSERT_TRUE(fields.enable_float_mirrors());
+  EXPECT_FALSE(fields.attach_sign_bits({Input<std::int8_t>{x.data(), n, 9, 0, 0}}));
 }
 
 TEST(FloatMirrors, ErrorBoundHoldsForAdversarialMagnitudes) {
@@ -211,17 +219,112 @@ TEST(FloatMirrors, ErrorBoundHoldsForAdversarialMagnitudes) {
   p.rule = Rule::neuron;
   p.theta = 1e9;
   CachedStore store(1, n, p, ChangeCost());
-  ASSERT_TRUE(store.enable_float_mirrors());
+  DecisionFields fields(store);
+  ASSERT_TRUE(fields.enable_float_mirrors());
   std::vector<double> dw(n, 0.0);
   for (std::size_t i = 0; i < n; ++i) dw[i] = (i % 2 ? 1e7 : 1e7 + 1e-3);  // sum x dw = -64e-3
   store.add(0, dw.data());
   store.consolidate_all();  // l holds the big values, s = 0
   const Input<std::int8_t> in{x.data(), n, 64, 64, -1};
   const double exact = store.field(0, in);
-  const double fast = store.decision_field(0, in);
+  const double fast = fields.decision_field(0, in);
   EXPECT_LT(exact, 0.0);
   EXPECT_LT(fast, 0.0);
-  EXPECT_EQ(store.exact_fallbacks(), 1);  // float cannot resolve 1e-3 against 1e7
+  EXPECT_EQ(fields.exact_fallbacks(), 1);  // float cannot resolve 1e-3 against 1e7
+}
+
+}  // namespace
+}  // namespace syncache
+
+namespace syncache {
+namespace {
+
+// DecisionFields follows its store through every kind of change the store's Listener
+// reports, not only the perceptron's: after each, the projected field equals the direct
+// one and the mirrored decision has the exact field's sign. A low threshold makes rows
+// consolidate; an unreachable one with fast decay makes the gain renormalise.
+TEST(DecisionFields, FollowEveryKindOfChange) {
+  const auto ps = random_patterns(100, 12, 5);
+  std::vector<Input<std::int8_t>> inputs;
+  for (std::size_t q = 0; q < ps.P(); ++q) inputs.push_back(ps.input(q));
+  for (const auto& [theta, tau] : {std::pair{1.2, 30.0}, std::pair{1e9, 2.0}}) {
+    CacheParams p;
+    p.rule = Rule::neuron;
+    p.theta = theta;
+    p.tau = tau;
+    CachedStore proj_store(1, ps.stride(), p, ChangeCost());
+    CachedStore mirror_store(1, ps.stride(), p, ChangeCost());
+    DecisionFields proj(proj_store), mirror(mirror_store);
+    ASSERT_TRUE(proj.attach_inputs(inputs));
+    ASSERT_TRUE(mirror.enable_float_mirrors());
+    ASSERT_TRUE(mirror.attach_sign_bits(inputs));
+    std::vector<double> xd(ps.stride(), 0.0), dw(ps.stride(), 0.0);
+    int renormalised = 0;
+    for (int t = 0; t < 300; ++t) {
+      const Input<std::int8_t> in = ps.input(static_cast<std::size_t>(t) % ps.P());
+      for (std::size_t i = 0; i < ps.stride(); ++i) {
+        xd[i] = 0.25 * in.x[i];
+        dw[i] = i % 7 == 0 ? 0.5 * in.x[i] : 0.0;
+      }
+      const std::size_t cols[2] = {static_cast<std::size_t>(t) % 50,
+                                   50 + static_cast<std::size_t>(t) % 50};
+      const double vals[2] = {0.75, -0.5};
+      for (CachedStore* st : {&proj_store, &mirror_store}) {
+        st->begin_step();
+        if (st == &proj_store && t > 0 && st->gain() == 1.0 &&
+            st->scaled_transient_abs_sum(0) > 0) {
+          ++renormalised;
+        }
+        switch (t % 5) {
+          case 0:
+            st->add(0, t % 2 ? 1.0 : -1.0, in);  // added
+            break;
+          case 1:
+            st->add(0, 1.0, Input<double>{xd.data(), xd.size()});  // transient_changed
+            break;
+          case 2:
+            st->add(0, dw.data());
+            break;
+          case 3:
+            st->add_at(0, cols, vals, 2);
+            break;
+          case 4:
+            st->nudge_into(0, cols[0], -1e9, 1e9);
+            break;
+        }
+        st->apply_rule();  // consolidated
+      }
+      for (std::size_t k = 0; k < ps.P(); ++k) {
+        Input<std::int8_t> plain = ps.input(k);
+        plain.index = -1;
+        const double f = proj_store.field(0, plain);
+        EXPECT_NEAR(proj.field(0, ps.input(k)), f, 1e-9 * (1.0 + std::fabs(f))) << "t " << t;
+        const double exact = mirror_store.field(0, plain);
+        const double fast = mirror.decision_field(0, ps.input(k));
+        EXPECT_EQ(exact > 0, fast > 0) << "t " << t;
+        EXPECT_EQ(exact < 0, fast < 0) << "t " << t;
+      }
+    }
+    if (theta < 2.0) {
+      EXPECT_GT(proj_store.consolidation_events(), 0);
+    } else {
+      EXPECT_GT(renormalised, 0);
+    }
+  }
+}
+
+TEST(DecisionFields, OneListenerPerStoreNotCarriedByCopies) {
+  CacheParams p;
+  p.rule = Rule::neuron;
+  p.theta = 1.0;
+  CachedStore store(1, 64, p, ChangeCost());
+  {
+    DecisionFields fields(store);
+    EXPECT_THROW(DecisionFields second(store), std::logic_error);
+    CachedStore copy = store;
+    DecisionFields on_copy(copy);  // the copy starts without a listener
+  }
+  DecisionFields again(store);  // the first one detached when it ended
 }
 
 }  // namespace

@@ -78,71 +78,27 @@ CachedStore::CachedStore(std::size_t rows, std::size_t cols, CacheParams params,
   if (params_.b > 0.0) step_delta_.assign(rows * cols, 0.0);
 }
 
-bool CachedStore::enable_float_mirrors() {
-  if (cols_ % 64 != 0) return false;
-  // The margin covers the rounding of the double sums sum|l| and sum|s~| themselves.
-  mirror_error_factor_ = kernels::dot2f_error_factor(cols_) * (1.0 + 1e-9);
-  // Recursive double summation of n terms: gamma_n with u = 2^-53, generously.
-  total_error_factor_ = 2.0 * static_cast<double>(cols_ + 2) * 0x1p-53;
-  l_sum_.assign(rows_, 0.0);
-  s_sum_.assign(rows_, 0.0);
-  lf_.assign(rows_ * cols_, 0.0f);
-  sf_.assign(rows_ * cols_, 0.0f);
-  l_abs_.assign(rows_, 0.0);
-  for (std::size_t r = 0; r < rows_; ++r) {
-    sync_mirror_l(r);
-    sync_mirror_s(r);
+void CachedStore::set_listener(Listener* listener) {
+  if (listener != nullptr && listener_.p != nullptr && listener_.p != listener) {
+    throw std::logic_error("CachedStore::set_listener: the store has a listener already");
   }
-  return true;
-}
-
-void CachedStore::sync_mirror_s(std::size_t row) {
-  s_sum_[row] = kernels::mirror(&s_[row * cols_], &sf_[row * cols_], cols_).sum;
-}
-
-void CachedStore::sync_mirror_l(std::size_t row) {
-  const kernels::MirrorSums m = kernels::mirror(&l_[row * cols_], &lf_[row * cols_], cols_);
-  l_abs_[row] = m.abs_sum;
-  l_sum_[row] = m.sum;
-}
-
-bool CachedStore::attach_sign_bits(const std::vector<Input<std::int8_t>>& inputs) {
-  if (lf_.empty() || inputs.empty()) return false;
-  const std::size_t words = cols_ / 64;
-  std::vector<std::uint64_t> bits(inputs.size() * words, 0);
-  std::size_t prefix = 0;
-  for (std::size_t p = 0; p < inputs.size(); ++p) {
-    const Input<std::int8_t>& in = inputs[p];
-    if (in.n != cols_ || in.index != static_cast<std::int64_t>(p)) return false;
-    std::size_t k = 0;
-    if (!kernels::pack_signs(in.x, cols_, &bits[p * words], &k)) return false;
-    if (p == 0) prefix = k;
-    if (k != prefix) return false;  // the padding must be the same for every input
-  }
-  sign_words_ = words;
-  sign_bits_ = std::move(bits);
-  return true;
+  listener_.p = listener;
 }
 
 void CachedStore::renormalise() {
-  const bool mirrored = !sf_.empty();
-  if (proj_) {
-    for (double& v : proj_->B) v *= g_;
-  }
-  for (double& v : s_) v *= g_;
-  for (double& v : row_sum_) v *= g_;
-  for (double& v : row_max_) v *= g_;
+  const double g = g_;
+  for (double& v : s_) v *= g;
+  for (double& v : row_sum_) v *= g;
+  for (double& v : row_max_) v *= g;
   g_ = 1.0;
-  if (mirrored) {
-    for (std::size_t r = 0; r < rows_; ++r) sync_mirror_s(r);
-  }
+  if (listener_.p) listener_.p->renormalised(g);
 }
 
 bool CachedStore::reset_gain_if_empty() {
   for (double m : row_max_) {
     if (m != 0.0) return false;
   }
-  g_ = 1.0;  // s~ = 0 everywhere: the mirrors, projections and row statistics stay valid
+  g_ = 1.0;  // s~ = 0 everywhere: the row statistics (and a listener's data) stay valid
   return true;
 }
 
@@ -153,7 +109,6 @@ double CachedStore::transient_abs_sum() const {
 }
 
 void CachedStore::add(std::size_t row, const double* dw) {
-  if (proj_) proj_->dirty = true;
   double* s = &s_[row * cols_];
   const double inv_g = 1.0 / g_;
   double sum = 0.0, mx = 0.0;
@@ -170,13 +125,12 @@ void CachedStore::add(std::size_t row, const double* dw) {
     double* d = &step_delta_[row * cols_];
     for (std::size_t i = 0; i < cols_; ++i) d[i] += dw[i];
   }
-  if (!sf_.empty()) sync_mirror_s(row);
+  if (listener_.p) listener_.p->transient_changed(row);
   touched_[row] = 1;
 }
 
 void CachedStore::add_at(std::size_t row, const std::size_t* cols, const double* dw,
                          std::size_t n) {
-  if (proj_) proj_->dirty = true;
   double* s = &s_[row * cols_];
   const double inv_g = 1.0 / g_;
   // The dense add() sums the cost over every column in order; the zero columns add
@@ -190,7 +144,7 @@ void CachedStore::add_at(std::size_t row, const std::size_t* cols, const double*
     for (std::size_t k = 0; k < n; ++k) d[cols[k]] += dw[k];
   }
   refresh_row_stats(row);
-  if (!sf_.empty()) sync_mirror_s(row);
+  if (listener_.p) listener_.p->transient_changed(row);
   touched_[row] = 1;
 }
 
@@ -216,8 +170,7 @@ int CachedStore::nudge_into(std::size_t row, std::size_t col, double lo, double 
                              std::to_string(lo) + ", " + std::to_string(hi) + "]");
     }
     refresh_row_stats(row);
-    if (!sf_.empty()) sync_mirror_s(row);
-    if (proj_) proj_->dirty = true;
+    if (listener_.p) listener_.p->transient_changed(row);
   }
   return moved;
 }
@@ -246,12 +199,6 @@ void CachedStore::refresh_row_stats(std::size_t row) {
 }
 
 void CachedStore::consolidate_row(std::size_t row) {
-  if (proj_ && !proj_->dirty) {  // l += g s~ and s~ = 0, projected: A += g B, B = 0
-    for (std::size_t p = 0; p < proj_->A.size(); ++p) {
-      proj_->A[p] += g_ * proj_->B[p];
-      proj_->B[p] = 0.0;
-    }
-  }
   if (cost_.is_absolute()) {  // one vector pass: M_cons += sum_i |s_i|
     const kernels::Consolidated c =
         kernels::consolidate(&l_[row * cols_], &s_[row * cols_], g_, cols_);
@@ -265,77 +212,13 @@ void CachedStore::consolidate_row(std::size_t row) {
   }
   row_sum_[row] = 0.0;
   row_max_[row] = 0.0;
-  if (!lf_.empty()) {
-    sync_mirror_l(row);
-    // s~ is now zero on the whole row.
-    std::fill_n(sf_.begin() + static_cast<std::ptrdiff_t>(row * cols_), cols_, 0.0f);
-    s_sum_[row] = 0.0;
-  }
+  if (listener_.p) listener_.p->consolidated(row, g_);
 }
 
 void CachedStore::consolidate_all() {
   for (std::size_t r = 0; r < rows_; ++r) consolidate_row(r);
   if (!step_delta_.empty()) std::fill(step_delta_.begin(), step_delta_.end(), 0.0);
   reset_gain_if_empty();
-}
-
-bool CachedStore::attach_inputs(const std::vector<Input<std::int8_t>>& inputs,
-                                std::size_t max_inputs) {
-  const bool whole_row =
-      params_.rule == Rule::neuron || params_.rule == Rule::sum || params_.rule == Rule::layer;
-  if (rows_ != 1 || !whole_row || inputs.empty() || inputs.size() > max_inputs) return false;
-  for (std::size_t p = 0; p < inputs.size(); ++p) {
-    // Overlaps are kept in 16 bits: every input must have entries in {-1, 0, 1}, length
-    // cols() < 2^15, and know its own index.
-    if (inputs[p].n != cols_ || cols_ >= 32768 || inputs[p].index != static_cast<std::int64_t>(p)) {
-      return false;
-    }
-    for (std::size_t i = 0; i < cols_; ++i) {
-      if (inputs[p].x[i] < -1 || inputs[p].x[i] > 1) return false;
-    }
-  }
-  auto proj = std::make_unique<Projections>();
-  const std::size_t P = inputs.size();
-  proj->inputs = inputs;
-  proj->overlap.assign(P * P, 0);
-  for (std::size_t p = 0; p < P; ++p) {
-    for (std::size_t q = p; q < P; ++q) {
-      const auto c = static_cast<std::int16_t>(kernels::dot(inputs[p].x, inputs[q].x, cols_));
-      proj->overlap[p * P + q] = c;
-      proj->overlap[q * P + p] = c;
-    }
-  }
-  proj->A.assign(P, 0.0);
-  proj->B.assign(P, 0.0);
-  proj_ = std::move(proj);
-  refresh_projections();
-  return true;
-}
-
-void CachedStore::refresh_projections() {
-  for (std::size_t p = 0; p < proj_->inputs.size(); ++p) {
-    const Input<std::int8_t>& in = proj_->inputs[p];
-    proj_->A[p] = kernels::dot(l_.data(), in.x, cols_);
-    proj_->B[p] = kernels::dot(s_.data(), in.x, cols_);
-  }
-  proj_->dirty = false;
-  proj_->updates_since_refresh = 0;
-}
-
-double CachedStore::projected_field(std::int64_t p) {
-  if (proj_->dirty) refresh_projections();
-  const auto k = static_cast<std::size_t>(p);
-  return proj_->A[k] + g_ * proj_->B[k];
-}
-
-void CachedStore::project_update(std::int64_t q, double a) {
-  if (proj_->dirty) return;  // recomputed before the next projected field
-  if (q < 0 || ++proj_->updates_since_refresh > proj_->inputs.size()) {
-    proj_->dirty = true;
-    return;
-  }
-  const std::size_t P = proj_->inputs.size();
-  kernels::axpy(proj_->B.data(), a, &proj_->overlap[static_cast<std::size_t>(q) * P], P);
 }
 
 void CachedStore::apply_rule() {
@@ -353,11 +236,7 @@ void CachedStore::apply_rule() {
           const std::size_t k = r * cols_ + i;
           if (g_ * std::fabs(s_[k]) > theta) consolidate_synapse(k);
         }
-        if (proj_) proj_->dirty = true;
-        if (!lf_.empty()) {
-          sync_mirror_l(r);
-          sync_mirror_s(r);
-        }
+        if (listener_.p) listener_.p->partly_consolidated(r);
         refresh_row_stats(r);
       }
       break;

@@ -13,11 +13,11 @@ double perceptron_memory_bytes(std::size_t N, std::size_t P, bool zero_mean, boo
   const double n = static_cast<double>(N), p = static_cast<double>(P);
   const double stride = n + 64.0;                       // N + 1 inputs padded to 64 (PatternSet)
   double bytes = p * stride * (zero_mean ? 9.0 : 1.0);  // int8 patterns (+ double copy)
-  bytes += p * stride / 4.0;                            // sign bits of the cached store
+  bytes += p * stride / 4.0;                            // sign bits (DecisionFields)
   bytes += p * 64.0;                                    // targets, counts, input views
   bytes += stride * 128.0;                              // weights, mirrors, scratch
   if (cached) {
-    const double q = std::min(p, 8192.0);  // CachedStore::attach_inputs: at most 8192
+    const double q = std::min(p, 8192.0);  // DecisionFields::attach_inputs: at most 8192
     bytes += 2.0 * q * q;                  // int16 overlap matrix
   }
   return bytes;

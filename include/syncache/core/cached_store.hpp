@@ -56,8 +56,9 @@ class CachedStore {
 
   // s <- s * decay_factor, applied lazily through one common gain g (s = g * s~). Now and
   // then g is folded into the stored values, so that s~ = s / g stays far below the float
-  // range (3.4e38) of the mirrors; the same schedule with or without mirrors keeps the
-  // double state, and hence every result, identical either way.
+  // range (3.4e38) of a listener's float copies (the perceptron's mirrors); the same
+  // schedule with or without a listener keeps the double state, and hence every result,
+  // identical either way.
   void decay() {
     if (factor_ == 1.0) return;
     if (reset_gain_if_empty()) return;  // nothing transient: nothing to decay
@@ -77,65 +78,45 @@ class CachedStore {
   // Field of a row: sum_i (l_i + s_i) x_i.
   template <class X>
   double field(std::size_t row, const Input<X>& in) {
-    if constexpr (std::is_same_v<X, std::int8_t>) {
-      if (proj_ && in.index >= 0) return projected_field(in.index);
-    }
     return kernels::dot2(&l_[row * cols_], &s_[row * cols_], g_, in.x, in.n);
   }
 
-  // A value with exactly the sign (and zero-ness) of field(row, in), computed faster:
-  // from the O(1) pattern projections when attached, else from float mirrors of l and s~
-  // when enabled and the float result is farther from zero than its rigorous error bound
-  // (kernels::dot2f_error_factor), else from field(). The perceptron only needs the sign.
-  template <class X>
-  double decision_field(std::size_t row, const Input<X>& in) {
-    if constexpr (std::is_same_v<X, std::int8_t>) {
-      if (proj_ && in.index >= 0) return projected_field(in.index);
-      if (!lf_.empty() && in.n == cols_) {
-        double a = 0.0, b = 0.0, factor = mirror_error_factor_;
-        if (!sign_bits_.empty() && in.index >= 0 &&
-            kernels::masked_sums(&lf_[row * cols_], &sf_[row * cols_],
-                                 &sign_bits_[static_cast<std::size_t>(in.index) * sign_words_],
-                                 cols_, &a, &b)) {
-          // x_i = +-1: sum l_i x_i = 2 sum_{x_i=+1} l_i - sum_i l_i (doubled float error,
-          // plus the rounding of the double totals).
-          a = 2.0 * a - l_sum_[row];
-          b = 2.0 * b - s_sum_[row];
-          factor = 2.0 * mirror_error_factor_ + total_error_factor_;
-        } else {
-          kernels::dot2f(&lf_[row * cols_], &sf_[row * cols_], in.x, in.n, &a, &b);
-        }
-        const double h = a + g_ * b;
-        // Relative float error, plus an absolute term for values in the subnormal float
-        // range, where conversion errs by up to 2^-150 (sums of subnormals are exact).
-        const double bound = factor * (l_abs_[row] + g_ * row_sum_[row]) +
-                             4.0 * static_cast<double>(cols_) * 0x1p-149 * (1.0 + g_);
-        if (std::fabs(h) > bound && std::isfinite(a) && std::isfinite(b)) return h;
-        ++exact_fallbacks_;
-      }
-    }
-    return kernels::dot2(&l_[row * cols_], &s_[row * cols_], g_, in.x, in.n);
-  }
-  // Keeps float mirrors of l and s~ for decision_field(). Needs cols() % 64 == 0;
-  // returns false (and changes nothing) otherwise.
-  bool enable_float_mirrors();
-  // With float mirrors enabled: keep each input's signs as bits so that the decision sums
-  // use masked adds (x_i = +1 selects l_i). Every input must have entries +-1 on one common
-  // prefix and 0 beyond it (the perceptron's patterns with padding); returns false (and
-  // changes nothing) otherwise.
-  bool attach_sign_bits(const std::vector<Input<std::int8_t>>& inputs);
-  std::int64_t exact_fallbacks() const { return exact_fallbacks_; }
+  // Read access for a reader that keeps data derived from the weights (the perceptron's
+  // DecisionFields, models/decision_fields.hpp): the rows of l and of the scaled transient
+  // weights s~, with s = gain() * s~, and sum_i |s~_i| of a row. A Listener is told of
+  // every change of these values.
+  const double* persistent_row(std::size_t row) const { return &l_[row * cols_]; }
+  const double* scaled_transient_row(std::size_t row) const { return &s_[row * cols_]; }
+  double gain() const { return g_; }
+  double scaled_transient_abs_sum(std::size_t row) const { return row_sum_[row]; }
 
-  // Pattern projections, for a one-row store with a whole-row rule that sees a fixed set
-  // of +-1/0 inputs again and again (the perceptron): the store keeps A_p = l.x_p and
-  // B_p = s~.x_p for every input p and updates them through the overlap matrix
-  // C_pq = x_p.x_q, so that a field costs O(1) instead of O(N); an update costs O(N + P)
-  // and a consolidation O(P). Every P updates (and after any change the projections do
-  // not follow) they are recomputed directly, which bounds rounding drift; with integer
-  // values (tau = inf, integer eta) they are exact. Returns false (and changes nothing)
-  // when the store does not qualify or P is larger than max_inputs.
-  bool attach_inputs(const std::vector<Input<std::int8_t>>& inputs, std::size_t max_inputs = 8192);
-  bool has_projections() const { return proj_ != nullptr; }
+  // Told of every change of l and s~, after it is made (a change of the gain alone, by
+  // decay or by its return to 1 when nothing is transient, changes neither).
+  class Listener {
+   public:
+    // Where add() with an int8 input should also write float(s~_i) of the row, in the same
+    // pass as the change (a float copy of s~ then costs its keeper no pass of its own);
+    // nullptr for none.
+    virtual float* transient_copy(std::size_t row) = 0;
+    // s~_row += a x; `sum` is sum_i s~_i of the row afterwards when transient_copy(row)
+    // was written, else 0.
+    virtual void added(std::size_t row, double a, const Input<std::int8_t>& in, double sum) = 0;
+    // s~ of the row changed otherwise (add() with double inputs or a change vector,
+    // add_at(), nudge_into()).
+    virtual void transient_changed(std::size_t row) = 0;
+    // Some synapses of the row consolidated: l and s~ of the row changed.
+    virtual void partly_consolidated(std::size_t row) = 0;
+    // The whole row consolidated: l_row += g s~_row, then s~_row = 0.
+    virtual void consolidated(std::size_t row, double g) = 0;
+    // Every s~ was multiplied by g and the gain returned to 1 (values of s unchanged).
+    virtual void renormalised(double g) = 0;
+
+   protected:
+    ~Listener() = default;
+  };
+  // One listener at a time (nullptr removes it); it is not carried over when the store is
+  // copied or moved. Throws std::logic_error when another listener is attached.
+  void set_listener(Listener* listener);
 
   // s_row += scale * x (one fused pass that also refreshes the row's sum and max |s|).
   template <class X>
@@ -144,22 +125,16 @@ class CachedStore {
     const double a = scale / g_;
     kernels::RowStats st;
     if constexpr (std::is_same_v<X, std::int8_t>) {
-      if (lf_.empty()) {
+      float* copy = listener_.p ? listener_.p->transient_copy(row) : nullptr;
+      if (copy == nullptr) {
         st = kernels::add_and_stats(s, a, in.x, in.n);
       } else {
-        st = kernels::add_and_stats_mirror(s, &sf_[row * cols_], a, in.x, in.n);
-        s_sum_[row] = st.sum;
+        st = kernels::add_and_stats_mirror(s, copy, a, in.x, in.n);
       }
+      if (listener_.p) listener_.p->added(row, a, in, copy ? st.sum : 0.0);
     } else {
       st = kernels::add_and_stats(s, a, in.x, in.n);
-      if (!lf_.empty()) sync_mirror_s(row);
-    }
-    if (proj_) {
-      if constexpr (std::is_same_v<X, std::int8_t>) {
-        project_update(in.index, a);
-      } else {
-        proj_->dirty = true;
-      }
+      if (listener_.p) listener_.p->transient_changed(row);
     }
     row_sum_[row] = st.sum_abs;
     row_max_[row] = st.max_abs;
@@ -215,19 +190,6 @@ class CachedStore {
   std::int64_t consolidation_events() const { return events_; }
 
  private:
-  struct Projections {
-    std::vector<Input<std::int8_t>> inputs;
-    std::vector<std::int16_t> overlap;  // P x P, C_pq = x_p . x_q
-    std::vector<double> A, B;           // A_p = l . x_p, B_p = s~ . x_p
-    bool dirty = false;
-    std::size_t updates_since_refresh = 0;
-  };
-  double projected_field(std::int64_t p);
-  void sync_mirror_s(std::size_t row);  // sf <- float(s~) on one row
-  void sync_mirror_l(std::size_t row);  // lf <- float(l), and sum |l| of the row
-  void project_update(std::int64_t q, double a);
-  void refresh_projections();
-
   void consolidate_synapse(std::size_t index);
   void refresh_row_stats(std::size_t row);
   void renormalise();
@@ -251,15 +213,15 @@ class CachedStore {
   std::vector<char> touched_;       // rows changed since the last apply_rule()
   EnergyTally energy_;
   std::int64_t events_ = 0;
-  std::unique_ptr<Projections> proj_;
-  std::vector<float> lf_, sf_;            // float mirrors of l and s~ (empty unless enabled)
-  std::vector<double> l_abs_;             // sum_i |l_i| per row, kept with the mirrors
-  double mirror_error_factor_ = 0.0;      // dot2f_error_factor(cols) with a margin for l_abs_
-  double total_error_factor_ = 0.0;       // rounding of the double totals l_sum_, s_sum_
-  std::vector<double> l_sum_, s_sum_;     // sum_i l_i and sum_i s~_i per row (signed)
-  std::vector<std::uint64_t> sign_bits_;  // per input: bit i set iff x_i = +1
-  std::size_t sign_words_ = 0;
-  std::int64_t exact_fallbacks_ = 0;
+  struct ListenerSlot {  // a copy or a moved-to store starts without a listener
+    Listener* p = nullptr;
+    ListenerSlot() = default;
+    ListenerSlot(const ListenerSlot&) {}
+    ListenerSlot& operator=(const ListenerSlot&) {
+      p = nullptr;
+      return *this;
+    }
+  } listener_;
 };
 
 }  // namespace syncache

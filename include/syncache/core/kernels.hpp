@@ -53,7 +53,7 @@ Consolidated consolidate(double* l, double* s, double g, std::size_t n);
 // Float mirror of the persistent-plus-transient field (n a multiple of 64):
 // a = sum_i l_i x_i and b = sum_i s_i x_i accumulated in float. With the error bound
 // below, the sign of a + g b decides a perceptron error exactly whenever
-// |a + g b| > dot2f_error_factor(n) (sum|l| + g sum|s|) (see CachedStore::decision_field).
+// |a + g b| > dot2f_error_factor(n) (sum|l| + g sum|s|) (see DecisionFields::decision_field).
 void dot2f(const float* l, const float* s, const std::int8_t* x, std::size_t n, double* a,
            double* b);
 // Bound factor e(n) with |a - sum_i l_i x_i| <= e(n) sum_i |l_i| for the doubles l_i that

@@ -45,12 +45,6 @@ class PlainStore {
     }
   }
 
-  // The perceptron's decision value: the field itself (exact).
-  template <class X>
-  Field decision_field(std::size_t row, const Input<X>& in) {
-    return field(row, in);
-  }
-
   // w_row += scale * x. Every change is a persistent change (classic energy M).
   template <class X>
   void update(std::size_t row, W scale, const Input<X>& in) {
@@ -76,6 +70,8 @@ class PlainStore {
   const EnergyTally& energy() const { return energy_; }
   const ChangeCost& cost() const { return cost_; }
   std::int64_t consolidation_events() const { return 0; }
+  // Nothing is transient in a plain store.
+  double transient_abs_sum() const { return 0.0; }
 
  private:
   static constexpr std::int64_t kInt32Safe = std::numeric_limits<std::int32_t>::max();

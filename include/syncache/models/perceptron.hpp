@@ -1,7 +1,8 @@
 // The perceptron (docs/model.md section 2; paper Eq. 8): fixed cyclic presentation order,
 // an update Delta w = eta d x on every error (d (w.x) <= 0), until one whole epoch has
 // no error or the epoch cap is reached. The learning rule does not know whether its
-// weight store caches: it only calls begin_step(), field(), update() and finish().
+// weight store caches: it only calls begin_step(), update() and finish() on the store, and
+// asks DecisionPaths (models/decision_fields.hpp) for the sign of the field.
 #pragma once
 
 #include <algorithm>
@@ -16,6 +17,7 @@
 
 #include "syncache/core/cached_store.hpp"
 #include "syncache/core/energy.hpp"
+#include "syncache/models/decision_fields.hpp"
 #include "syncache/models/patterns.hpp"
 
 namespace syncache {
@@ -50,17 +52,19 @@ struct PerceptronResult {
 };
 
 // Epoch after which a cached store switches to pattern projections (O(1) fields, see
-// CachedStore::attach_inputs): building the P x P overlap matrix costs about P/8 epochs
+// DecisionFields::attach_inputs): building the P x P overlap matrix costs about P/8 epochs
 // of direct fields, so only runs that are still learning by then take it.
 inline std::int64_t auto_projection_epoch(std::size_t P) {
   return std::max<std::int64_t>(20, static_cast<std::int64_t>(P / 8));
 }
 
-// Trains one perceptron on `patterns` with weight store `store` (one row).
+// Trains one perceptron on `patterns` with weight store `store` (one row), deciding with
+// `fields`, the decision paths of the store (DecisionPaths<Store, X>::type, following it).
 // projection_epoch: for a cached store and +-1 patterns, use pattern projections from
-// this epoch on (1 = from the start, 0 = never, -1 = auto_projection_epoch(P)).
-template <class Store, class X>
-PerceptronResult train_perceptron(const PatternSet<X>& patterns, Store& store,
+// this epoch on (1 = from the start, 0 = never, -1 = auto_projection_epoch(P));
+// use_float_mirrors: for those, decide from float mirrors where their error bound allows.
+template <class Store, class Fields, class X>
+PerceptronResult train_perceptron(const PatternSet<X>& patterns, Store& store, Fields& fields,
                                   typename Store::Weight eta, std::int64_t max_epochs,
                                   const EpochObserver* observer = nullptr,
                                   std::int64_t projection_epoch = -1,
@@ -69,30 +73,16 @@ PerceptronResult train_perceptron(const PatternSet<X>& patterns, Store& store,
   PerceptronResult res;
   const std::size_t P = patterns.P();
   if (projection_epoch < 0) projection_epoch = auto_projection_epoch(P);
-  if constexpr (std::is_same_v<Store, CachedStore> && std::is_same_v<X, std::int8_t>) {
-    if (use_float_mirrors && store.enable_float_mirrors()) {
-      std::vector<Input<std::int8_t>> inputs;
-      inputs.reserve(P);
-      for (std::size_t p = 0; p < P; ++p) inputs.push_back(patterns.input(p));
-      store.attach_sign_bits(inputs);
-    }
-  }
+  if (use_float_mirrors) fields.use_float_mirrors(patterns);
   while (res.epochs < max_epochs) {
     ++res.epochs;
-    if constexpr (std::is_same_v<Store, CachedStore> && std::is_same_v<X, std::int8_t>) {
-      if (res.epochs == projection_epoch) {
-        std::vector<Input<std::int8_t>> inputs;
-        inputs.reserve(P);
-        for (std::size_t p = 0; p < P; ++p) inputs.push_back(patterns.input(p));
-        store.attach_inputs(inputs);
-      }
-    }
+    if (res.epochs == projection_epoch) fields.use_projections(patterns);
     std::int64_t errors = 0;
     for (std::size_t p = 0; p < P; ++p) {
       store.begin_step();
       const Input<X> in = patterns.input(p);
       const int d = patterns.target(p);
-      const auto h = store.decision_field(0, in);   // exact sign; see the stores
+      const auto h = fields.decision_field(0, in);  // exact sign; see DecisionPaths
       const bool error = !(d > 0 ? h > 0 : h < 0);  // d (w.x) <= 0, a zero field included
       if (error) {
         store.update(0, d > 0 ? eta : -eta, in);
@@ -110,8 +100,7 @@ PerceptronResult train_perceptron(const PatternSet<X>& patterns, Store& store,
       rec.errors = errors;
       rec.presentations = res.presentations;
       rec.energy = store.energy();
-      if constexpr (std::is_same_v<Store, CachedStore>)
-        rec.transient_abs_sum = store.transient_abs_sum();
+      rec.transient_abs_sum = store.transient_abs_sum();
       (*observer)(rec);
     }
     if (errors == 0) {
@@ -134,6 +123,19 @@ PerceptronResult train_perceptron(const PatternSet<X>& patterns, Store& store,
   res.energy.updates = res.updates;
   res.energy.consolidation_events = res.consolidation_events;
   return res;
+}
+
+// The same with the store's own decision paths (DecisionPaths, decision_fields.hpp).
+template <class Store, class X>
+PerceptronResult train_perceptron(const PatternSet<X>& patterns, Store& store,
+                                  typename Store::Weight eta, std::int64_t max_epochs,
+                                  const EpochObserver* observer = nullptr,
+                                  std::int64_t projection_epoch = -1,
+                                  const StepObserver* on_step = nullptr,
+                                  bool use_float_mirrors = true) {
+  typename DecisionPaths<Store, X>::type fields(store);
+  return train_perceptron(patterns, store, fields, eta, max_epochs, observer, projection_epoch,
+                          on_step, use_float_mirrors);
 }
 
 // Everything one perceptron run needs; the CLI's options map onto these fields.
