@@ -62,8 +62,9 @@ bool DecisionFields::attach_sign_bits(const std::vector<Input<std::int8_t>>& inp
 
 bool DecisionFields::attach_inputs(const std::vector<Input<std::int8_t>>& inputs,
                                    std::size_t max_inputs) {
-  const Rule rule = store_.params().rule;
-  const bool whole_row = rule == Rule::neuron || rule == Rule::sum || rule == Rule::layer;
+  // Projections follow whole-row consolidations only (rule table: row or layer scope).
+  const RuleScope scope = rule_info(store_.params().rule).scope;
+  const bool whole_row = scope == RuleScope::row || scope == RuleScope::layer;
   if (rows_ != 1 || !whole_row || inputs.empty() || inputs.size() > max_inputs) return false;
   for (std::size_t p = 0; p < inputs.size(); ++p) {
     // Overlaps are kept in 16 bits: every input must have entries in {-1, 0, 1}, length
