@@ -333,10 +333,10 @@ void add_spiking(CLI::App& app) {
     const long long patterns = parse_count("--patterns", sa->patterns, 1, 100000);
     cfg.patterns = static_cast<int>(patterns);
     const CachingValues cv = parse_caching(sa->cache, syncache::kSpiking, "nS");
-    cfg.rule = cv.rule;
-    if (cv.theta) cfg.theta = *cv.theta;
-    cfg.tau = cv.tau;
-    cfg.c = cv.c;
+    cfg.cache.rule = cv.rule;
+    if (cv.theta) cfg.cache.theta = *cv.theta;
+    cfg.cache.tau = cv.tau;
+    cfg.cache.c = cv.c;
     const long long seed = parse_count("--seed", sa->seed, 1, kMaxInt64);
     cfg.seed = static_cast<std::uint64_t>(seed);
     const long long rounds = parse_count("--max-rounds", sa->max_rounds, 1, 1000000);
@@ -726,10 +726,10 @@ void add_mlp(CLI::App& app) {
     cfg.hidden = static_cast<std::size_t>(parse_count("--hidden", ma->hidden, 1, 1LL << 32));
     cfg.eta = parse_real("--eta", ma->eta, false);
     const CachingValues cv = parse_caching(ma->cache, syncache::kMlp, "");
-    cfg.rule = cv.rule;
-    if (cv.theta) cfg.theta = *cv.theta;
-    cfg.tau = cv.tau;
-    cfg.c = cv.c;
+    cfg.cache.rule = cv.rule;
+    if (cv.theta) cfg.cache.theta = *cv.theta;
+    cfg.cache.tau = cv.tau;
+    cfg.cache.c = cv.c;
     if (ma->backprop != "exact" && ma->backprop != "authors") {
       fail("--backprop: must be exact or authors (got '" + shown(ma->backprop) + "')");
     }

@@ -755,10 +755,10 @@ TEST(FigureValues, Fig3s1bEnergyToTargetVsTheta) {
         cfg.hidden = 8;
         cfg.eta = 1.0;
         cfg.seed = seed;
-        cfg.rule = Rule::neuron;
-        cfg.theta = theta;
-        cfg.tau = 500.0;
-        cfg.c = c;
+        cfg.cache.rule = Rule::neuron;
+        cfg.cache.theta = theta;
+        cfg.cache.tau = 500.0;
+        cfg.cache.c = c;
         const auto curve = mlp_curve(data, cfg, 2, 100);
         const CurvePt* p = first_reaching(curve);
         // "As if all transient weight were consolidated now": M_cons + M_trans + sum|s|.

@@ -30,10 +30,10 @@ MlpConfig small(std::size_t n, std::size_t h, std::size_t k, Rule rule = Rule::c
   cfg.inputs = n;
   cfg.hidden = h;
   cfg.outputs = k;
-  cfg.rule = rule;
-  cfg.theta = theta;
-  cfg.tau = tau;
-  cfg.c = c;
+  cfg.cache.rule = rule;
+  cfg.cache.theta = theta;
+  cfg.cache.tau = tau;
+  cfg.cache.c = c;
   return cfg;
 }
 
@@ -100,24 +100,24 @@ TEST(MlpConfig, RejectsBadValuesNamingTheOption) {
     expect_error(c, "eta");
   }
   for (double theta : {-1e-9, nan}) {
-    c = ok, c.theta = theta;
+    c = ok, c.cache.theta = theta;
     expect_error(c, "theta");
   }
   for (double tau : {0.0, -5.0, nan}) {
-    c = ok, c.tau = tau;
+    c = ok, c.cache.tau = tau;
     expect_error(c, "tau");
   }
   for (double cc : {-0.5, kInf, nan}) {
-    c = ok, c.c = cc;
+    c = ok, c.cache.c = cc;
     expect_error(c, "c");
   }
-  c = ok, c.rule = static_cast<Rule>(99);
+  c = ok, c.cache.rule = static_cast<Rule>(99);
   expect_error(c, "rule");
   // Bad cache options are rejected with the classic rule too (never ignored silently).
-  c = ok, c.rule = Rule::classic, c.tau = -1.0;
+  c = ok, c.cache.rule = Rule::classic, c.cache.tau = -1.0;
   expect_error(c, "tau");
   // theta = inf and tau = inf are allowed.
-  c = ok, c.theta = kInf, c.tau = kInf;
+  c = ok, c.cache.theta = kInf, c.cache.tau = kInf;
   EXPECT_NO_THROW(Mlp{c});
 
   Mlp m(ok);
@@ -410,8 +410,8 @@ TEST(MlpRules, HandBuiltOneStep) {
       SCOPED_TRACE(std::string(rule_name(rule)) + (theta_case == theta ? "" : " theta between"));
       const bool between = theta_case != theta;
       MlpConfig cfg = base;
-      cfg.rule = rule;
-      cfg.theta = theta_case;
+      cfg.cache.rule = rule;
+      cfg.cache.theta = theta_case;
       Mlp m(cfg);
       m.train_sample(x, label);
       double consolidated = 0.0;

@@ -29,11 +29,11 @@ MlpConfig tiny(double eta = 0.5, Rule rule = Rule::classic) {
   cfg.hidden = kHidden;
   cfg.outputs = kOutputs;
   cfg.eta = eta;
-  cfg.rule = rule;
+  cfg.cache.rule = rule;
   if (rule != Rule::classic) {
-    cfg.theta = 0.02;
-    cfg.tau = 50.0;
-    cfg.c = 0.01;
+    cfg.cache.theta = 0.02;
+    cfg.cache.tau = 50.0;
+    cfg.cache.c = 0.01;
   }
   cfg.seed = 7;
   return cfg;
@@ -294,7 +294,7 @@ TEST(MlpRunParams, KeysTellRunsApart) {
   EXPECT_NE(canonical_json(mlp_run_params(b, d)), canonical_json(pa));
   MlpRun c = a;
   c.net = tiny(0.5, Rule::neuron);
-  c.net.tau = std::numeric_limits<double>::infinity();
+  c.net.cache.tau = std::numeric_limits<double>::infinity();
   const auto pc = mlp_run_params(c, d);
   EXPECT_EQ(pc["tau"], "inf");  // JSON holds no infinity
   EXPECT_EQ(pc["theta"], 0.02);

@@ -39,10 +39,10 @@ MlpConfig small(std::size_t n, std::size_t h, std::size_t k, Restriction r = Res
 }
 
 MlpConfig cached(MlpConfig cfg, double theta, double tau, double c) {
-  cfg.rule = Rule::neuron;
-  cfg.theta = theta;
-  cfg.tau = tau;
-  cfg.c = c;
+  cfg.cache.rule = Rule::neuron;
+  cfg.cache.theta = theta;
+  cfg.cache.tau = tau;
+  cfg.cache.c = c;
   return cfg;
 }
 

@@ -407,10 +407,10 @@ void compare_spiking(Rule rule, double theta, double tau_ms, double c_per_ms, in
                std::to_string(tau_ms) + " c " + std::to_string(c_per_ms));
   spiking::LearningConfig cfg;
   cfg.patterns = 4;
-  cfg.rule = rule;
-  cfg.theta = theta;
-  cfg.tau = tau_ms;
-  cfg.c = c_per_ms;
+  cfg.cache.rule = rule;
+  cfg.cache.theta = theta;
+  cfg.cache.tau = tau_ms;
+  cfg.cache.c = c_per_ms;
   cfg.seed = seed;
   cfg.params.A_plus = 0.02;  // strong STDP: weights reach theta and the clip in few trials
   spiking::Learner L(cfg);

@@ -234,8 +234,8 @@ namespace {
 sp::LearningConfig small_config(syncache::Rule rule = syncache::Rule::classic, double theta = 0.0) {
   sp::LearningConfig cfg;
   cfg.patterns = 4;
-  cfg.rule = rule;
-  cfg.theta = theta;
+  cfg.cache.rule = rule;
+  cfg.cache.theta = theta;
   cfg.seed = 5;
   cfg.params.max_rounds = 40;
   return cfg;
@@ -308,8 +308,8 @@ TEST(SpikingLearner, WeightsStayInRangeAndPersistentPlusTransientIsTheWeight) {
       {syncache::Rule::neuron, 30.0}, {syncache::Rule::synapse, 30.0}};
   for (const auto& [rule, tau] : cases) {
     auto cfg = small_config(rule, 0.3);
-    cfg.tau = tau;
-    cfg.c = std::isinf(tau) ? 0.0 : 0.001;
+    cfg.cache.tau = tau;
+    cfg.cache.c = std::isinf(tau) ? 0.0 : 0.001;
     cfg.params.A_plus = 0.02;
     sp::Learner L(cfg);
     for (int t = 0; t < 20; ++t) {
@@ -400,8 +400,8 @@ TEST(SpikingLearner, FinalResultCountsTheFinalConsolidation) {
                         Case{syncache::Rule::sum, 0.6, 3000.0, 0.002}}) {
     SCOPED_TRACE(std::string(syncache::rule_name(k.rule)) + " theta " + std::to_string(k.theta));
     auto cfg = small_config(k.rule, k.theta);
-    cfg.tau = k.tau;
-    cfg.c = k.c;
+    cfg.cache.tau = k.tau;
+    cfg.cache.c = k.c;
     const auto r = sp::Learner(cfg).learn();
     ASSERT_GE(r.counted_rounds, 1);
 
@@ -493,7 +493,7 @@ TEST(SpikingLearner, ConfigErrorsNameTheOption) {
   cfg = small_config(syncache::Rule::layer, 1.0);
   expect_error(cfg, "rule");
   cfg = small_config(syncache::Rule::neuron, 1.0);
-  cfg.tau = 0.0;
+  cfg.cache.tau = 0.0;
   expect_error(cfg, "tau");
   cfg = small_config(syncache::Rule::neuron, 1.0);
   cfg.params.max_rounds = 0;

@@ -9,8 +9,12 @@
 namespace syncache {
 
 void CacheParams::validate() const {
+  validate(caching_parameters(decay));
+}
+
+void CacheParams::validate(std::span<const ParamSpec> described) const {
   if (rule == Rule::classic) return;
-  for (const ParamSpec& spec : caching_parameters(decay)) {
+  for (const ParamSpec& spec : described) {
     if (spec.name == "theta") spec.check(theta);
     if (spec.name == "tau") spec.check(tau);
     if (spec.name == "c") spec.check(c);
@@ -30,8 +34,7 @@ std::span<const ParamSpec> caching_parameters(DecayForm decay) {
                 "decay time constant of the transient weights: s <- s (1 - 1/tau) per step")
           .with_default("inf")
           .in(1.0, kUnbounded)
-          .or_inf()
-          .in_unit("time steps"),
+          .or_inf(),
       ParamSpec("c", ParamKind::real, "maintenance cost per unit of transient weight per step")
           .with_default("0")
           .in(0.0, kUnbounded, false, true),
@@ -45,8 +48,7 @@ std::span<const ParamSpec> caching_parameters(DecayForm decay) {
                 "decay time constant of the transient weights: s <- s exp(-1/tau) per step")
           .with_default("inf")
           .in(0.0, kUnbounded, true)
-          .or_inf()
-          .in_unit("time steps"),
+          .or_inf(),
       linear[2],
       linear[3],
   };

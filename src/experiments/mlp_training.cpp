@@ -13,20 +13,17 @@ using nlohmann::json;
 
 void TrainingOptions::validate() const {
   if (max_epochs < 1) {
-    throw ParamError("epochs", "must be an integer >= 1 (got " +
-                                std::to_string(max_epochs) + ")");
+    throw ParamError("epochs", "must be an integer >= 1 (got " + std::to_string(max_epochs) + ")");
   }
   if (patience < 0) {
-    throw ParamError("patience", "must be an integer >= 0 (got " +
-                                std::to_string(patience) + ")");
+    throw ParamError("patience", "must be an integer >= 0 (got " + std::to_string(patience) + ")");
   }
   if (eval_every < 1) {
-    throw ParamError("eval_every", "must be an integer >= 1 (got " +
-                                std::to_string(eval_every) + ")");
+    throw ParamError("eval_every",
+                     "must be an integer >= 1 (got " + std::to_string(eval_every) + ")");
   }
   if (target && !(*target > 0.0 && *target <= 1.0)) {
-    throw ParamError("target_accuracy", "must lie in (0, 1] (got " +
-                                std::to_string(*target) + ")");
+    throw ParamError("target_accuracy", "must lie in (0, 1] (got " + std::to_string(*target) + ")");
   }
 }
 
@@ -166,7 +163,7 @@ json mlp_run_params(const MlpRun& run, const MlpDataOptions& data) {
             {"hidden", c.hidden},
             {"outputs", c.outputs},
             {"eta", c.eta},
-            {"rule", std::string(rule_name(c.rule))},
+            {"rule", std::string(rule_name(c.cache.rule))},
             {"backprop", c.authors_backprop ? "authors" : "exact"},
             {"max_epochs", t.max_epochs},
             {"patience", t.patience},
@@ -182,10 +179,10 @@ json mlp_run_params(const MlpRun& run, const MlpDataOptions& data) {
     p["restrict"] = std::string(restriction_name(c.restriction));
     p["keep"] = c.keep;
   }
-  if (c.rule != Rule::classic) {
-    p["theta"] = number_or_inf(c.theta);
-    p["tau"] = number_or_inf(c.tau);
-    p["c"] = c.c;
+  if (c.cache.rule != Rule::classic) {
+    p["theta"] = number_or_inf(c.cache.theta);
+    p["tau"] = number_or_inf(c.cache.tau);
+    p["c"] = c.cache.c;
     // Cached runs computed by older code are not served: 2 = the store's gain returns to
     // 1 while no transient weight is left (last-digit changes with decay).
     p["revision"] = 2;

@@ -209,7 +209,7 @@ void MlpConfig::validate() const {
   if (!(eta > 0.0) || std::isinf(eta)) {
     throw ParamError("eta", "must be finite and > 0 (got " + num(eta) + ")");
   }
-  require_rule(rule, kMlp, "the MLP");
+  require_rule(cache.rule, kMlp, "the MLP");
   if (!(lazy_margin >= 0.0 && lazy_margin <= 1.0)) {
     throw ParamError("lazy_margin", "must lie in [0, 1] (got " + num(lazy_margin) + ")");
   }
@@ -226,13 +226,23 @@ void MlpConfig::validate() const {
     throw ParamError("keep", "must lie in (0, 1] (got " + num(keep) + ")");
   }
   // theta, tau and c are checked for every rule, so that a bad value never passes silently.
-  CacheParams p;
+  CacheParams p = cache;
   p.rule = Rule::neuron;
-  p.theta = theta;
-  p.tau = tau;
-  p.c = c;
   p.decay = DecayForm::exponential;
-  p.validate();
+  p.validate(mlp_caching_parameters());
+}
+
+std::span<const ParamSpec> mlp_caching_parameters() {
+  static const std::vector<ParamSpec> specs = [] {
+    std::vector<ParamSpec> v;
+    for (ParamSpec s : caching_parameters(DecayForm::exponential)) {
+      if (s.name == "tau") s.unit = "samples";
+      if (s.name == "c") s.doc = "maintenance cost per unit of transient weight per sample";
+      v.push_back(s);
+    }
+    return v;
+  }();
+  return specs;
 }
 
 double Mlp::Layer::field(std::size_t row, const double* x, const double* zeros) const {
@@ -260,14 +270,10 @@ Mlp::Mlp(const MlpConfig& config) : cfg_(config) {
     for (Eigen::Index r = 0; r < w0.rows(); ++r) {
       for (Eigen::Index c = 0; c < w0.cols(); ++c) w0(r, c) = 0.01 * normal();
     }
-    if (cfg_.rule == Rule::classic) {
+    if (cfg_.cache.rule == Rule::classic) {
       L.w = w0;
     } else {
-      CacheParams p;
-      p.rule = cfg_.rule;
-      p.theta = cfg_.theta;
-      p.tau = cfg_.tau;
-      p.c = cfg_.c;
+      CacheParams p = cfg_.cache;
       p.decay = DecayForm::exponential;
       L.store.emplace(L.rows, L.cols, p, ChangeCost{});
       // The store starts at l = 0: w(0) enters through one consolidation that is not
@@ -541,7 +547,7 @@ void Mlp::train_sample(const float* x, int label) {
 }
 
 std::int64_t Mlp::consolidation_events() const {
-  if (cfg_.rule == Rule::classic) return updates_;
+  if (cfg_.cache.rule == Rule::classic) return updates_;
   std::int64_t n = 0;
   for (std::size_t l = 0; l < 2; ++l)
     n += layer_[l].store->consolidation_events() - init_events_[l];
@@ -627,7 +633,7 @@ EnergyTally Mlp::energy() const {
     e.change += t.change;  // 0: the network's stores have b = 0
     e.pending += L.store->transient_abs_sum();
   }
-  if (cfg_.rule == Rule::classic) e.classic = e.consolidation = classic_energy_;
+  if (cfg_.cache.rule == Rule::classic) e.classic = e.consolidation = classic_energy_;
   e.updates = updates_;
   e.consolidation_events = consolidation_events();
   for (int l = 0; l < 2; ++l) {  // M_min = sum |w(T) - w(0)|

@@ -92,7 +92,7 @@ void PerceptronConfig::validate() const {
     require_rule(rule, kPerceptron, "the perceptron (one neuron)");
     CacheParams p = cache;
     p.rule = rule;
-    p.validate();
+    p.validate(perceptron_parameters());
   }
 }
 

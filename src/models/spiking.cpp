@@ -12,10 +12,6 @@ namespace syncache::spiking {
 
 namespace {
 
-std::string num(double v) {
-  return std::to_string(v);
-}
-
 void require_param(bool ok, const char* key, const std::string& message) {
   if (!ok) throw ParamError(key, message);
 }
@@ -145,15 +141,22 @@ std::vector<Pattern> make_patterns(const Params& p, int P, std::uint64_t seed) {
 void LearningConfig::validate() const {
   params.validate();
   require_param(patterns >= 1, "patterns", "must be >= 1 (got " + std::to_string(patterns) + ")");
-  require_param(
-      rule == Rule::classic || rule == Rule::synapse || rule == Rule::neuron || rule == Rule::sum,
-      "rule", "must be classic, synapse, neuron or sum");
-  if (rule != Rule::classic) {
-    require_param(theta >= 0.0, "theta", "must be >= 0 nS, or inf (got " + num(theta) + ")");
-    require_param(tau > 0.0, "tau", "must be > 0 ms, or inf (got " + num(tau) + ")");
-    require_param(c >= 0.0 && std::isfinite(c), "c",
-                  "must be finite and >= 0 (got " + num(c) + ")");
-  }
+  require_rule(cache.rule, kSpiking, "the spiking neuron");
+  cache.validate(spiking_caching_parameters());
+}
+
+std::span<const ParamSpec> spiking_caching_parameters() {
+  static const std::vector<ParamSpec> specs = [] {
+    std::vector<ParamSpec> v;
+    for (ParamSpec s : caching_parameters(DecayForm::exponential)) {
+      if (s.name == "theta") s.unit = "nS";
+      if (s.name == "tau") s.unit = "ms";
+      if (s.name == "c") s.doc = "maintenance cost per nS of transient weight per ms";
+      v.push_back(s);
+    }
+    return v;
+  }();
+  return specs;
 }
 
 bool converged_window(const std::vector<std::vector<double>>& history, int window,
@@ -211,11 +214,12 @@ CacheParams cache_params(const LearningConfig& cfg) {
   CacheParams cp;
   // Classic learning is the synapse rule at theta = 0: every non-zero change consolidates
   // in the step it is made, so M_cons = sum |Delta g| (docs/model.md section 1).
-  cp.rule = cfg.rule == Rule::classic ? Rule::synapse : cfg.rule;
-  cp.theta = cfg.rule == Rule::classic ? 0.0 : cfg.theta;
-  cp.tau = cfg.rule == Rule::classic ? std::numeric_limits<double>::infinity()
-                                     : cfg.tau / cfg.params.dt;    // in steps
-  cp.c = cfg.rule == Rule::classic ? 0.0 : cfg.c * cfg.params.dt;  // per step
+  const CacheParams& c = cfg.cache;
+  cp.rule = c.rule == Rule::classic ? Rule::synapse : c.rule;
+  cp.theta = c.rule == Rule::classic ? 0.0 : c.theta;
+  cp.tau = c.rule == Rule::classic ? std::numeric_limits<double>::infinity()
+                                   : c.tau / cfg.params.dt;    // in steps
+  cp.c = c.rule == Rule::classic ? 0.0 : c.c * cfg.params.dt;  // per step
   cp.decay = DecayForm::exponential;
   return cp;
 }

@@ -19,37 +19,38 @@ json number_or_inf(double v) {
 
 json params_json(const LearningConfig& cfg) {
   json p = {{"patterns", cfg.patterns},
-            {"rule", std::string(rule_name(cfg.rule))},
+            {"rule", std::string(rule_name(cfg.cache.rule))},
             {"max_rounds", cfg.params.max_rounds},
             {"background", cfg.params.shunting_background ? "shunting" : "authors"},
             {"revision", kSpikingRevision}};
-  if (cfg.rule != Rule::classic) {
-    p["theta"] = number_or_inf(cfg.theta);
-    p["tau"] = number_or_inf(cfg.tau);
-    p["c"] = cfg.c;
+  if (cfg.cache.rule != Rule::classic) {
+    p["theta"] = number_or_inf(cfg.cache.theta);
+    p["tau"] = number_or_inf(cfg.cache.tau);
+    p["c"] = cfg.cache.c;
   }
   return p;
 }
 
 json result_json(const LearningConfig& cfg, const LearningResult& r) {
   const EnergyTally& e = r.energy;
-  json out = {{"patterns", cfg.patterns},
-              {"seed", cfg.seed},
-              {"rule", std::string(rule_name(cfg.rule))},
-              {"theta", cfg.rule == Rule::classic ? json(nullptr) : number_or_inf(cfg.theta)},
-              {"converged", r.converged},
-              {"rounds", r.rounds},
-              {"counted_rounds", r.counted_rounds},
-              {"success", r.success ? json(*r.success) : json(nullptr)},
-              {"energy",
-               {{"classic", e.classic},
-                {"consolidation", e.consolidation},
-                {"maintenance", e.maintenance},
-                {"pending", e.pending},
-                {"total", e.total()},
-                {"minimal", e.minimal}}},
-              {"saving", e.classic > 0.0 ? json(1.0 - e.total() / e.classic) : json(nullptr)},
-              {"output_spikes", r.output_spikes}};
+  json out = {
+      {"patterns", cfg.patterns},
+      {"seed", cfg.seed},
+      {"rule", std::string(rule_name(cfg.cache.rule))},
+      {"theta", cfg.cache.rule == Rule::classic ? json(nullptr) : number_or_inf(cfg.cache.theta)},
+      {"converged", r.converged},
+      {"rounds", r.rounds},
+      {"counted_rounds", r.counted_rounds},
+      {"success", r.success ? json(*r.success) : json(nullptr)},
+      {"energy",
+       {{"classic", e.classic},
+        {"consolidation", e.consolidation},
+        {"maintenance", e.maintenance},
+        {"pending", e.pending},
+        {"total", e.total()},
+        {"minimal", e.minimal}}},
+      {"saving", e.classic > 0.0 ? json(1.0 - e.total() / e.classic) : json(nullptr)},
+      {"output_spikes", r.output_spikes}};
   json classes = json::array();
   for (const Pattern& pat : r.patterns) classes.push_back(pat.cls);
   out["classes"] = classes;

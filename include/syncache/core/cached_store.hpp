@@ -34,11 +34,22 @@ struct CacheParams {
   double b = 0.0;                                        // cost per |Delta s| left transient
   DecayForm decay = DecayForm::linear;
 
-  // Throws ParamError keyed by the offending parameter (caching_parameters' ranges).
+  // Throws ParamError keyed by the offending parameter (caching_parameters' ranges), or
+  // by the ranges of a model's own descriptions of theta, tau, c and b (with its units).
+  // Nothing is checked for the rule classic.
   void validate() const;
+  void validate(std::span<const ParamSpec> described) const;
   // Per-step multiplicative decay factor of s (1 for tau = inf).
   double decay_factor() const;
 };
+
+// Caching parameters with the rule classic (no caching), for a model's defaults.
+inline CacheParams no_caching(DecayForm decay) {
+  CacheParams p;
+  p.rule = Rule::classic;
+  p.decay = decay;
+  return p;
+}
 
 // The descriptions of theta, tau, c and b (io/params.hpp) for a decay form: the ranges
 // validate() checks; the models' parameter tables take them over with their units.

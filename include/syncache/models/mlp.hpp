@@ -37,13 +37,16 @@ Restriction parse_restriction(const std::string& name);
 // within 1e-9 of one (so that 0.07 * 100 keeps 7, not 8). 0 < F <= 1, n >= 1.
 std::size_t keep_count(double keep, std::size_t n);
 
+// theta, tau and c with the network's time unit (samples), as MlpConfig::validate checks
+// them.
+std::span<const ParamSpec> mlp_caching_parameters();
+
 struct MlpConfig {
   std::size_t inputs = 784, hidden = 100, outputs = 10;
-  double eta = 0.1;           // learning rate
-  Rule rule = Rule::classic;  // classic (no caching), synapse, neuron, sum or layer
-  double theta = 0.0;         // consolidation threshold
-  double tau = std::numeric_limits<double>::infinity();  // decay s <- s exp(-1/tau)
-  double c = 0.0;                                        // maintenance cost per |s| per sample
+  double eta = 0.1;  // learning rate
+  // Caching: rule (classic = no caching), theta, tau in samples with exponential decay
+  // s <- s exp(-1/tau), c per |s| per sample (b is not used by the network).
+  CacheParams cache = no_caching(DecayForm::exponential);
   bool authors_backprop = false;  // delta_hidden from e = t - o, without o(1 - o)
   std::uint64_t seed = 1;         // initial weights (and the path units)
   // Lazy learning: change the weights only on samples whose largest output (the first of

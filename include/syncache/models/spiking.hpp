@@ -172,13 +172,23 @@ struct StepRecord {
   std::vector<double> weights;  // total weights of the pattern's active inputs after the step
 };
 
+// The caching defaults of the neuron: classic, theta = tau = inf.
+inline CacheParams spiking_no_caching() {
+  CacheParams p = no_caching(DecayForm::exponential);
+  p.theta = std::numeric_limits<double>::infinity();
+  return p;
+}
+
+// theta, tau and c with the neuron's units (nS, ms), as LearningConfig::validate checks them.
+std::span<const ParamSpec> spiking_caching_parameters();
+
 struct LearningConfig {
   Params params;
   int patterns = 10;
-  Rule rule = Rule::classic;
-  double theta = std::numeric_limits<double>::infinity();  // nS
-  double tau = std::numeric_limits<double>::infinity();    // ms, decay of transient weights
-  double c = 0.0;  // maintenance per nS of transient weight per ms
+  // Caching in the neuron's units: rule (classic = no caching; one neuron, so no layer
+  // rule), theta in nS, tau in ms with exponential decay, c per nS of transient weight per
+  // ms (b is not used); converted to time steps of dt for the store.
+  CacheParams cache = spiking_no_caching();
   std::uint64_t seed = 1;
   void validate() const;
 };

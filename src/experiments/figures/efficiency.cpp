@@ -79,10 +79,10 @@ FigureData figure_efficiency(FigureContext& ctx) {
   }
   const std::vector<double> thetas = cfg.numbers("thetas");
   MlpConfig cache_base = set.base.net;
-  cache_base.rule = caching_rule(cfg);
-  cache_base.theta = thetas.front();
-  cache_base.tau = cfg.number("tau");
-  cache_base.c = cfg.number("c");
+  cache_base.cache.rule = caching_rule(cfg);
+  cache_base.cache.theta = thetas.front();
+  cache_base.cache.tau = cfg.number("tau");
+  cache_base.cache.c = cfg.number("c");
 
   const std::vector<Algorithm> algos = {
       {"backprop", false, Restriction::none, ""},
@@ -98,7 +98,7 @@ FigureData figure_efficiency(FigureContext& ctx) {
   auto network = [&](const Algorithm& a, bool cached, double theta, std::size_t h) {
     MlpConfig net = cached ? cache_base : set.base.net;
     net.hidden = h;
-    net.theta = cached ? theta : net.theta;
+    net.cache.theta = cached ? theta : net.cache.theta;
     net.lazy = a.lazy;
     net.lazy_margin = a.lazy ? margin : 0.0;
     net.restriction = a.restriction;
@@ -201,9 +201,9 @@ FigureData figure_efficiency(FigureContext& ctx) {
     }
   }
   fig.notes.push_back(figmlp::network_note(set.base.net, "", "H") + "; caching: rule " +
-                      std::string(rule_name(cache_base.rule)) +
-                      ", tau = " + short_number(cache_base.tau) +
-                      ", c = " + short_number(cache_base.c) + "; " + figmlp::training_note(set));
+                      std::string(rule_name(cache_base.cache.rule)) +
+                      ", tau = " + short_number(cache_base.cache.tau) + ", c = " +
+                      short_number(cache_base.cache.c) + "; " + figmlp::training_note(set));
   fig.notes.push_back("keep fraction F: synapse " + short_number(cfg.number("keep_synapse")) +
                       ", neuron " + short_number(cfg.number("keep_neuron")) + ", path " +
                       short_number(cfg.number("keep_path")) + ", lazy+synapse " +

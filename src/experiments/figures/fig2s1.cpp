@@ -84,14 +84,14 @@ FigureData figure_fig2s1(FigureContext& ctx) {
     counts.push_back(static_cast<int>(v));
   }
   sp::LearningConfig cached;
-  cached.rule = caching_rule(cfg);
-  if (cached.rule == Rule::layer) {
+  cached.cache.rule = caching_rule(cfg);
+  if (cached.cache.rule == Rule::layer) {
     throw std::invalid_argument(cfg.where("rule") + ": the single neuron has no layer rule");
   }
-  cached.theta = cfg.number("theta");
+  cached.cache.theta = cfg.number("theta");
   cached.params.max_rounds = static_cast<int>(positive_integer(cfg, "max_rounds"));
   sp::LearningConfig classic = cached;
-  classic.rule = Rule::classic;
+  classic.cache.rule = Rule::classic;
   try {
     cached.validate();
   } catch (const ParamError& e) {
@@ -158,8 +158,8 @@ FigureData figure_fig2s1(FigureContext& ctx) {
   trial.seed = static_cast<std::uint64_t>(positive_integer(cfg, "trial_seed"));
   add_trial(fig, trial);
   fig.notes.push_back("spiking neuron (docs/model.md section 4); caching: rule " +
-                      std::string(rule_name(cached.rule)) +
-                      ", theta = " + short_number(cached.theta) +
+                      std::string(rule_name(cached.cache.rule)) +
+                      ", theta = " + short_number(cached.cache.theta) +
                       " nS, no decay, no maintenance cost; energies over successful runs "
                       "only; " +
                       std::to_string(n) + " seed(s) per P; at most " +

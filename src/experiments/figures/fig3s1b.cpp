@@ -39,9 +39,9 @@ FigureData figure_fig3s1b(FigureContext& ctx) {
   const double t0 = cfg.number("theta_start"), t1 = cfg.number("theta_stop"),
                dt = cfg.number("theta_step");
   MlpConfig cached = set.base.net;
-  cached.rule = caching_rule(cfg);
-  cached.tau = cfg.number("tau");
-  cached.c = kCRef;
+  cached.cache.rule = caching_rule(cfg);
+  cached.cache.tau = cfg.number("tau");
+  cached.cache.c = kCRef;
 
   // Classic seeds first, then the theta grid from the largest theta down: larger
   // thresholds learn more slowly, and the runner starts runs in this order.
@@ -51,7 +51,7 @@ FigureData figure_fig3s1b(FigureContext& ctx) {
     const double theta = *it;
     MlpRun run = set.base;
     run.net = cached;
-    run.net.theta = theta;
+    run.net.cache.theta = theta;
     figmlp::add_seeded(runs, run, set.seeds);
   }
   const auto results = run_mlp_curves(runs, set.data, ctx.env, "fig3s1b");
@@ -104,17 +104,17 @@ FigureData figure_fig3s1b(FigureContext& ctx) {
       set.data.train_limit > 0 ? static_cast<double>(set.data.train_limit) : 60000.0;
   fig.add_theory("meta", "train_count", 0.0, train_count);
   fig.add_theory("meta", "target", 0.0, target);
-  fig.add_theory("meta", "tau", 0.0, cached.tau);
+  fig.add_theory("meta", "tau", 0.0, cached.cache.tau);
   fig.add_theory("meta", "repeats", 0.0, static_cast<double>(n));
   fig.add_theory("meta", "missed_runs", 0.0, static_cast<double>(missed + classic_missed));
   fig.add_theory("meta", "total_runs", 0.0, static_cast<double>(runs.size()));
   fig.add_theory("meta", "max_epochs", 0.0, static_cast<double>(set.base.training.max_epochs));
 
-  fig.notes.push_back(figmlp::network_note(set.base.net) + "; caching: rule " +
-                      std::string(rule_name(cached.rule)) + ", tau = " + short_number(cached.tau) +
-                      ", theta = " + short_number(t0) + " ... " + short_number(t1) + " step " +
-                      short_number(dt) + "; target accuracy " + short_number(target) + "; " +
-                      figmlp::training_note(set));
+  fig.notes.push_back(
+      figmlp::network_note(set.base.net) + "; caching: rule " +
+      std::string(rule_name(cached.cache.rule)) + ", tau = " + short_number(cached.cache.tau) +
+      ", theta = " + short_number(t0) + " ... " + short_number(t1) + " step " + short_number(dt) +
+      "; target accuracy " + short_number(target) + "; " + figmlp::training_note(set));
   fig.notes.push_back(
       "x = theta; energy and samples rows at the same x pair into the parametric curve; "
       "classic rows at x = 0. Runs that never reached the target (patience or epoch cap) are "

@@ -86,10 +86,10 @@ inline Settings read_settings(const ExperimentConfig& cfg, const FigureContext& 
 // The caching settings of a file: rule, theta, tau, c (all required; validated with the
 // network).
 inline MlpConfig with_caching(const ExperimentConfig& cfg, MlpConfig net) {
-  net.rule = caching_rule(cfg);
-  net.theta = cfg.number("theta");
-  net.tau = cfg.number("tau");
-  net.c = cfg.number("c");
+  net.cache.rule = caching_rule(cfg);
+  net.cache.theta = cfg.number("theta");
+  net.cache.tau = cfg.number("tau");
+  net.cache.c = cfg.number("c");
   try {
     net.validate();
   } catch (const ParamError& e) {
@@ -148,8 +148,9 @@ inline std::string network_note(const MlpConfig& net, const std::string& eta_tex
 }
 
 inline std::string caching_note(const MlpConfig& net) {
-  return "rule " + std::string(rule_name(net.rule)) + ", theta = " + short_number(net.theta) +
-         ", tau = " + short_number(net.tau) + ", c = " + short_number(net.c);
+  return "rule " + std::string(rule_name(net.cache.rule)) +
+         ", theta = " + short_number(net.cache.theta) + ", tau = " + short_number(net.cache.tau) +
+         ", c = " + short_number(net.cache.c);
 }
 
 // Evaluation interval, stopping rule, seeds and limits, for the notes.
