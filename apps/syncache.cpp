@@ -278,9 +278,9 @@ void add_perceptron(CLI::App& app) {
     json j;
     j["N"] = N;
     j["P"] = P;
-    j["rule"] = std::string(syncache::rule_name(cfg.rule));
+    j["rule"] = std::string(syncache::rule_name(cfg.cache.rule));
     j["seed"] = cfg.seed;
-    if (cfg.rule != syncache::Rule::classic) {
+    if (cfg.cache.rule != syncache::Rule::classic) {
       j["theta"] = std::isinf(cfg.cache.theta) ? json("inf") : json(cfg.cache.theta);
       j["tau"] = std::isinf(cfg.cache.tau) ? json("inf") : json(cfg.cache.tau);
       j["c"] = cfg.cache.c;

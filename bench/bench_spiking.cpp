@@ -12,8 +12,8 @@ namespace sp = syncache::spiking;
 void run(benchmark::State& state, syncache::Rule rule, double theta) {
   sp::LearningConfig cfg;
   cfg.patterns = 10;
-  cfg.rule = rule;
-  cfg.theta = theta;
+  cfg.cache.rule = rule;
+  cfg.cache.theta = theta;
   cfg.seed = 1;
   sp::Learner learner(cfg);
   std::size_t q = 0;
@@ -40,8 +40,8 @@ void BM_LearnP10(benchmark::State& state) {
   for (auto _ : state) {
     sp::LearningConfig cfg;
     cfg.patterns = 10;
-    cfg.rule = syncache::Rule::neuron;
-    cfg.theta = 0.5;
+    cfg.cache.rule = syncache::Rule::neuron;
+    cfg.cache.theta = 0.5;
     cfg.seed = seed++;
     const auto r = sp::Learner(cfg).learn();
     trials += static_cast<std::int64_t>(r.rounds) * cfg.patterns;

@@ -354,7 +354,7 @@ TEST(Figure, Fig6RowsAreEpochIncrementsAndTheoryOfMeasuredP) {
   PerceptronConfig c;
   c.N = 60;
   c.P = 40;
-  c.rule = Rule::synapse;
+  c.cache.rule = Rule::synapse;
   c.cache.theta = 3.0;
   c.cache.tau = 100.0;
   c.cache.c = 0.01;

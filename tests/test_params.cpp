@@ -136,7 +136,7 @@ TEST(PerceptronParameters, StoredKeysAreTheTableAndReadBack) {
   syncache::PerceptronConfig cfg;
   cfg.N = 37;
   cfg.P = 41;
-  cfg.rule = syncache::Rule::sum;
+  cfg.cache.rule = syncache::Rule::sum;
   cfg.cache.theta = 2.5;
   cfg.cache.tau = 300.0;
   cfg.cache.c = 0.01;
@@ -155,7 +155,7 @@ TEST(PerceptronParameters, StoredKeysAreTheTableAndReadBack) {
   const auto back = syncache::perceptron_config_from_json(p);
   EXPECT_EQ(back.N, 37u);
   EXPECT_EQ(back.P, 41u);
-  EXPECT_EQ(back.rule, syncache::Rule::sum);
+  EXPECT_EQ(back.cache.rule, syncache::Rule::sum);
   EXPECT_EQ(back.cache.theta, 2.5);
   EXPECT_EQ(back.cache.tau, 300.0);
   EXPECT_EQ(back.cache.c, 0.01);

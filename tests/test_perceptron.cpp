@@ -130,7 +130,7 @@ TEST(Perceptron, EpochObserverSeesCumulativeState) {
   std::vector<EpochRecord> recs;
   EpochObserver obs = [&](const EpochRecord& e) { recs.push_back(e); };
   PerceptronConfig c = config(100, 100, 5);
-  c.rule = Rule::neuron;
+  c.cache.rule = Rule::neuron;
   c.cache.theta = 4.0;
   c.cache.tau = 200.0;
   c.cache.c = 0.01;
@@ -159,7 +159,7 @@ TEST(Perceptron, SameSeedSameResultDifferentSeedDifferent) {
 
 PerceptronConfig cached(std::size_t N, std::size_t P, std::uint64_t seed, Rule rule, double theta) {
   PerceptronConfig c = config(N, P, seed);
-  c.rule = rule;
+  c.cache.rule = rule;
   c.cache.theta = theta;
   return c;
 }
@@ -216,7 +216,7 @@ TEST(PerceptronCaching, ResultIsFinalNothingPending) {
   c = cached(200, 220, 4, Rule::sum, INFINITY);
   cfgs.push_back(c);
   for (const PerceptronConfig& cfg : cfgs) {
-    SCOPED_TRACE(std::string(rule_name(cfg.rule)) + " eta " + std::to_string(cfg.eta));
+    SCOPED_TRACE(std::string(rule_name(cfg.cache.rule)) + " eta " + std::to_string(cfg.eta));
     const PerceptronResult r = run_perceptron(cfg);
     const EnergyTally& e = r.energy;
     EXPECT_EQ(e.pending, 0.0);

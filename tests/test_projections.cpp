@@ -18,7 +18,7 @@ PerceptronConfig cfg(Rule rule, double theta, double tau, double c, std::int64_t
   k.N = 300;
   k.P = 280;
   k.seed = 17;
-  k.rule = rule;
+  k.cache.rule = rule;
   k.cache.theta = theta;
   k.cache.tau = tau;
   k.cache.c = c;

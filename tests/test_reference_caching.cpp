@@ -36,7 +36,7 @@ PerceptronConfig library_config(std::size_t N, std::size_t P, std::uint64_t seed
   c.N = N;
   c.P = P;
   c.seed = seed;
-  c.rule = q.rule;
+  c.cache.rule = q.rule;
   c.cache.theta = q.theta;
   c.cache.tau = q.tau;
   c.cache.c = q.c;

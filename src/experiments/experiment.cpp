@@ -512,8 +512,7 @@ std::vector<double> threshold_grid(const ExperimentConfig& cfg) {
 
 PerceptronConfig cached_perceptron_base(const ExperimentConfig& cfg) {
   PerceptronConfig base = perceptron_base(cfg);
-  base.rule = caching_rule(cfg);
-  base.cache.rule = base.rule;
+  base.cache.rule = caching_rule(cfg);
   return base;
 }
 

@@ -80,7 +80,7 @@ void PerceptronConfig::validate() const {
       throw ResourceError("P", "at most " + std::to_string(kMaxPerceptronSize) + " (got " +
                                    std::to_string(P) + ")");
     }
-    require_memory("N/P", perceptron_memory_bytes(N, P, zero_mean, rule != Rule::classic));
+    require_memory("N/P", perceptron_memory_bytes(N, P, zero_mean, cache.rule != Rule::classic));
   }
   if (!(eta > 0.0) || std::isinf(eta)) {
     throw ParamError("eta", "must be a finite number > 0 (got " + std::to_string(eta) + ")");
@@ -88,12 +88,8 @@ void PerceptronConfig::validate() const {
   if (max_epochs <= 0) throw ParamError("max_epochs", "must be a positive integer");
   ChangeCost check(alpha, potentiation_only);  // validates alpha
   (void)check;
-  if (rule != Rule::classic) {
-    require_rule(rule, kPerceptron, "the perceptron (one neuron)");
-    CacheParams p = cache;
-    p.rule = rule;
-    p.validate(perceptron_parameters());
-  }
+  require_rule(cache.rule, kPerceptron, "the perceptron (one neuron)");
+  cache.validate(perceptron_parameters());
 }
 
 namespace {
@@ -104,9 +100,9 @@ PerceptronResult train_unit_eta(const PatternSet<X>& patterns, const PerceptronC
                                 const EpochObserver* observer) {
   const ChangeCost cost(cfg.alpha, cfg.potentiation_only);
   const std::size_t cols = patterns.stride();
-  if (cfg.rule != Rule::classic) {
+  if (cfg.cache.rule != Rule::classic) {
     CacheParams p = cfg.cache;
-    p.rule = cfg.rule;
+    p.rule = cfg.cache.rule;
     CachedStore store(1, cols, p, cost);
     return train_perceptron(patterns, store, cfg.eta, cfg.max_epochs, observer,
                             cfg.projection_epoch);

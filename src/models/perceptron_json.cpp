@@ -69,8 +69,8 @@ json perceptron_params_json(const PerceptronConfig& cfg) {
   } else {
     j["patterns"] = cfg.patterns_file;
   }
-  j["rule"] = std::string(rule_name(cfg.rule));
-  if (cfg.rule != Rule::classic) {
+  j["rule"] = std::string(rule_name(cfg.cache.rule));
+  if (cfg.cache.rule != Rule::classic) {
     j["theta"] = number_or_inf(cfg.cache.theta);
     j["tau"] = number_or_inf(cfg.cache.tau);
     j["c"] = cfg.cache.c;
@@ -105,7 +105,7 @@ PerceptronConfig perceptron_config_from_json(const json& params) {
       if (cfg.patterns_file.empty()) throw ParamError("patterns", "empty file name");
     }
     if (key == "zero_mean") cfg.zero_mean = get_flag(value, *spec);
-    if (key == "rule") cfg.rule = parse_rule(get_text(value, *spec), kPerceptron);
+    if (key == "rule") cfg.cache.rule = parse_rule(get_text(value, *spec), kPerceptron);
     if (key == "theta") cfg.cache.theta = get_real(value, *spec);
     if (key == "tau") cfg.cache.tau = get_real(value, *spec);
     if (key == "c") cfg.cache.c = get_real(value, *spec);
@@ -115,11 +115,10 @@ PerceptronConfig perceptron_config_from_json(const json& params) {
     if (key == "eta") cfg.eta = get_real(value, *spec);
     if (key == "max_epochs") cfg.max_epochs = get_integer(value, *spec);
   }
-  if (cfg.rule != Rule::classic && !params.contains("theta")) {
-    throw ParamError("theta", "required for rule '" + std::string(rule_name(cfg.rule)) + "' (" +
-                                  find_param(specs, "theta")->range_text() + ")");
+  if (cfg.cache.rule != Rule::classic && !params.contains("theta")) {
+    throw ParamError("theta", "required for rule '" + std::string(rule_name(cfg.cache.rule)) +
+                                  "' (" + find_param(specs, "theta")->range_text() + ")");
   }
-  cfg.cache.rule = cfg.rule;
   cfg.validate();
   return cfg;
 }

@@ -127,7 +127,7 @@ std::vector<double> cost_values(const ExperimentConfig& cfg, const std::string& 
 // rounding margin): 0 <= theta_start <= theta_stop finite, theta_step > 0, else an error
 // naming the file, line and key.
 std::vector<double> threshold_grid(const ExperimentConfig& cfg);
-// perceptron_base plus the caching rule named by "rule" (caching_rule), set in both places.
+// perceptron_base plus the caching rule named by "rule" (caching_rule).
 PerceptronConfig cached_perceptron_base(const ExperimentConfig& cfg);
 // One copy of `base` per seed.
 std::vector<PerceptronConfig> with_seeds(const PerceptronConfig& base,

@@ -145,8 +145,9 @@ struct PerceptronConfig {
   std::uint64_t seed = 1;
   std::string patterns_file;  // when set, N and P come from the file
   bool zero_mean = false;
-  Rule rule = Rule::classic;
-  CacheParams cache;  // rule is copied from `rule`
+  // Caching: rule (classic = no caching), theta, tau in presentations with linear decay
+  // s <- s (1 - 1/tau), c per |s| per presentation, b per |Delta s| left transient.
+  CacheParams cache = no_caching(DecayForm::linear);
   double alpha = 1.0;
   bool potentiation_only = false;
   double eta = 1.0;

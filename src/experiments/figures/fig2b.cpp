@@ -134,7 +134,7 @@ FigureData figure_fig2b(FigureContext& ctx) {
   const MeanSe classic = mean_se(classic_all), minimal = mean_se(minimal_all);
   data.notes.push_back(
       "N = " + std::to_string(base.N) + ", P = " + std::to_string(base.P) + ", rule " +
-      std::string(rule_name(base.rule)) + ", tau = " + short_number(base.cache.tau) +
+      std::string(rule_name(base.cache.rule)) + ", tau = " + short_number(base.cache.tau) +
       ", c = " + short_number(base.cache.c) + ", eta = " + short_number(base.eta) + "; " +
       std::to_string(opt.seeds) + " seeds per theta (the same for every theta)");
   data.notes.push_back("theta_hat = " + short_number(best.theta_hat) + " (bracket " +

@@ -72,7 +72,6 @@ FigureData figure_fig2c(FigureContext& ctx) {
   const double K = mean_of(K_runs), T = mean_of(T_runs), Mmin = mean_of(m_min);
 
   FigureData data;
-  base.rule = Rule::neuron;
   base.cache.rule = Rule::neuron;
   std::int64_t not_converged = 0, at_lo = 0, at_hi = 0;
   std::vector<double> all_c = {0.0};

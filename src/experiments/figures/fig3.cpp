@@ -195,7 +195,7 @@ FigureData figure_fig3(FigureContext& ctx) {
   std::vector<PerceptronConfig> classic_runs;
   for (auto s : seeds) {
     PerceptronConfig c = base;
-    c.rule = Rule::classic;
+    c.cache.rule = Rule::classic;
     c.cache = CacheParams{};
     c.seed = s;
     classic_runs.push_back(c);

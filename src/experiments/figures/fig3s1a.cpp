@@ -41,7 +41,7 @@ FigureData figure_fig3s1a(FigureContext& ctx) {
   std::vector<PerceptronConfig> runs;
   for (auto s : seeds) {
     PerceptronConfig c = base;
-    c.rule = Rule::classic;
+    c.cache.rule = Rule::classic;
     c.cache = CacheParams{};
     c.seed = s;
     runs.push_back(c);

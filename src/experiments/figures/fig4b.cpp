@@ -69,7 +69,6 @@ FigureData figure_fig4b(FigureContext& ctx) {
     search_note += (search_note.empty() ? "" : ", ") + name + " [" + short_number(search.lo) +
                    ", " + short_number(search.hi) + "]";
     PerceptronConfig pc = base;
-    pc.rule = rule;
     pc.cache.rule = rule;
     for (std::size_t i = 0; i < all_c.size(); ++i) {
       const double c = all_c[i];

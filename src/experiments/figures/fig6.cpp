@@ -90,7 +90,7 @@ FigureData figure_fig6(FigureContext& ctx) {
       pc.N = static_cast<std::size_t>(N);
       pc.P = static_cast<std::size_t>(P);
       pc.seed = s;
-      pc.rule = r;
+      pc.cache.rule = r;
       pc.cache.theta = theta;
       pc.cache.tau = tau;
       pc.cache.c = c;
