@@ -304,50 +304,24 @@ void add_perceptron(CLI::App& app) {
 
 void add_spiking(CLI::App& app) {
   struct SArgs {
-    std::string patterns = "10", seed = "1", max_rounds = "1000", record, background = "authors";
-    CachingArgs cache;
+    TableArgs table;
+    std::string record;
   };
   auto sa = std::make_shared<SArgs>();
   auto* cmd = app.add_subcommand(
       "spiking",
       "Train the spiking neuron (STDP + adaptation) on random patterns; print its energies as "
       "JSON");
-  cmd->add_option("--patterns", sa->patterns, "number of patterns P (2 of 100 inputs active each)")
-      ->capture_default_str()
-      ->type_name("INT");
-  add_caching_options(cmd, sa->cache, syncache::kSpiking, "nS", "ms", "ms", "");
-  cmd->add_option("--seed", sa->seed, "seed of the patterns and spike trains")
-      ->capture_default_str()
-      ->type_name("INT");
-  cmd->add_option("--max-rounds", sa->max_rounds, "rounds (all patterns once) at most")
-      ->capture_default_str()
-      ->type_name("INT");
+  add_table_options(cmd, syncache::spiking::spiking_parameters(), sa->table);
   cmd->add_option("--record", sa->record,
                   "write every time step of the last round (voltage, spikes, weights) as CSV")
       ->type_name("FILE");
-  cmd->add_option("--background", sa->background,
-                  "authors|shunting: sign of the background current (authors: +g_b s_b (V - E_L))")
-      ->capture_default_str();
-  cmd->callback([sa]() {
+  cmd->callback([sa, cmd]() {
+    const json given = table_values(cmd, syncache::spiking::spiking_parameters(), sa->table);
     syncache::spiking::LearningConfig cfg;
-    const long long patterns = parse_count("--patterns", sa->patterns, 1, 100000);
-    cfg.patterns = static_cast<int>(patterns);
-    const CachingValues cv = parse_caching(sa->cache, syncache::kSpiking, "nS");
-    cfg.cache.rule = cv.rule;
-    if (cv.theta) cfg.cache.theta = *cv.theta;
-    cfg.cache.tau = cv.tau;
-    cfg.cache.c = cv.c;
-    const long long seed = parse_count("--seed", sa->seed, 1, kMaxInt64);
-    cfg.seed = static_cast<std::uint64_t>(seed);
-    const long long rounds = parse_count("--max-rounds", sa->max_rounds, 1, 1000000);
-    cfg.params.max_rounds = static_cast<int>(rounds);
-    if (sa->background != "authors" && sa->background != "shunting") {
-      fail("--background: must be authors or shunting (got '" + shown(sa->background) + "')");
-    }
-    cfg.params.shunting_background = sa->background == "shunting";
     std::optional<syncache::spiking::Learner> learner;
     try {
-      cfg.validate();
+      cfg = syncache::spiking::config_from_json(nlohmann::json(given));
       learner.emplace(cfg);
     } catch (const std::invalid_argument& e) {
       fail(option_message(e));

@@ -65,7 +65,7 @@ TEST(ParamSpec, RangesInWordsAndChecksKeyedByName) {
       ParamSpec("max_epochs", ParamKind::integer, "").with_default("10000").in(1, 1e12);
   EXPECT_EQ(n.read_integer("10"), 10);
   EXPECT_EQ(error_of([&] { n.read_integer("0"); }).second,
-            "must be an integer in [1, 1e+12] (got '0')");
+            "must be an integer in [1, 1000000000000] (got '0')");
   EXPECT_EQ(error_of([&] { n.read_integer("1.5"); }).first, "max_epochs");
 
   const ParamSpec seed = ParamSpec("seed", ParamKind::seed, "");

@@ -26,6 +26,13 @@ std::string number_text(double v) {
   return buf;
 }
 
+// A range end as an int64 (ends beyond int64's range are its limits).
+std::int64_t to_int64(double x) {
+  if (x >= 9223372036854775807.0) return std::numeric_limits<std::int64_t>::max();
+  if (x <= -9223372036854775808.0) return std::numeric_limits<std::int64_t>::min();
+  return static_cast<std::int64_t>(x);
+}
+
 std::string choices_text(std::string_view choices) {
   std::string s;
   for (char ch : choices) s += ch == '|' ? std::string(", ") : std::string(1, ch);
@@ -42,7 +49,8 @@ std::string ParamSpec::range_text() const {
   const bool has_lo = std::isfinite(lo), has_hi = std::isfinite(hi);
   std::string s;
   if (kind == ParamKind::integer) {
-    s = "an integer in [" + number_text(lo) + ", " + number_text(hi) + "]";
+    s = "an integer in [" + std::to_string(to_int64(lo)) + ", " + std::to_string(to_int64(hi)) +
+        "]";
   } else if (has_lo && has_hi) {
     s = "in " + std::string(lo_open ? "(" : "[") + number_text(lo) + ", " + number_text(hi) +
         (hi_open ? ")" : "]");
@@ -92,8 +100,7 @@ double ParamSpec::read_real(std::string_view text) const {
 
 std::int64_t ParamSpec::read_integer(std::string_view text) const {
   // lo and hi are integers of int64's range by construction of the tables.
-  const auto v =
-      syncache::read_integer(text, static_cast<std::int64_t>(lo), static_cast<std::int64_t>(hi));
+  const auto v = syncache::read_integer(text, to_int64(lo), to_int64(hi));
   if (!v) {
     throw ParamError(std::string(name), "must be " + range_text() + " (got '" + shown(text) + "')");
   }
@@ -120,6 +127,52 @@ std::string ParamSpec::read_text(std::string_view text) const {
   }
   throw ParamError(std::string(name),
                    "unknown value '" + shown(text) + "' (allowed: " + choices_text(choices) + ")");
+}
+
+double ParamSpec::read_json_real(const nlohmann::json& v) const {
+  if (v.is_number()) return check(v.get<double>());
+  if (allow_inf && v.is_string() && v.get<std::string>() == "inf") return kUnbounded;
+  throw ParamError(std::string(name), std::string("expected a number") +
+                                          (allow_inf ? " or \"inf\"" : "") + ", got " +
+                                          shown(v.dump()));
+}
+
+std::int64_t ParamSpec::read_json_integer(const nlohmann::json& v) const {
+  const std::string key(name);
+  if (v.is_number_unsigned() && v.get<std::uint64_t>() > std::uint64_t{1} << 62) {
+    throw ParamError(key, "integer too large, got " + shown(v.dump()));
+  }
+  if (v.is_number_integer()) return check(v.get<std::int64_t>());
+  // A float that holds an integer; converted only inside int64's range (|x| <= 2^62).
+  if (v.is_number_float() && v.get<double>() == std::floor(v.get<double>())) {
+    if (std::fabs(v.get<double>()) > 4611686018427387904.0) {
+      throw ParamError(key, "integer too large, got " + shown(v.dump()));
+    }
+    return check(static_cast<std::int64_t>(v.get<double>()));
+  }
+  throw ParamError(key, "expected an integer, got " + shown(v.dump()));
+}
+
+std::uint64_t ParamSpec::read_json_seed(const nlohmann::json& v) const {
+  if (v.is_number_unsigned()) return v.get<std::uint64_t>();
+  if (v.is_number_integer() && v.get<std::int64_t>() >= 0) {
+    return static_cast<std::uint64_t>(v.get<std::int64_t>());
+  }
+  throw ParamError(std::string(name), "must be " + range_text() + ", got " + shown(v.dump()));
+}
+
+bool ParamSpec::read_json_flag(const nlohmann::json& v) const {
+  if (!v.is_boolean()) {
+    throw ParamError(std::string(name), "expected true or false, got " + shown(v.dump()));
+  }
+  return v.get<bool>();
+}
+
+std::string ParamSpec::read_json_text(const nlohmann::json& v) const {
+  if (!v.is_string()) {
+    throw ParamError(std::string(name), "expected a string, got " + shown(v.dump()));
+  }
+  return read_text(v.get<std::string>());
 }
 
 const ParamSpec* find_param(std::span<const ParamSpec> specs, std::string_view name) {

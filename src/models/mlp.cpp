@@ -236,7 +236,10 @@ std::span<const ParamSpec> mlp_caching_parameters() {
   static const std::vector<ParamSpec> specs = [] {
     std::vector<ParamSpec> v;
     for (ParamSpec s : caching_parameters(DecayForm::exponential)) {
-      if (s.name == "tau") s.unit = "samples";
+      if (s.name == "tau") {
+        s.unit = "samples";
+        s.doc = "decay time constant of the transient weights: s <- s exp(-1/tau) per sample";
+      }
       if (s.name == "c") s.doc = "maintenance cost per unit of transient weight per sample";
       v.push_back(s);
     }

@@ -46,7 +46,10 @@ std::span<const ParamSpec> perceptron_parameters() {
     };
     // theta, tau, c and b as the cached store checks them; tau counts presentations.
     for (ParamSpec s : caching_parameters(DecayForm::linear)) {
-      if (s.name == "tau") s.unit = "presentations";
+      if (s.name == "tau") {
+        s.unit = "presentations";
+        s.doc = "decay time constant of the transient weights: s <- s (1 - 1/tau) per presentation";
+      }
       if (s.name == "c") s.doc = "maintenance cost per unit of transient weight per presentation";
       v.push_back(s);
     }

@@ -145,12 +145,45 @@ void LearningConfig::validate() const {
   cache.validate(spiking_caching_parameters());
 }
 
+std::span<const ParamSpec> spiking_parameters() {
+  static const std::string rules = rule_names(kSpiking, "|");
+  static const std::vector<ParamSpec> specs = [] {
+    std::vector<ParamSpec> v = {
+        ParamSpec("patterns", ParamKind::integer,
+                  "number of patterns P (2 of 100 inputs active each)")
+            .with_default("10")
+            .in(1, 100000),
+        ParamSpec("rule", ParamKind::text, "consolidation rule (classic = no caching)")
+            .with_default("classic")
+            .one_of(rules),
+    };
+    for (const ParamSpec& s : spiking_caching_parameters()) {
+      if (s.name != "b") v.push_back(s);  // the neuron charges no change cost
+    }
+    v.push_back(ParamSpec("seed", ParamKind::integer, "seed of the patterns and spike trains")
+                    .with_default("1")
+                    .in(1, 9223372036854775807.0));
+    v.push_back(ParamSpec("max_rounds", ParamKind::integer, "rounds (all patterns once) at most")
+                    .with_default("1000")
+                    .in(1, 1000000));
+    v.push_back(ParamSpec("background", ParamKind::text,
+                          "sign of the background current (authors: +g_b s_b (V - E_L))")
+                    .with_default("authors")
+                    .one_of("authors|shunting"));
+    return v;
+  }();
+  return specs;
+}
+
 std::span<const ParamSpec> spiking_caching_parameters() {
   static const std::vector<ParamSpec> specs = [] {
     std::vector<ParamSpec> v;
     for (ParamSpec s : caching_parameters(DecayForm::exponential)) {
       if (s.name == "theta") s.unit = "nS";
-      if (s.name == "tau") s.unit = "ms";
+      if (s.name == "tau") {
+        s.unit = "ms";
+        s.doc = "decay time constant of the transient weights: s <- s exp(-t/tau)";
+      }
       if (s.name == "c") s.doc = "maintenance cost per nS of transient weight per ms";
       v.push_back(s);
     }

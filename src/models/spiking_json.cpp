@@ -4,6 +4,8 @@
 #include <string>
 
 #include "syncache/io/format.hpp"
+#include "syncache/io/params.hpp"
+#include "syncache/io/text_input.hpp"
 
 namespace syncache::spiking {
 
@@ -29,6 +31,36 @@ json params_json(const LearningConfig& cfg) {
     p["c"] = cfg.cache.c;
   }
   return p;
+}
+
+LearningConfig config_from_json(const json& params) {
+  if (!params.is_object()) throw std::invalid_argument("parameters must be a table");
+  const auto specs = spiking_parameters();
+  LearningConfig cfg;
+  for (const auto& [key, value] : params.items()) {
+    const ParamSpec* spec = find_param(specs, key);
+    if (spec == nullptr) {
+      throw ParamError(shown(key), "unknown key (allowed: " + param_names(specs) + ")");
+    }
+    if (key == "patterns") cfg.patterns = static_cast<int>(spec->read_json_integer(value));
+    if (key == "rule") cfg.cache.rule = parse_rule(spec->read_json_text(value), kSpiking);
+    if (key == "theta") cfg.cache.theta = spec->read_json_real(value);
+    if (key == "tau") cfg.cache.tau = spec->read_json_real(value);
+    if (key == "c") cfg.cache.c = spec->read_json_real(value);
+    if (key == "seed") cfg.seed = static_cast<std::uint64_t>(spec->read_json_integer(value));
+    if (key == "max_rounds") {
+      cfg.params.max_rounds = static_cast<int>(spec->read_json_integer(value));
+    }
+    if (key == "background") {
+      cfg.params.shunting_background = spec->read_json_text(value) == "shunting";
+    }
+  }
+  if (cfg.cache.rule != Rule::classic && !params.contains("theta")) {
+    throw ParamError("theta", "required for rule '" + std::string(rule_name(cfg.cache.rule)) +
+                                  "' (" + find_param(specs, "theta")->range_text() + ")");
+  }
+  cfg.validate();
+  return cfg;
 }
 
 json result_json(const LearningConfig& cfg, const LearningResult& r) {

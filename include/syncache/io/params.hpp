@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -92,6 +93,14 @@ struct ParamSpec {
   std::int64_t read_integer(std::string_view text) const;
   std::uint64_t read_seed(std::string_view text) const;
   std::string read_text(std::string_view text) const;  // checks the choices
+  // A typed value (JSON: stored runs, sweep files, the command line's values), read and
+  // checked the same way; a wrong type is a ParamError too. Reals may be "inf" when
+  // allowed; integers may be written as floats that hold an integer (1e3).
+  double read_json_real(const nlohmann::json& v) const;
+  std::int64_t read_json_integer(const nlohmann::json& v) const;
+  std::uint64_t read_json_seed(const nlohmann::json& v) const;
+  bool read_json_flag(const nlohmann::json& v) const;
+  std::string read_json_text(const nlohmann::json& v) const;
 };
 
 // The description of `name` in `specs`; nullptr when there is none.

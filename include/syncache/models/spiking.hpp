@@ -182,6 +182,11 @@ inline CacheParams spiking_no_caching() {
 // theta, tau and c with the neuron's units (nS, ms), as LearningConfig::validate checks them.
 std::span<const ParamSpec> spiking_caching_parameters();
 
+// The learning run's parameters, described once (io/params.hpp): the `syncache spiking`
+// options and the keys config_from_json reads (patterns, seed, max_rounds, background,
+// rule, theta, tau, c).
+std::span<const ParamSpec> spiking_parameters();
+
 struct LearningConfig {
   Params params;
   int patterns = 10;

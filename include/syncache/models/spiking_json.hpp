@@ -20,6 +20,12 @@ inline constexpr int kSpikingRevision = 3;
 // infinite values as the string "inf". The seed is the store's separate key.
 nlohmann::json params_json(const LearningConfig& cfg);
 
+// A learning run from its parameters (the command line's values): every key read and
+// range-checked by spiking_parameters(); a bad or unknown key throws ParamError keyed by
+// it; absent keys keep LearningConfig's defaults; theta is required unless the rule is
+// classic. The result is validated.
+LearningConfig config_from_json(const nlohmann::json& params);
+
 // patterns, seed, rule, theta, converged, rounds, counted_rounds, success (null when all
 // patterns share a class), energy {classic, consolidation, maintenance, pending (0: the
 // final consolidation is counted in consolidation), total, minimal}, saving

@@ -195,8 +195,7 @@ FigureData figure_fig3(FigureContext& ctx) {
   std::vector<PerceptronConfig> classic_runs;
   for (auto s : seeds) {
     PerceptronConfig c = base;
-    c.cache.rule = Rule::classic;
-    c.cache = CacheParams{};
+    c.cache = no_caching(DecayForm::linear);
     c.seed = s;
     classic_runs.push_back(c);
   }

@@ -41,8 +41,7 @@ FigureData figure_fig3s1a(FigureContext& ctx) {
   std::vector<PerceptronConfig> runs;
   for (auto s : seeds) {
     PerceptronConfig c = base;
-    c.cache.rule = Rule::classic;
-    c.cache = CacheParams{};
+    c.cache = no_caching(DecayForm::linear);
     c.seed = s;
     runs.push_back(c);
   }
