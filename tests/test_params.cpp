@@ -10,6 +10,7 @@
 #include "syncache/io/params.hpp"
 #include "syncache/models/perceptron.hpp"
 #include "syncache/models/perceptron_json.hpp"
+#include "syncache/models/spiking_json.hpp"
 
 namespace {
 
@@ -176,6 +177,46 @@ TEST(PerceptronParameters, StoredKeysAreTheTableAndReadBack) {
   p["theta"] = 1.0;
   p["seed"] = 3;  // a run's own key, not a parameter
   EXPECT_EQ(error_of([&] { syncache::perceptron_config_from_json(p); }).first, "seed");
+}
+
+}  // namespace
+
+namespace {
+
+// The spiking neuron reads its run through its table: the stored parameters read back,
+// theta is required for a caching rule, ranges carry the neuron's units, a bad key is
+// named.
+TEST(SpikingParameters, ReadThroughTheTable) {
+  namespace sp = syncache::spiking;
+  sp::LearningConfig cfg;
+  cfg.patterns = 7;
+  cfg.cache.rule = syncache::Rule::sum;
+  cfg.cache.theta = 0.5;
+  cfg.cache.tau = 2000.0;
+  cfg.cache.c = 0.001;
+  cfg.params.max_rounds = 30;
+  cfg.params.shunting_background = true;
+  nlohmann::json p = sp::params_json(cfg);
+  p.erase("revision");
+  const auto back = sp::config_from_json(p);
+  EXPECT_EQ(back.patterns, 7);
+  EXPECT_EQ(back.cache.rule, syncache::Rule::sum);
+  EXPECT_EQ(back.cache.theta, 0.5);
+  EXPECT_EQ(back.cache.tau, 2000.0);
+  EXPECT_EQ(back.cache.c, 0.001);
+  EXPECT_EQ(back.params.max_rounds, 30);
+  EXPECT_TRUE(back.params.shunting_background);
+  p["tau"] = 0.0;
+  EXPECT_EQ(error_of([&] { sp::config_from_json(p); }).second, "must be > 0 ms, or inf (got 0)");
+  p["tau"] = "inf";
+  p["rule"] = "layer";  // one neuron: no layer rule
+  EXPECT_EQ(error_of([&] { sp::config_from_json(p); }).first, "rule");
+  p["rule"] = "neuron";
+  p.erase("theta");
+  EXPECT_EQ(error_of([&] { sp::config_from_json(p); }).first, "theta");
+  p["theta"] = 1.0;
+  p["thetta"] = 1.0;
+  EXPECT_EQ(error_of([&] { sp::config_from_json(p); }).first, "thetta");
 }
 
 }  // namespace
