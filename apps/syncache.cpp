@@ -4,7 +4,6 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -77,18 +76,6 @@ long long parse_count(const std::string& option, const std::string& text, long l
   return *v;
 }
 
-constexpr long long kMaxInt64 = std::numeric_limits<long long>::max();
-
-// A seed: any unsigned 64-bit integer (no sign, no blanks).
-std::uint64_t parse_seed(const std::string& option, const std::string& text) {
-  std::uint64_t v = 0;
-  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size()) {
-    fail(option + ": must be an integer in [0, 18446744073709551615] (got '" + shown(text) + "')");
-  }
-  return v;
-}
-
 // Refuses an output file that cannot be written, before any work is done ("" = stdout).
 void check_output(const std::string& option, const std::string& path) {
   if (path.empty()) return;
@@ -120,58 +107,6 @@ json energy_json(const syncache::EnergyTally& e) {
   j["total"] = e.total();
   j["minimal"] = e.minimal;
   return j;
-}
-
-// The caching options every learning command shares: --rule, --theta, --tau, --c.
-struct CachingArgs {
-  std::string rule = "classic", theta, tau = "inf", c = "0";
-};
-
-// Declares them; `model` (a syncache::ModelBit) selects the allowed rules (classic first), `unit`
-// the weight unit of theta ("" when dimensionless), `steps` the time unit of tau and `step` that of
-// c.
-void add_caching_options(CLI::App* cmd, CachingArgs& a, unsigned model, const std::string& unit,
-                         const std::string& steps, const std::string& step,
-                         const std::string& tau_range) {
-  const std::string names = syncache::rule_names(model, "|");
-  const std::string u = unit.empty() ? "" : ", " + unit;
-  cmd->add_option("--rule", a.rule, names + " (classic = no caching)")
-      ->type_name("RULE")
-      ->capture_default_str();
-  cmd->add_option("--theta", a.theta, "consolidation threshold" + u + " (required unless classic)")
-      ->type_name("X|inf");
-  cmd->add_option("--tau", a.tau, "decay time constant of transient weights, " + steps + tau_range)
-      ->type_name("X|inf")
-      ->capture_default_str();
-  cmd->add_option("--c", a.c,
-                  "maintenance cost per " + (unit.empty() ? std::string("unit") : unit) +
-                      " of transient weight per " + step)
-      ->type_name("X")
-      ->capture_default_str();
-}
-
-struct CachingValues {
-  syncache::Rule rule = syncache::Rule::classic;
-  std::optional<double> theta;  // given or not (required unless classic)
-  double tau = 0.0, c = 0.0;
-};
-
-// Parses them: an unknown rule names the allowed ones; theta is required unless classic.
-CachingValues parse_caching(const CachingArgs& a, unsigned model, const std::string& unit) {
-  CachingValues v;
-  try {
-    v.rule = syncache::parse_rule(a.rule, model);
-  } catch (const std::invalid_argument& e) {
-    fail(option_message(e));
-  }
-  if (v.rule != syncache::Rule::classic && a.theta.empty()) {
-    fail("--theta: required for rule '" + a.rule + "' (a number" +
-         (unit.empty() ? "" : " of " + unit) + " >= 0, or inf)");
-  }
-  if (!a.theta.empty()) v.theta = parse_real("--theta", a.theta, true);
-  v.tau = parse_real("--tau", a.tau, true);
-  v.c = parse_real("--c", a.c, false);
-  return v;
 }
 
 // The options of a model's parameter table (syncache::ParamSpec): each parameter is the
@@ -647,107 +582,36 @@ void add_results(CLI::App& app) {
 
 void add_mlp(CLI::App& app) {
   struct MArgs {
-    CachingArgs cache;
-    std::string hidden = "100", eta = "0.1", epochs = "30", target, patience = "3",
-                eval_every = "1000", train_limit = "0", test_limit = "0", seed = "1", data,
-                backprop = "exact", lazy_margin, restrict = "none", keep;
-    bool lazy = false;
+    TableArgs net, training;
+    std::string train_limit = "0", test_limit = "0", data;
   };
   auto ma = std::make_shared<MArgs>();
   auto* cmd = app.add_subcommand(
       "mlp", "Train the 784-H-10 network on MNIST; print a CSV learning curve with energies");
-  cmd->add_option("--hidden", ma->hidden, "hidden units H")
-      ->capture_default_str()
-      ->type_name("INT");
-  cmd->add_option("--eta", ma->eta, "learning rate")->capture_default_str()->type_name("X");
-  add_caching_options(cmd, ma->cache, syncache::kMlp, "", "samples", "sample", "");
-  cmd->add_option("--epochs", ma->epochs, "maximum number of epochs")
-      ->capture_default_str()
-      ->type_name("INT");
-  cmd->add_option("--target-accuracy", ma->target, "stop when the test accuracy reaches this")
-      ->type_name("X");
-  cmd->add_option("--patience", ma->patience, "epochs without improvement before stopping")
-      ->capture_default_str()
-      ->type_name("INT");
-  cmd->add_option("--eval-every", ma->eval_every, "samples between evaluations")
-      ->capture_default_str()
-      ->type_name("INT");
+  add_table_options(cmd, syncache::mlp_parameters(), ma->net);
+  add_table_options(cmd, syncache::training_parameters(), ma->training);
   cmd->add_option("--train-limit", ma->train_limit, "use the first n training images (0 = all)")
       ->capture_default_str()
       ->type_name("INT");
   cmd->add_option("--test-limit", ma->test_limit, "use the first n test images (0 = all)")
       ->capture_default_str()
       ->type_name("INT");
-  cmd->add_option("--seed", ma->seed, "seed of the initial weights")
-      ->capture_default_str()
-      ->type_name("INT");
   cmd->add_option("--data", ma->data, "directory with the four MNIST IDX files")->type_name("DIR");
-  cmd->add_option("--backprop", ma->backprop,
-                  "exact|authors (authors: no output-sigmoid derivative in the hidden delta)")
-      ->capture_default_str();
-  cmd->add_flag("--lazy", ma->lazy,
-                "lazy learning: change the weights only on misclassified samples (docs/beyond.md)");
-  cmd->add_option("--lazy-margin", ma->lazy_margin,
-                  "with --lazy: also learn when the label's output is below X (default 0)")
-      ->type_name("X");
-  cmd->add_option("--restrict", ma->restrict,
-                  "none|synapse|neuron|path: competitive plasticity (docs/beyond.md)")
-      ->capture_default_str();
-  cmd->add_option("--keep", ma->keep, "with --restrict: the fraction F in (0, 1] that may change")
-      ->type_name("F");
-  cmd->callback([ma]() {
-    syncache::MlpConfig cfg;
-    cfg.hidden = static_cast<std::size_t>(parse_count("--hidden", ma->hidden, 1, 1LL << 32));
-    cfg.eta = parse_real("--eta", ma->eta, false);
-    const CachingValues cv = parse_caching(ma->cache, syncache::kMlp, "");
-    cfg.cache.rule = cv.rule;
-    if (cv.theta) cfg.cache.theta = *cv.theta;
-    cfg.cache.tau = cv.tau;
-    cfg.cache.c = cv.c;
-    if (ma->backprop != "exact" && ma->backprop != "authors") {
-      fail("--backprop: must be exact or authors (got '" + shown(ma->backprop) + "')");
-    }
-    cfg.authors_backprop = ma->backprop == "authors";
-    cfg.lazy = ma->lazy;
-    if (!ma->lazy_margin.empty()) {
-      if (!ma->lazy) fail("--lazy-margin: needs --lazy");
-      cfg.lazy_margin = parse_real("--lazy-margin", ma->lazy_margin, false);
-    }
+  cmd->callback([ma, cmd]() {
+    const json net_given = table_values(cmd, syncache::mlp_parameters(), ma->net);
+    const json training_given = table_values(cmd, syncache::training_parameters(), ma->training);
+    syncache::TrainingOptions training;
+    std::optional<syncache::Mlp> net;
     try {
-      cfg.restriction = syncache::parse_restriction(ma->restrict);
+      training = syncache::training_options_from_json(nlohmann::json(training_given));
+      net.emplace(syncache::mlp_config_from_json(nlohmann::json(net_given)));
     } catch (const std::invalid_argument& e) {
       fail(option_message(e));
     }
-    if (!ma->keep.empty()) {
-      if (cfg.restriction == syncache::Restriction::none) {
-        fail("--keep: needs --restrict synapse, neuron or path");
-      }
-      cfg.keep = parse_real("--keep", ma->keep, false);
-    } else if (cfg.restriction != syncache::Restriction::none) {
-      fail("--keep: required with --restrict " + shown(ma->restrict) + " (a fraction in (0, 1])");
-    }
-    cfg.seed = parse_seed("--seed", ma->seed);  // 64-bit: the figures' derived seeds
-    syncache::TrainingOptions training;
-    training.max_epochs = parse_count("--epochs", ma->epochs, 1, 1000000);
-    training.patience = parse_count("--patience", ma->patience, 1, 1000000);
-    training.eval_every = parse_count("--eval-every", ma->eval_every, 1, 1000000000);
     const auto train_limit =
         static_cast<std::size_t>(parse_count("--train-limit", ma->train_limit, 0, 1000000000));
     const auto test_limit =
         static_cast<std::size_t>(parse_count("--test-limit", ma->test_limit, 0, 1000000000));
-    if (!ma->target.empty()) {
-      const double target = parse_real("--target-accuracy", ma->target, false);
-      if (!(target > 0.0 && target <= 1.0))
-        fail("--target-accuracy: must lie in (0, 1] (got " + shown(ma->target) + ")");
-      training.target = target;
-    }
-    std::optional<syncache::Mlp> net;
-    try {
-      cfg.validate();
-      net.emplace(cfg);
-    } catch (const std::invalid_argument& e) {
-      fail(option_message(e));
-    }
     syncache::mnist::Mnist data;
     try {
       data = syncache::mnist::load(ma->data, train_limit, test_limit);

@@ -7,6 +7,7 @@
 
 #include "syncache/core/cached_store.hpp"
 #include "syncache/core/rule.hpp"
+#include "syncache/experiments/mlp_training.hpp"
 #include "syncache/io/params.hpp"
 #include "syncache/models/perceptron.hpp"
 #include "syncache/models/perceptron_json.hpp"
@@ -217,6 +218,50 @@ TEST(SpikingParameters, ReadThroughTheTable) {
   p["theta"] = 1.0;
   p["thetta"] = 1.0;
   EXPECT_EQ(error_of([&] { sp::config_from_json(p); }).first, "thetta");
+}
+
+}  // namespace
+
+namespace {
+
+// The MNIST network and its stopping rule read through their tables, with the checks
+// that tie parameters together.
+TEST(MlpParameters, ReadThroughTheTables) {
+  nlohmann::json p = {{"hidden", 20},       {"eta", 0.05},          {"rule", "sum"}, {"theta", 0.3},
+                      {"tau", 1000.0},      {"c", 0.001},           {"seed", 7},     {"lazy", true},
+                      {"lazy_margin", 0.2}, {"restrict", "neuron"}, {"keep", 0.5}};
+  const auto cfg = syncache::mlp_config_from_json(p);
+  EXPECT_EQ(cfg.hidden, 20u);
+  EXPECT_EQ(cfg.eta, 0.05);
+  EXPECT_EQ(cfg.cache.rule, syncache::Rule::sum);
+  EXPECT_EQ(cfg.cache.theta, 0.3);
+  EXPECT_EQ(cfg.cache.tau, 1000.0);
+  EXPECT_EQ(cfg.cache.c, 0.001);
+  EXPECT_EQ(cfg.seed, 7u);
+  EXPECT_TRUE(cfg.lazy);
+  EXPECT_EQ(cfg.lazy_margin, 0.2);
+  EXPECT_EQ(cfg.restriction, syncache::Restriction::neuron);
+  EXPECT_EQ(cfg.keep, 0.5);
+  auto q = p;
+  q["lazy"] = false;  // a margin without lazy learning
+  EXPECT_EQ(error_of([&] { syncache::mlp_config_from_json(q); }).first, "lazy_margin");
+  q = p;
+  q.erase("keep");  // a restriction needs its fraction
+  EXPECT_EQ(error_of([&] { syncache::mlp_config_from_json(q); }).first, "keep");
+  q = p;
+  q["tau"] = 0.0;  // exponential decay: tau > 0 samples
+  EXPECT_EQ(error_of([&] { syncache::mlp_config_from_json(q); }).second,
+            "must be > 0 samples, or inf (got 0)");
+  const auto t = syncache::training_options_from_json(
+      {{"epochs", 4}, {"patience", 2}, {"eval_every", 250}, {"target_accuracy", 0.9}});
+  EXPECT_EQ(t.max_epochs, 4);
+  EXPECT_EQ(t.patience, 2);
+  EXPECT_EQ(t.eval_every, 250);
+  EXPECT_EQ(t.target, 0.9);
+  EXPECT_EQ(error_of([] {
+              syncache::training_options_from_json({{"epochs", 0}});
+            }).first,
+            "epochs");
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include "syncache/experiments/runner.hpp"
 #include "syncache/io/params.hpp"
+#include "syncache/io/text_input.hpp"
 
 namespace syncache {
 
@@ -25,6 +26,40 @@ void TrainingOptions::validate() const {
   if (target && !(*target > 0.0 && *target <= 1.0)) {
     throw ParamError("target_accuracy", "must lie in (0, 1] (got " + std::to_string(*target) + ")");
   }
+}
+
+std::span<const ParamSpec> training_parameters() {
+  static const std::vector<ParamSpec> specs = {
+      ParamSpec("epochs", ParamKind::integer, "maximum number of epochs")
+          .with_default("30")
+          .in(1, 1000000),
+      ParamSpec("target_accuracy", ParamKind::real, "stop when the test accuracy reaches this")
+          .in(0.0, 1.0, true),
+      ParamSpec("patience", ParamKind::integer, "epochs without improvement before stopping")
+          .with_default("3")
+          .in(1, 1000000),
+      ParamSpec("eval_every", ParamKind::integer, "samples between evaluations")
+          .with_default("1000")
+          .in(1, 1000000000),
+  };
+  return specs;
+}
+
+TrainingOptions training_options_from_json(const nlohmann::json& params) {
+  const auto specs = training_parameters();
+  TrainingOptions t;
+  for (const auto& [key, value] : params.items()) {
+    const ParamSpec* spec = find_param(specs, key);
+    if (spec == nullptr) {
+      throw ParamError(shown(key), "unknown key (allowed: " + param_names(specs) + ")");
+    }
+    if (key == "epochs") t.max_epochs = spec->read_json_integer(value);
+    if (key == "target_accuracy") t.target = spec->read_json_real(value);
+    if (key == "patience") t.patience = spec->read_json_integer(value);
+    if (key == "eval_every") t.eval_every = spec->read_json_integer(value);
+  }
+  t.validate();
+  return t;
 }
 
 const char* stop_reason_name(StopReason r) {

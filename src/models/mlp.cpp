@@ -14,6 +14,8 @@
 
 #include "syncache/core/kernels.hpp"
 #include "syncache/io/limits.hpp"
+#include "syncache/io/params.hpp"
+#include "syncache/io/text_input.hpp"
 
 namespace syncache {
 
@@ -230,6 +232,90 @@ void MlpConfig::validate() const {
   p.rule = Rule::neuron;
   p.decay = DecayForm::exponential;
   p.validate(mlp_caching_parameters());
+}
+
+std::span<const ParamSpec> mlp_parameters() {
+  static const std::string rules = rule_names(kMlp, "|");
+  static const std::vector<ParamSpec> specs = [] {
+    std::vector<ParamSpec> v = {
+        ParamSpec("hidden", ParamKind::integer, "hidden units H")
+            .with_default("100")
+            .in(1, 4294967296.0),
+        ParamSpec("eta", ParamKind::real, "learning rate")
+            .with_default("0.1")
+            .in(0.0, kUnbounded, true, true),
+        ParamSpec("rule", ParamKind::text, "consolidation rule (classic = no caching)")
+            .with_default("classic")
+            .one_of(rules),
+    };
+    for (const ParamSpec& s : mlp_caching_parameters()) {
+      if (s.name != "b") v.push_back(s);  // the network charges no change cost
+    }
+    v.push_back(
+        ParamSpec("seed", ParamKind::seed, "seed of the initial weights").with_default("1"));
+    v.push_back(ParamSpec("backprop", ParamKind::text,
+                          "authors: no output-sigmoid derivative in the hidden delta")
+                    .with_default("exact")
+                    .one_of("exact|authors"));
+    v.push_back(ParamSpec("lazy", ParamKind::flag,
+                          "lazy learning: change the weights only on misclassified samples "
+                          "(docs/beyond.md)")
+                    .with_default("false"));
+    v.push_back(ParamSpec("lazy_margin", ParamKind::real,
+                          "with lazy learning: also learn when the label's output is below X")
+                    .with_default("0")
+                    .in(0.0, 1.0));
+    v.push_back(ParamSpec("restrict", ParamKind::text,
+                          "competitive plasticity: which weights may change (docs/beyond.md)")
+                    .with_default("none")
+                    .one_of("none|synapse|neuron|path"));
+    v.push_back(ParamSpec("keep", ParamKind::real,
+                          "with a restriction: the fraction F of weights that may change")
+                    .in(0.0, 1.0, true));
+    return v;
+  }();
+  return specs;
+}
+
+MlpConfig mlp_config_from_json(const nlohmann::json& params) {
+  if (!params.is_object()) throw std::invalid_argument("parameters must be a table");
+  const auto specs = mlp_parameters();
+  MlpConfig cfg;
+  for (const auto& [key, value] : params.items()) {
+    const ParamSpec* spec = find_param(specs, key);
+    if (spec == nullptr) {
+      throw ParamError(shown(key), "unknown key (allowed: " + param_names(specs) + ")");
+    }
+    if (key == "hidden") cfg.hidden = static_cast<std::size_t>(spec->read_json_integer(value));
+    if (key == "eta") cfg.eta = spec->read_json_real(value);
+    if (key == "rule") cfg.cache.rule = parse_rule(spec->read_json_text(value), kMlp);
+    if (key == "theta") cfg.cache.theta = spec->read_json_real(value);
+    if (key == "tau") cfg.cache.tau = spec->read_json_real(value);
+    if (key == "c") cfg.cache.c = spec->read_json_real(value);
+    if (key == "seed") cfg.seed = spec->read_json_seed(value);
+    if (key == "backprop") cfg.authors_backprop = spec->read_json_text(value) == "authors";
+    if (key == "lazy") cfg.lazy = spec->read_json_flag(value);
+    if (key == "lazy_margin") cfg.lazy_margin = spec->read_json_real(value);
+    if (key == "restrict") cfg.restriction = parse_restriction(spec->read_json_text(value));
+    if (key == "keep") cfg.keep = spec->read_json_real(value);
+  }
+  if (cfg.cache.rule != Rule::classic && !params.contains("theta")) {
+    throw ParamError("theta", "required for rule '" + std::string(rule_name(cfg.cache.rule)) +
+                                  "' (" + find_param(specs, "theta")->range_text() + ")");
+  }
+  if (params.contains("lazy_margin") && !cfg.lazy) {
+    throw ParamError("lazy_margin", "only with lazy learning (lazy)");
+  }
+  if (params.contains("keep") && cfg.restriction == Restriction::none) {
+    throw ParamError("keep", "only with a restriction (restrict synapse, neuron or path)");
+  }
+  if (!params.contains("keep") && cfg.restriction != Restriction::none) {
+    throw ParamError("keep", "required with restrict " +
+                                 std::string(restriction_name(cfg.restriction)) +
+                                 " (a fraction in (0, 1])");
+  }
+  cfg.validate();
+  return cfg;
 }
 
 std::span<const ParamSpec> mlp_caching_parameters() {

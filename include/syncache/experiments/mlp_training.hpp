@@ -9,6 +9,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,11 @@ struct TrainingOptions {
   // eval_every) with what is allowed.
   void validate() const;
 };
+
+// The stopping rule's parameters, described once: the `syncache mlp` options epochs,
+// target_accuracy, patience and eval_every, read by training_options_from_json.
+std::span<const ParamSpec> training_parameters();
+TrainingOptions training_options_from_json(const nlohmann::json& params);
 
 enum class StopReason { target, patience, max_epochs };
 const char* stop_reason_name(StopReason r);  // "target", "patience", "max_epochs"

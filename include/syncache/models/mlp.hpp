@@ -13,7 +13,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -60,6 +62,18 @@ struct MlpConfig {
   // rule, lazy_margin, keep) with what is allowed.
   void validate() const;
 };
+
+// The network's parameters, described once (io/params.hpp): the `syncache mlp` options
+// and the keys mlp_config_from_json reads (hidden, eta, rule, theta, tau, c, seed,
+// backprop, lazy, lazy_margin, restrict, keep).
+std::span<const ParamSpec> mlp_parameters();
+
+// A network from its parameters (the command line's values): every key read and
+// range-checked by mlp_parameters(); a bad or unknown key throws ParamError keyed by it;
+// absent keys keep MlpConfig's defaults. Also checked: theta is required for a caching
+// rule, lazy_margin needs lazy, keep and a restriction go together. The result is
+// validated.
+MlpConfig mlp_config_from_json(const nlohmann::json& params);
 
 class Mlp {
  public:
