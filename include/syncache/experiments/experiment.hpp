@@ -150,7 +150,7 @@ struct FigureSpec {
   std::string name;
   std::string description;
   FigureData (*run)(FigureContext&);
-  int order = 0;  // place in `figure --list` and `figure all` (the paper's order)
+  int order = 0;  // place in the list of figures and in `figure all` (the paper's order)
 };
 // A figure registers itself in its own source file (src/experiments/figures/<name>.cpp):
 //   namespace { const FigureRegistration kRegistration{{"fig1", "what it shows", figure_fig1, 10}};
