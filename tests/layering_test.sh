@@ -2,6 +2,8 @@
 # The library's layers, lowest first: io, core, models, experiments. Every header and
 # source of a layer may include only its own layer and those below it (an include that
 # runs upwards fails), and the headers' include graph has no cycle (tsort finds loops).
+# The library speaks the parameters' names, never the command line's spelling: no
+# option such as "--theta" in a string or a quoted comment of src/ or include/.
 #   tests/layering_test.sh SOURCE_DIR
 set -euo pipefail
 root=${1:-$(dirname "$0")/..}
@@ -28,6 +30,11 @@ done
 loose=$(find include/syncache -maxdepth 1 -name '*.hpp'; find src -maxdepth 1 -name '*.[ch]pp')
 if [[ -n $loose ]]; then
   echo "layering: files outside every layer: $loose" >&2
+  fail=1
+fi
+spelled=$(grep -rnE "[\"\`(]--[A-Za-z]" include src || true)
+if [[ -n $spelled ]]; then
+  echo "layering: command-line spelling in the library: $spelled" >&2
   fail=1
 fi
 # tsort reads "a b" as "b before a"; a loop is reported on stderr.
