@@ -70,7 +70,7 @@ check_perceptron() {
     names --c $p --c inf
     names --b $p --b -0.1
     names --b $p --b two
-    names --alpha $p --alpha 2.01
+    names --alpha $p --alpha 4.01
     names --alpha $p --alpha -1
     names --eta $p --eta 0
     names --eta $p --eta -1

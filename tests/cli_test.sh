@@ -256,7 +256,7 @@ check_bad_perceptron_options() {
   usage_error --c perceptron --rule sum --theta 1 --c -0.5
   usage_error --b perceptron --b -1
   usage_error --alpha perceptron --alpha -0.1
-  usage_error --alpha perceptron --alpha 2.5
+  usage_error --alpha perceptron --alpha 4.5
   usage_error --rule perceptron --rule foo
   local r
   for r in classic synapse neuron sum; do  # the allowed values are listed

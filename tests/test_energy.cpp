@@ -25,6 +25,10 @@ TEST(ChangeCost, AlphaTwoAndFractional) {
   EXPECT_DOUBLE_EQ(ChangeCost(2.0)(-3.0), 9.0);
   EXPECT_DOUBLE_EQ(ChangeCost(0.5)(4.0), 2.0);   // 4^0.5
   EXPECT_DOUBLE_EQ(ChangeCost(1.5)(-4.0), 8.0);  // 4^1.5
+  // Beyond the paper's range, up to kMaxAlpha = 4: 2^3 = 8, 3^4 = 81, 4^2.5 = 32.
+  EXPECT_DOUBLE_EQ(ChangeCost(3.0)(-2.0), 8.0);
+  EXPECT_DOUBLE_EQ(ChangeCost(4.0)(3.0), 81.0);
+  EXPECT_DOUBLE_EQ(ChangeCost(2.5)(4.0), 32.0);
 }
 
 TEST(ChangeCost, PotentiationOnlyChargesIncreasesOnly) {
@@ -37,7 +41,8 @@ TEST(ChangeCost, PotentiationOnlyChargesIncreasesOnly) {
 
 TEST(ChangeCost, RejectsAlphaOutsideRange) {
   EXPECT_THROW(ChangeCost(-0.1), std::invalid_argument);
-  EXPECT_THROW(ChangeCost(2.01), std::invalid_argument);
+  EXPECT_NO_THROW(ChangeCost(4.0));
+  EXPECT_THROW(ChangeCost(4.01), std::invalid_argument);
 }
 
 TEST(EnergyTally, TotalIsTheSumOfItsTerms) {

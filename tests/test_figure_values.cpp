@@ -276,6 +276,42 @@ TEST(FigureValues, Fig1s1InefficiencyVsAlpha) {
                std::sqrt(M_PI * P) / (2.0 - 20.0 / 30.0));
 }
 
+TEST(FigureValues, Fig1s1CrossingBeyondAlphaTwo) {
+  // Past alpha = 2 (up to the meter's limit 4) the inefficiency of all changes falls below
+  // 1; the figure reports where, interpolating log(inefficiency) linearly between grid
+  // points. Recomputed here from the reference runs' mean inefficiencies.
+  const std::size_t N = 30, P = 20;
+  const Table t = run_figure_csv("fig1s1",
+                                 "description = \"tiny\"\nmaster_seed = 1\nN = 30\nP = 20\n"
+                                 "max_epochs = 500\nalpha_start = 0.0\nalpha_stop = 4.0\n"
+                                 "alpha_step = 0.5\nrepeats = 3\n");
+  Runs runs(N, P, 1, 3);
+  double prev_a = 0.0, prev_m = 0.0, expected = -1.0;
+  for (double alpha = 0.0; alpha <= 4.0; alpha += 0.5) {
+    RefParams q;
+    q.rule = Rule::classic;
+    q.alpha = alpha;
+    q.max_epochs = 500;
+    const double m = stat(runs.values(q, [](const RefResult& r) { return r.inefficiency(); })).mean;
+    if (alpha > 0.0 && prev_m > 1.0 && m <= 1.0) {
+      expected = prev_a + 0.5 * std::log(prev_m) / (std::log(prev_m) - std::log(m));
+      break;
+    }
+    prev_a = alpha;
+    prev_m = m;
+  }
+  ASSERT_GT(expected, 2.0) << "the tiny case should cross 1 between alpha = 2 and 4";
+  ASSERT_LT(expected, 4.0);
+  int found = 0;
+  for (const auto& [key, row] : t.rows) {
+    if (std::get<0>(key) != "crossing" || std::get<1>(key) != "inefficiency = 1") continue;
+    ++found;
+    EXPECT_NEAR(std::get<2>(key), expected, 1e-9);  // the means agree to rounding
+    EXPECT_EQ(row.mean, 1.0);
+  }
+  EXPECT_EQ(found, 1);
+}
+
 TEST(FigureValues, Fig2aTracesOfTwoSynapses) {
   const std::size_t N = 30, P = 20;
   const Table t = run_figure_csv(

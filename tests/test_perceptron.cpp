@@ -232,8 +232,8 @@ TEST(PerceptronCaching, ResultIsFinalNothingPending) {
   cp.theta = 5.0;
   cp.tau = 300.0;
   cp.c = 0.01;
-  CachedStore store(1, 201, cp, ChangeCost());
   const auto ps = random_patterns(200, 220, 5);
+  CachedStore store(1, ps.stride(), cp, ChangeCost());  // one column per padded input
   const PerceptronResult r = train_perceptron(ps, store, 1.0, 10000);
   EXPECT_EQ(store.transient_abs_sum(), 0.0);
   for (std::size_t i = 0; i < store.cols(); ++i) EXPECT_EQ(store.transient(0, i), 0.0);

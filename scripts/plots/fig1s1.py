@@ -23,7 +23,12 @@ def draw(data, scale):
     ax.text(0.5, 0.03, "biologically relevant", transform=ax.get_xaxis_transform(),
             ha="center", fontsize=7, color="0.4")
     ax.set_yscale("log")
-    ax.set_xlim(0, 2)
+    xs, ys, _, _ = data.series("crossing", "inefficiency = 1")
+    if xs:
+        ax.plot(xs, ys, "o", color="k", markersize=5,
+                label=f"inefficiency = 1 at $\\alpha$ = {xs[0]:.2f}")
+    xa, _, _, _ = data.series("inefficiency", "all changes")
+    ax.set_xlim(0, max(xa) if xa else 2)
     ax.set_xlabel("exponent $\\alpha$ of the energy function")
     ax.set_ylabel("inefficiency $M_{perc}/M_{min}$")
     ax.set_title("Inefficiency vs $\\alpha$, N = P = 1000")

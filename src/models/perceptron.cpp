@@ -56,7 +56,7 @@ std::span<const ParamSpec> perceptron_parameters() {
     v.push_back(ParamSpec("alpha", ParamKind::real,
                           "energy exponent: a change Delta costs |Delta|^alpha (Eq. 1)")
                     .with_default("1")
-                    .in(0.0, 2.0));
+                    .in(0.0, kMaxAlpha));
     v.push_back(ParamSpec("potentiation_only", ParamKind::flag, "only weight increases cost energy")
                     .with_default("false"));
     v.push_back(ParamSpec("eta", ParamKind::real, "learning rate")
@@ -104,9 +104,7 @@ PerceptronResult train_unit_eta(const PatternSet<X>& patterns, const PerceptronC
   const ChangeCost cost(cfg.alpha, cfg.potentiation_only);
   const std::size_t cols = patterns.stride();
   if (cfg.cache.rule != Rule::classic) {
-    CacheParams p = cfg.cache;
-    p.rule = cfg.cache.rule;
-    CachedStore store(1, cols, p, cost);
+    CachedStore store(1, cols, cfg.cache, cost);
     return train_perceptron(patterns, store, cfg.eta, cfg.max_epochs, observer,
                             cfg.projection_epoch);
   }

@@ -35,11 +35,11 @@ FigureData figure_fig1s1(FigureContext& ctx) {
   if (N < 1 || P < 1) throw std::invalid_argument(cfg.where("N") + ": N and P must be >= 1");
   const double a0 = cfg.number("alpha_start"), a1 = cfg.number("alpha_stop"),
                step = cfg.number("alpha_step");
-  if (!(a0 >= 0.0 && a0 <= 2.0)) {
-    throw std::invalid_argument(cfg.where("alpha_start") + ": must lie in [0, 2]");
+  if (!(a0 >= 0.0 && a0 <= kMaxAlpha)) {
+    throw std::invalid_argument(cfg.where("alpha_start") + ": must lie in [0, 4]");
   }
-  if (!(a1 >= a0 && a1 <= 2.0)) {
-    throw std::invalid_argument(cfg.where("alpha_stop") + ": must lie in [alpha_start, 2]");
+  if (!(a1 >= a0 && a1 <= kMaxAlpha)) {
+    throw std::invalid_argument(cfg.where("alpha_stop") + ": must lie in [alpha_start, 4]");
   }
   if (!(step > 0.0) || std::isinf(step)) {
     throw std::invalid_argument(cfg.where("alpha_step") + ": must be a finite number > 0");
@@ -119,6 +119,42 @@ FigureData figure_fig1s1(FigureContext& ctx) {
   }
   if (Pd < 2.0 * Nd)
     data.add_theory("inefficiency", "Eq. 3", 1.0, theory::classic_inefficiency(Nd, Pd));
+  // Where the mean inefficiency of all changes falls to 1 (learning then costs no more
+  // than setting the weights directly). Between grid points the inefficiency is close to
+  // exponential in alpha (the Gaussian estimate is c^alpha / Gamma((alpha + 1)/2)), so
+  // the crossing is interpolated linearly in log(inefficiency); the Gaussian estimate with
+  // the measured K and variance gives an independent value (bisection).
+  std::string crossing =
+      "the inefficiency stays above 1 up to alpha = " + short_number(alphas.back());
+  {
+    double prev_a = nan, prev_m = nan;
+    for (const auto& row : data.rows) {
+      if (row.panel != "inefficiency" || row.series != "all changes" || !(row.mean > 0.0)) {
+        continue;
+      }
+      if (std::isfinite(prev_m) && prev_m > 1.0 && row.mean <= 1.0) {
+        const double a =
+            prev_a + (row.x - prev_a) * std::log(prev_m) / (std::log(prev_m) - std::log(row.mean));
+        data.rows.push_back(
+            {"crossing", "inefficiency = 1", a, 1.0, 0.0, static_cast<std::int64_t>(seeds.size())});
+        crossing = "the inefficiency (all changes, mean over seeds) falls to 1 at alpha = " +
+                   short_number(a);
+        break;
+      }
+      prev_a = row.x;
+      prev_m = row.mean;
+    }
+  }
+  if (K.n > 0 && var.n > 0 && gaussian_inefficiency(K.mean, var.mean, alphas.back()) < 1.0) {
+    double lo = alphas.front(), hi = alphas.back();
+    for (int i = 0; i < 60; ++i) {
+      const double mid = 0.5 * (lo + hi);
+      (gaussian_inefficiency(K.mean, var.mean, mid) > 1.0 ? lo : hi) = mid;
+    }
+    data.add_theory("crossing", "Gaussian, measured K and variance", lo, 1.0);
+    crossing += "; the Gaussian estimate with the measured K and variance at " + short_number(lo);
+  }
+  data.notes.push_back(crossing);
   data.notes.push_back(
       "N = " + std::to_string(N) + ", P = " + std::to_string(P) + ", " +
       std::to_string(seeds.size()) +
