@@ -166,7 +166,7 @@ TEST(PerceptronParameters, StoredKeysAreTheTableAndReadBack) {
   EXPECT_EQ(back.eta, 0.5);
   EXPECT_EQ(back.max_epochs, 77);
   // A value outside its range is refused by the table, keyed by its name.
-  p["alpha"] = 2.5;
+  p["alpha"] = 4.5;
   EXPECT_EQ(error_of([&] { syncache::perceptron_config_from_json(p); }).first, "alpha");
   p["alpha"] = 1.0;
   p["tau"] = 0.5;

@@ -56,6 +56,20 @@ std::span<const ParamSpec> caching_parameters(DecayForm decay) {
                                     : std::span<const ParamSpec>(exponential);
 }
 
+std::vector<ParamSpec> caching_parameters(DecayForm decay, const CachingUnits& units) {
+  std::vector<ParamSpec> v;
+  for (ParamSpec s : caching_parameters(decay)) {
+    if (s.name == "theta") s.unit = units.weight_unit;
+    if (s.name == "tau") {
+      s.unit = units.time_unit;
+      s.doc = units.tau_doc;
+    }
+    if (s.name == "c") s.doc = units.c_doc;
+    if (s.name != "b" || units.with_b) v.push_back(s);
+  }
+  return v;
+}
+
 double CacheParams::decay_factor() const {
   if (std::isinf(tau)) return 1.0;
   return decay == DecayForm::linear ? 1.0 - 1.0 / tau : std::exp(-1.0 / tau);

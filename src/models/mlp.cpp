@@ -248,9 +248,8 @@ std::span<const ParamSpec> mlp_parameters() {
             .with_default("classic")
             .one_of(rules),
     };
-    for (const ParamSpec& s : mlp_caching_parameters()) {
-      if (s.name != "b") v.push_back(s);  // the network charges no change cost
-    }
+    // theta, tau and c (the network charges no change cost b).
+    for (const ParamSpec& s : mlp_caching_parameters()) v.push_back(s);
     v.push_back(
         ParamSpec("seed", ParamKind::seed, "seed of the initial weights").with_default("1"));
     v.push_back(ParamSpec("backprop", ParamKind::text,
@@ -319,18 +318,13 @@ MlpConfig mlp_config_from_json(const nlohmann::json& params) {
 }
 
 std::span<const ParamSpec> mlp_caching_parameters() {
-  static const std::vector<ParamSpec> specs = [] {
-    std::vector<ParamSpec> v;
-    for (ParamSpec s : caching_parameters(DecayForm::exponential)) {
-      if (s.name == "tau") {
-        s.unit = "samples";
-        s.doc = "decay time constant of the transient weights: s <- s exp(-1/tau) per sample";
-      }
-      if (s.name == "c") s.doc = "maintenance cost per unit of transient weight per sample";
-      v.push_back(s);
-    }
-    return v;
-  }();
+  static const std::vector<ParamSpec> specs = caching_parameters(
+      DecayForm::exponential,
+      {.weight_unit = "",
+       .time_unit = "samples",
+       .tau_doc = "decay time constant of the transient weights: s <- s exp(-1/tau) per sample",
+       .c_doc = "maintenance cost per unit of transient weight per sample",
+       .with_b = false});
   return specs;
 }
 

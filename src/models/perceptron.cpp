@@ -45,12 +45,14 @@ std::span<const ParamSpec> perceptron_parameters() {
             .one_of(rules),
     };
     // theta, tau, c and b as the cached store checks them; tau counts presentations.
-    for (ParamSpec s : caching_parameters(DecayForm::linear)) {
-      if (s.name == "tau") {
-        s.unit = "presentations";
-        s.doc = "decay time constant of the transient weights: s <- s (1 - 1/tau) per presentation";
-      }
-      if (s.name == "c") s.doc = "maintenance cost per unit of transient weight per presentation";
+    for (const ParamSpec& s : caching_parameters(
+             DecayForm::linear, {.weight_unit = "",
+                                .time_unit = "presentations",
+                                .tau_doc = "decay time constant of the transient weights: s <- s "
+                                           "(1 - 1/tau) per presentation",
+                                .c_doc = "maintenance cost per unit of transient weight per "
+                                         "presentation",
+                                .with_b = true})) {
       v.push_back(s);
     }
     v.push_back(ParamSpec("alpha", ParamKind::real,

@@ -157,9 +157,8 @@ std::span<const ParamSpec> spiking_parameters() {
             .with_default("classic")
             .one_of(rules),
     };
-    for (const ParamSpec& s : spiking_caching_parameters()) {
-      if (s.name != "b") v.push_back(s);  // the neuron charges no change cost
-    }
+    // theta, tau and c (the neuron charges no change cost b).
+    for (const ParamSpec& s : spiking_caching_parameters()) v.push_back(s);
     v.push_back(ParamSpec("seed", ParamKind::integer, "seed of the patterns and spike trains")
                     .with_default("1")
                     .in(1, 9223372036854775807.0));
@@ -176,19 +175,13 @@ std::span<const ParamSpec> spiking_parameters() {
 }
 
 std::span<const ParamSpec> spiking_caching_parameters() {
-  static const std::vector<ParamSpec> specs = [] {
-    std::vector<ParamSpec> v;
-    for (ParamSpec s : caching_parameters(DecayForm::exponential)) {
-      if (s.name == "theta") s.unit = "nS";
-      if (s.name == "tau") {
-        s.unit = "ms";
-        s.doc = "decay time constant of the transient weights: s <- s exp(-t/tau)";
-      }
-      if (s.name == "c") s.doc = "maintenance cost per nS of transient weight per ms";
-      v.push_back(s);
-    }
-    return v;
-  }();
+  static const std::vector<ParamSpec> specs = caching_parameters(
+      DecayForm::exponential,
+      {.weight_unit = "nS",
+       .time_unit = "ms",
+       .tau_doc = "decay time constant of the transient weights: s <- s exp(-t/tau)",
+       .c_doc = "maintenance cost per nS of transient weight per ms",
+       .with_b = false});
   return specs;
 }
 

@@ -55,6 +55,15 @@ inline CacheParams no_caching(DecayForm decay) {
 // validate() checks; the models' parameter tables take them over with their units.
 std::span<const ParamSpec> caching_parameters(DecayForm decay);
 
+// The same restated in a model's units (string literals: the descriptions keep views of
+// them): theta in `weight_unit` ("" when dimensionless), tau in `time_unit` with `tau_doc`
+// saying how s decays, c described by `c_doc`; b is left out unless `with_b`.
+struct CachingUnits {
+  std::string_view weight_unit, time_unit, tau_doc, c_doc;
+  bool with_b = false;
+};
+std::vector<ParamSpec> caching_parameters(DecayForm decay, const CachingUnits& units);
+
 class CachedStore {
  public:
   using Weight = double;
