@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "syncache/experiments/cluster.hpp"
-#include "syncache/io/results.hpp"
 #include "syncache/experiments/runner.hpp"
+#include "syncache/io/results.hpp"
 
 int main(int argc, char** argv) {
   using Clock = std::chrono::steady_clock;

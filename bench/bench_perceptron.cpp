@@ -5,8 +5,8 @@
 
 #include <cstdint>
 
-#include "syncache/models/perceptron.hpp"
 #include "syncache/core/plain_store.hpp"
+#include "syncache/models/perceptron.hpp"
 
 namespace {
 

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "syncache/io/results.hpp"
 #include "syncache/experiments/runner.hpp"
+#include "syncache/io/results.hpp"
 
 namespace syncache::detail {
 

@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "syncache/models/patterns.hpp"
 #include "syncache/core/rule.hpp"
+#include "syncache/models/patterns.hpp"
 
 namespace syncache::testing {
 
