@@ -91,6 +91,7 @@ CachedStore::CachedStore(std::size_t rows, std::size_t cols, CacheParams params,
                                  rule_names(kPerceptron | kMlp | kSpiking) + " but classic)");
   }
   factor_ = params_.decay_factor();
+  rule_ = &rule_info(params_.rule);
   if (params_.b > 0.0) step_delta_.assign(rows * cols, 0.0);
 }
 
@@ -239,7 +240,7 @@ void CachedStore::consolidate_all() {
 
 void CachedStore::apply_rule() {
   const double theta = params_.theta;
-  const RuleInfo& rule = rule_info(params_.rule);
+  const RuleInfo& rule = *rule_;
   // The rule's statistic of row r (of s~; compared as g * statistic with theta).
   const auto stat = [&](std::size_t r) {
     return rule.statistic == RuleStatistic::sum ? row_sum_[r] : row_max_[r];

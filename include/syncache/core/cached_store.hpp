@@ -223,6 +223,7 @@ class CachedStore {
 
   std::size_t rows_, cols_;
   CacheParams params_;
+  const RuleInfo* rule_ = nullptr;  // the rule's row of kRules, looked up once
   ChangeCost cost_;
   double factor_;
   double g_ = 1.0;                  // common gain: s_i = g_ * s_[i]

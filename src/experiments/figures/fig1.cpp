@@ -19,7 +19,7 @@ FigureData figure_fig1(FigureContext& ctx) {
     throw std::invalid_argument(cfg.where("P_start") +
                                 ": need 1 <= P_start <= P_stop, P_step >= 1");
   }
-  const auto seeds = repeat_seeds(ctx.env.master_seed, cfg.integer("repeats"));
+  const auto seeds = repeat_seeds(ctx.env.master_seed, positive_integer(cfg, "repeats"));
 
   std::vector<PerceptronConfig> runs;
   std::vector<std::int64_t> Ps;

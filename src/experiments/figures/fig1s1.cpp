@@ -44,11 +44,8 @@ FigureData figure_fig1s1(FigureContext& ctx) {
   if (!(step > 0.0) || std::isinf(step)) {
     throw std::invalid_argument(cfg.where("alpha_step") + ": must be a finite number > 0");
   }
-  if (cfg.integer("repeats") < 1) {
-    throw std::invalid_argument(cfg.where("repeats") + ": must be >= 1");
-  }
   const auto count = static_cast<std::int64_t>(std::floor((a1 - a0) / step + 1e-9)) + 1;
-  const auto seeds = repeat_seeds(ctx.env.master_seed, cfg.integer("repeats"));
+  const auto seeds = repeat_seeds(ctx.env.master_seed, positive_integer(cfg, "repeats"));
 
   std::vector<double> alphas;
   std::vector<PerceptronConfig> runs;

@@ -10,6 +10,7 @@
 #include <map>
 #include <stdexcept>
 
+#include "optimise_common.hpp"
 #include "syncache/experiments/figures.hpp"
 #include "syncache/experiments/optimiser.hpp"
 #include "syncache/models/theory.hpp"
@@ -25,18 +26,8 @@ FigureData figure_fig2b(FigureContext& ctx) {
   base.cache.tau = cfg.number("tau");
   base.cache.c = cfg.number("c");
 
-  OptimiserOptions opt;
-  opt.lo = cfg.number("theta_lo");
-  opt.hi = cfg.number("theta_hi");
-  opt.grid_points = static_cast<int>(cfg.integer("grid_points"));
-  opt.refine_rounds = static_cast<int>(cfg.integer("refine_rounds"));
-  opt.refine_points = static_cast<int>(cfg.integer("refine_points"));
-  opt.seeds = static_cast<int>(cfg.integer("repeats"));
-  try {
-    opt.validate();
-  } catch (const ParamError& e) {
-    throw_located(cfg, optimiser_error_in_file(e, ""));
-  }
+  const OptimiserOptions opt =
+      figopt::search_options(cfg, "", static_cast<int>(cfg.integer("repeats")));
   {
     PerceptronConfig check = base;
     check.cache.theta = opt.lo;

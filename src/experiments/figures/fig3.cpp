@@ -21,6 +21,7 @@
 #include <thread>
 #include <tuple>
 
+#include "optimise_common.hpp"
 #include "syncache/experiments/figures.hpp"
 #include "syncache/experiments/optimiser.hpp"
 
@@ -170,18 +171,7 @@ FigureData figure_fig3(FigureContext& ctx) {
       throw std::invalid_argument(cfg.where("decay_rates") + ": every 1/tau must lie in (0, 1]");
     }
   }
-  OptimiserOptions opt;
-  opt.lo = cfg.number("theta_lo");
-  opt.hi = cfg.number("theta_hi");
-  opt.grid_points = static_cast<int>(cfg.integer("grid_points"));
-  opt.refine_rounds = static_cast<int>(cfg.integer("refine_rounds"));
-  opt.refine_points = static_cast<int>(cfg.integer("refine_points"));
-  opt.seeds = static_cast<int>(repeats);
-  try {
-    opt.validate();
-  } catch (const ParamError& e) {
-    throw_located(cfg, optimiser_error_in_file(e, ""));
-  }
+  const OptimiserOptions opt = figopt::search_options(cfg, "", static_cast<int>(repeats));
   const auto seeds = repeat_seeds(ctx.env.master_seed, repeats);
 
   PerceptronConfig base = cached_perceptron_base(cfg);

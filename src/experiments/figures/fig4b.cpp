@@ -38,10 +38,7 @@ FigureData figure_fig4b(FigureContext& ctx) {
   if (!(tolerance >= 0.0)) {
     throw std::invalid_argument(cfg.where("flat_tolerance") + ": must be >= 0");
   }
-  if (cfg.integer("repeats") < 1) {
-    throw std::invalid_argument(cfg.where("repeats") + ": must be >= 1");
-  }
-  const auto seeds = repeat_seeds(ctx.env.master_seed, cfg.integer("repeats"));
+  const auto seeds = repeat_seeds(ctx.env.master_seed, positive_integer(cfg, "repeats"));
   const int nseeds = static_cast<int>(seeds.size());
 
   PerceptronConfig base;

@@ -78,9 +78,7 @@ FigureData figure_fig6(FigureContext& ctx) {
   for (const auto& name : rule_names) {
     rules.push_back(caching_rule_named(cfg, "rules", name));
   }
-  if (cfg.integer("repeats") < 1)
-    throw std::invalid_argument(cfg.where("repeats") + ": must be >= 1");
-  const auto seeds = repeat_seeds(ctx.env.master_seed, cfg.integer("repeats"));
+  const auto seeds = repeat_seeds(ctx.env.master_seed, positive_integer(cfg, "repeats"));
 
   std::vector<PerceptronConfig> configs;
   std::vector<RunSpec> specs;
