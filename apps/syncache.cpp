@@ -19,6 +19,7 @@
 #include <string>
 
 #include "syncache/experiments/cluster.hpp"
+#include "syncache/experiments/commands.hpp"
 #include "syncache/experiments/experiment.hpp"
 #include "syncache/experiments/figures.hpp"
 #include "syncache/experiments/mlp_training.hpp"
@@ -55,16 +56,6 @@ std::string option_message(const std::exception& e) {
   return e.what();
 }
 
-// Numbers given as text so that "inf" is accepted and the error names the option.
-double parse_real(const std::string& option, const std::string& text, bool allow_inf) {
-  const auto v = syncache::read_real(text, allow_inf);
-  if (!v) {
-    fail(option + ": '" + shown(text) + "' is not a " +
-         (allow_inf ? "number or inf" : "finite number"));
-  }
-  return *v;
-}
-
 // The one way to read a count: an integer in [lo, hi], named in the error.
 long long parse_count(const std::string& option, const std::string& text, long long lo,
                       long long hi) {
@@ -96,17 +87,6 @@ void write_output(const std::string& option, const std::string& path, const std:
   } catch (const std::exception& e) {
     fail(option + ": " + e.what() + "; " + kept, 1);
   }
-}
-
-json energy_json(const syncache::EnergyTally& e) {
-  json j;
-  j["classic"] = e.classic;
-  j["consolidation"] = e.consolidation;
-  j["maintenance"] = e.maintenance;
-  j["change"] = e.change;
-  j["total"] = e.total();
-  j["minimal"] = e.minimal;
-  return j;
 }
 
 // The options of a model's parameter table (syncache::ParamSpec): each parameter is the
@@ -185,54 +165,13 @@ void add_perceptron(CLI::App& app) {
       app.add_subcommand("perceptron", "Train one perceptron and print its energies as JSON");
   add_table_options(cmd, syncache::perceptron_parameters(), *args);
   cmd->callback([args, cmd]() {
-    json given = table_values(cmd, syncache::perceptron_parameters(), *args);
-    if (given.contains("patterns")) {
-      // N, P and the random patterns' options do not apply to a pattern file.
-      for (const char* key : {"N", "P", "seed", "zero_mean"}) {
-        if (given.contains(key)) {
-          fail(syncache::option_spelling(key) +
-               ": not allowed with --patterns (N and P come from the file)");
-        }
-      }
-    }
-    std::uint64_t seed = 1;
-    if (given.contains("seed")) {
-      seed = given["seed"].get<std::uint64_t>();
-      given.erase("seed");  // a run's own key, not one of its parameters
-    }
-    syncache::PerceptronConfig cfg;
-    syncache::PerceptronResult r;
-    std::size_t N = 0, P = 0;
+    const json given = table_values(cmd, syncache::perceptron_parameters(), *args);
+    json j;
     try {
-      cfg = syncache::perceptron_config_from_json(nlohmann::json(given));
-      cfg.seed = seed;
-      r = syncache::run_perceptron(cfg, &N, &P);
+      j = syncache::commands::perceptron(nlohmann::json(given));
     } catch (const std::invalid_argument& e) {
       fail(option_message(e));
     }
-    json j;
-    j["N"] = N;
-    j["P"] = P;
-    j["rule"] = std::string(syncache::rule_name(cfg.cache.rule));
-    j["seed"] = cfg.seed;
-    if (cfg.cache.rule != syncache::Rule::classic) {
-      j["theta"] = std::isinf(cfg.cache.theta) ? json("inf") : json(cfg.cache.theta);
-      j["tau"] = std::isinf(cfg.cache.tau) ? json("inf") : json(cfg.cache.tau);
-      j["c"] = cfg.cache.c;
-      j["b"] = cfg.cache.b;
-    }
-    j["alpha"] = cfg.alpha;
-    j["potentiation_only"] = cfg.potentiation_only;
-    j["eta"] = cfg.eta;
-    j["converged"] = r.converged;
-    j["epochs"] = r.epochs;
-    j["presentations"] = r.presentations;
-    j["updates"] = r.updates;
-    j["consolidation_events"] = r.consolidation_events;
-    j["energy"] = energy_json(r.energy);
-    const double ineff = r.inefficiency();
-    j["inefficiency"] = std::isnan(ineff) ? json(nullptr) : json(ineff);
-    j["version"] = SYNCACHE_VERSION;
     std::cout << j.dump(2) << "\n";
   });
 }
@@ -253,11 +192,8 @@ void add_spiking(CLI::App& app) {
       ->type_name("FILE");
   cmd->callback([sa, cmd]() {
     const json given = table_values(cmd, syncache::spiking::spiking_parameters(), sa->table);
-    syncache::spiking::LearningConfig cfg;
-    std::optional<syncache::spiking::Learner> learner;
     try {
-      cfg = syncache::spiking::config_from_json(nlohmann::json(given));
-      learner.emplace(cfg);
+      (void)syncache::spiking::config_from_json(nlohmann::json(given));  // before the file
     } catch (const std::invalid_argument& e) {
       fail(option_message(e));
     }
@@ -266,14 +202,17 @@ void add_spiking(CLI::App& app) {
       record.open(sa->record);
       if (!record) fail("--record: cannot write '" + sa->record + "'");
     }
-    std::vector<syncache::spiking::StepRecord> steps;
-    const auto res = learner->learn(sa->record.empty() ? nullptr : &steps);
+    json out;
+    try {
+      out = syncache::commands::spiking(nlohmann::json(given), sa->record.empty() ? nullptr : &record);
+    } catch (const std::invalid_argument& e) {
+      fail(option_message(e));
+    }
     if (!sa->record.empty()) {
-      syncache::spiking::write_record_csv(record, cfg.params, res.patterns, steps);
       record.close();
       if (!record) fail("--record: writing '" + sa->record + "' failed");
     }
-    std::cout << syncache::spiking::result_json(cfg, res).dump() << "\n";
+    std::cout << out.dump() << "\n";
   });
 }
 
@@ -281,92 +220,32 @@ void add_theory(CLI::App& app) {
   auto* theory = app.add_subcommand("theory", "Closed-form predictions of the paper's theory");
   theory->require_subcommand(1);
 
-  struct PArgs {
-    std::string N, P, c = "0", eta = "1";
+  // Each calculator's options come from its parameter table (commands.hpp).
+  const auto add_calculator = [theory](const char* name, const char* description,
+                                       std::span<const syncache::ParamSpec> specs,
+                                       syncache::commands::Json (*calc)(const nlohmann::json&)) {
+    auto args = std::make_shared<TableArgs>();
+    auto* cmd = theory->add_subcommand(name, description);
+    add_table_options(cmd, specs, *args);
+    cmd->callback([args, cmd, specs, calc]() {
+      const json given = table_values(cmd, specs, *args);
+      json j;
+      try {
+        j = calc(nlohmann::json(given));
+      } catch (const std::invalid_argument& e) {
+        fail(option_message(e));
+      }
+      std::cout << j.dump(2) << "\n";
+    });
   };
-  auto pa = std::make_shared<PArgs>();
-  auto* perc = theory->add_subcommand(
-      "perceptron", "Classic inefficiency (Eq. 3), K, T, optimal threshold and caching gain");
-  perc->add_option("--N", pa->N, "number of inputs")->type_name("X")->required();
-  perc->add_option("--P", pa->P, "number of patterns (0 < P < 2N)")->type_name("X")->required();
-  perc->add_option("--c", pa->c, "maintenance cost")->type_name("X")->capture_default_str();
-  perc->add_option("--eta", pa->eta, "learning rate")->type_name("X")->capture_default_str();
-  perc->callback([pa]() {
-    const double N = parse_real("--N", pa->N, false), P = parse_real("--P", pa->P, false);
-    const double c = parse_real("--c", pa->c, false), eta = parse_real("--eta", pa->eta, false);
-    if (!(N > 0)) fail("--N: must be > 0 (got " + shown(pa->N) + ")");
-    if (!(P > 0) || !(P < 2 * N)) fail("--P: must satisfy 0 < P < 2N (got " + shown(pa->P) + ")");
-    if (c < 0) fail("--c: must be >= 0 (got " + shown(pa->c) + ")");
-    if (!(eta > 0)) fail("--eta: must be > 0 (got " + shown(pa->eta) + ")");
-    syncache::theory::PerceptronTheory t{};
-    try {
-      t = syncache::theory::perceptron(N, P, c, eta);
-    } catch (const std::invalid_argument& e) {
-      fail(option_message(e));
-    }
-    json j;
-    j["N"] = N;
-    j["P"] = P;
-    j["c"] = c;
-    j["eta"] = eta;
-    j["inefficiency"] = t.inefficiency;
-    j["updates"] = t.updates;
-    j["presentations"] = t.presentations;
-    j["theta_opt"] = t.theta_opt;
-    j["caching_inefficiency"] = t.caching_inefficiency;
-    std::cout << j.dump(2) << "\n";
-  });
-
-  struct TArgs {
-    std::string theta, tau, p, eta = "1", N = "1", c = "0";
-  };
-  auto ta = std::make_shared<TArgs>();
-  auto* tr = theory->add_subcommand(
+  add_calculator("perceptron",
+                 "Classic inefficiency (Eq. 3), K, T, optimal threshold and caching gain",
+                 syncache::commands::theory_perceptron_parameters(),
+                 &syncache::commands::theory_perceptron);
+  add_calculator(
       "transient",
-      "Decaying transient weight: density width, <|s|>, consolidation rate, powers (Eqs. 5-7)");
-  tr->add_option("--theta", ta->theta, "consolidation threshold (> 0)")->type_name("X")->required();
-  tr->add_option("--tau", ta->tau, "decay time constant in time steps (> 0, or inf)")
-      ->type_name("X|inf")
-      ->required();
-  tr->add_option("--p", ta->p, "update probability per time step, in [0, 1]")
-      ->type_name("X")
-      ->required();
-  tr->add_option("--eta", ta->eta, "update size")->type_name("X")->capture_default_str();
-  tr->add_option("--N", ta->N, "number of synapses")->type_name("X")->capture_default_str();
-  tr->add_option("--c", ta->c, "maintenance cost")->type_name("X")->capture_default_str();
-  tr->callback([ta]() {
-    const double theta = parse_real("--theta", ta->theta, false);
-    const double tau = parse_real("--tau", ta->tau, true);
-    const double p = parse_real("--p", ta->p, false);
-    const double eta = parse_real("--eta", ta->eta, false);
-    const double N = parse_real("--N", ta->N, false);
-    const double c = parse_real("--c", ta->c, false);
-    if (!(theta > 0)) fail("--theta: must be > 0 (got " + shown(ta->theta) + ")");
-    if (!(tau > 0)) fail("--tau: must be > 0, or inf (got " + shown(ta->tau) + ")");
-    if (!(p >= 0 && p <= 1)) fail("--p: must lie in [0, 1] (got " + shown(ta->p) + ")");
-    if (!(eta > 0)) fail("--eta: must be > 0 (got " + shown(ta->eta) + ")");
-    if (!(N > 0)) fail("--N: must be > 0 (got " + shown(ta->N) + ")");
-    if (c < 0) fail("--c: must be >= 0 (got " + shown(ta->c) + ")");
-    syncache::theory::TransientTheory t{};
-    try {
-      t = syncache::theory::transient(theta, tau, p, eta, N, c);
-    } catch (const std::invalid_argument& e) {
-      fail(option_message(e));
-    }
-    json j;
-    j["theta"] = theta;
-    j["tau"] = std::isinf(tau) ? json("inf") : json(tau);
-    j["p"] = p;
-    j["eta"] = eta;
-    j["N"] = N;
-    j["c"] = c;
-    j["sigma"] = std::isinf(t.sigma) ? json("inf") : json(t.sigma);
-    j["mean_abs_s"] = t.mean_abs_s;
-    j["consolidation_rate"] = t.consolidation_rate;
-    j["maintenance_power"] = t.maintenance_power;
-    j["consolidation_power"] = t.consolidation_power;
-    std::cout << j.dump(2) << "\n";
-  });
+      "Decaying transient weight: density width, <|s|>, consolidation rate, powers (Eqs. 5-7)",
+      syncache::commands::theory_transient_parameters(), &syncache::commands::theory_transient);
 }
 
 struct BatchArgs {
@@ -582,56 +461,28 @@ void add_results(CLI::App& app) {
 
 void add_mlp(CLI::App& app) {
   struct MArgs {
-    TableArgs net, training;
-    std::string train_limit = "0", test_limit = "0", data;
+    TableArgs net, training, data;
   };
   auto ma = std::make_shared<MArgs>();
   auto* cmd = app.add_subcommand(
       "mlp", "Train the 784-H-10 network on MNIST; print a CSV learning curve with energies");
   add_table_options(cmd, syncache::mlp_parameters(), ma->net);
   add_table_options(cmd, syncache::training_parameters(), ma->training);
-  cmd->add_option("--train-limit", ma->train_limit, "use the first n training images (0 = all)")
-      ->capture_default_str()
-      ->type_name("INT");
-  cmd->add_option("--test-limit", ma->test_limit, "use the first n test images (0 = all)")
-      ->capture_default_str()
-      ->type_name("INT");
-  cmd->add_option("--data", ma->data, "directory with the four MNIST IDX files")->type_name("DIR");
+  add_table_options(cmd, syncache::commands::mlp_data_parameters(), ma->data);
   cmd->callback([ma, cmd]() {
-    const json net_given = table_values(cmd, syncache::mlp_parameters(), ma->net);
-    const json training_given = table_values(cmd, syncache::training_parameters(), ma->training);
-    syncache::TrainingOptions training;
-    std::optional<syncache::Mlp> net;
+    json given = table_values(cmd, syncache::mlp_parameters(), ma->net);
+    given.update(table_values(cmd, syncache::training_parameters(), ma->training));
+    given.update(table_values(cmd, syncache::commands::mlp_data_parameters(), ma->data));
+    bool header = false;
     try {
-      training = syncache::training_options_from_json(nlohmann::json(training_given));
-      net.emplace(syncache::mlp_config_from_json(nlohmann::json(net_given)));
+      syncache::commands::mlp(nlohmann::json(given), [&](const syncache::LearningPoint& p) {
+        if (!header) std::cout << syncache::commands::kMlpColumns << "\n";
+        header = true;
+        std::cout << syncache::commands::mlp_csv_line(p) << "\n" << std::flush;
+      });
     } catch (const std::invalid_argument& e) {
       fail(option_message(e));
     }
-    const auto train_limit =
-        static_cast<std::size_t>(parse_count("--train-limit", ma->train_limit, 0, 1000000000));
-    const auto test_limit =
-        static_cast<std::size_t>(parse_count("--test-limit", ma->test_limit, 0, 1000000000));
-    syncache::mnist::Mnist data;
-    try {
-      data = syncache::mnist::load(ma->data, train_limit, test_limit);
-    } catch (const std::exception& e) {
-      fail(std::string("--data: ") + e.what());  // missing, truncated or corrupt files
-    }
-    std::cout << "samples,epoch,accuracy,energy_total,energy_consolidation,energy_maintenance,"
-                 "energy_pending,energy_minimal,updates,consolidation_events\n";
-    // Shortest round-trip forms: full precision (the energies add up exactly), no noise.
-    using syncache::round_trip;
-    syncache::train_mlp(
-        *net, data.train, data.test, training, [&](const syncache::LearningPoint& p) {
-          const syncache::EnergyTally& e = p.energy;
-          std::cout << p.samples << ',' << p.epoch << ',' << round_trip(p.accuracy) << ','
-                    << round_trip(e.total()) << ',' << round_trip(e.consolidation) << ','
-                    << round_trip(e.maintenance) << ',' << round_trip(e.pending) << ','
-                    << round_trip(e.minimal) << ',' << e.updates << ',' << e.consolidation_events
-                    << "\n"
-                    << std::flush;
-        });
   });
 }
 

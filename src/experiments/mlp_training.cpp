@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "syncache/experiments/runner.hpp"
+#include "syncache/io/interrupt.hpp"
 #include "syncache/io/params.hpp"
 #include "syncache/io/text_input.hpp"
 
@@ -101,6 +102,7 @@ TrainingResult train_mlp(Mlp& net, const mnist::Dataset& train, const mnist::Dat
   for (std::int64_t epoch = 1; epoch <= opt.max_epochs; ++epoch) {
     double acc = -1.0;
     for (std::size_t i = 0; i < train.count; ++i) {
+      check_interrupt();
       net.train_sample(train.image(i), train.labels[i]);
       if (net.samples_seen() % opt.eval_every == 0 || i + 1 == train.count) {
         acc = evaluate(epoch);

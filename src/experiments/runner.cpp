@@ -16,6 +16,7 @@
 
 #include "runner_internal.hpp"
 #include "syncache/experiments/cluster.hpp"
+#include "syncache/io/interrupt.hpp"
 
 namespace syncache {
 
@@ -112,6 +113,8 @@ std::exception_ptr current_run_error(std::size_t index, const RunSpec& spec) {
   std::string what;
   try {
     throw;
+  } catch (const Interrupted&) {
+    return std::current_exception();  // not a failure of the run: passed on as it is
   } catch (const std::exception& x) {
     what = x.what();
   } catch (...) {
@@ -160,6 +163,12 @@ std::vector<nlohmann::json> run_all(const std::vector<RunSpec>& specs,
 
     auto worker = [&] {
       while (!stop.load()) {
+        if (interrupt_requested()) {  // no new run starts; finished ones are stored
+          std::lock_guard lock(m);
+          if (!error) error = std::make_exception_ptr(Interrupted());
+          stop = true;
+          break;
+        }
         const std::size_t k = next.fetch_add(1);
         if (k >= pending.size()) break;
         const std::size_t i = pending[k];

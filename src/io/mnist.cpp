@@ -1,4 +1,5 @@
 #include "syncache/io/mnist.hpp"
+#include "syncache/io/params.hpp"
 
 #include <array>
 #include <cerrno>
@@ -124,9 +125,8 @@ Dataset read(const std::string& images_path, const std::string& labels_path, std
   }
   if (count == 0) fail(images_path, "holds no images (a valid header with 0 items)");
   if (limit > count) {
-    throw std::invalid_argument(std::string(limit_name) + ": asks for " + str(limit) +
-                                " samples but '" + images_path + "' holds " + str(count) +
-                                " (0 = all)");
+    throw ParamError(limit_name, "asks for " + str(limit) + " samples but '" + images_path +
+                                     "' holds " + str(count) + " (0 = all)");
   }
   const std::size_t n = limit == 0 ? count : limit;
 

@@ -9,6 +9,7 @@
 #include <pcg_random.hpp>
 #include <stdexcept>
 
+#include "syncache/io/format.hpp"
 #include "syncache/io/limits.hpp"
 #include "syncache/io/text_input.hpp"
 
@@ -145,6 +146,30 @@ PatternSet<double> read_patterns_csv(std::istream& in, const std::string& path) 
     for (std::size_t i = 0; i < N; ++i) set.row(p)[i] = rows[p][i];
     set.row(p)[N] = 1.0;  // bias input
     set.set_target(p, rows[p][N] > 0 ? 1 : -1);
+  }
+  set.finalise();
+  return set;
+}
+
+PatternSet<double> patterns_from_values(const double* x, std::size_t P, std::size_t N,
+                                        const double* targets) {
+  if (P == 0 || N == 0) throw ParamError("patterns", "need at least one pattern of one input");
+  PatternSet<double> set(N, P);
+  for (std::size_t p = 0; p < P; ++p) {
+    for (std::size_t i = 0; i < N; ++i) {
+      const double v = x[p * N + i];
+      if (!std::isfinite(v)) {
+        throw ParamError("patterns", "value [" + std::to_string(p) + ", " + std::to_string(i) +
+                                         "] is not a finite number");
+      }
+      set.row(p)[i] = v;
+    }
+    set.row(p)[N] = 1.0;  // bias input
+    if (targets[p] != 1.0 && targets[p] != -1.0) {
+      throw ParamError("targets", "value [" + std::to_string(p) + "] must be +1 or -1 (got " +
+                                      round_trip(targets[p]) + ")");
+    }
+    set.set_target(p, targets[p] > 0 ? 1 : -1);
   }
   set.finalise();
   return set;

@@ -167,17 +167,19 @@ PerceptronResult train_any(const PatternSet<X>& patterns, const PerceptronConfig
 
 // Every number of a result is finite, or the input that produced it is refused: large
 // pattern values or a large eta can overflow the energies (never a NaN or null output).
-PerceptronResult finite_or_refused(PerceptronResult r, const PerceptronConfig& cfg) {
+// `source` names given patterns ("'file.csv'", "the array"); empty for random ones.
+PerceptronResult finite_or_refused(PerceptronResult r, const PerceptronConfig& cfg,
+                                   const std::string& source) {
   const EnergyTally& e = r.energy;
   bool finite = std::isfinite(e.classic) && std::isfinite(e.consolidation) &&
                 std::isfinite(e.maintenance) && std::isfinite(e.change) &&
                 std::isfinite(e.total()) && std::isfinite(r.minimal);
   for (double w : r.weights) finite = finite && std::isfinite(w);
   if (finite) return r;
-  if (!cfg.patterns_file.empty()) {
-    throw ParamError("patterns", "'" + shown(cfg.patterns_file, 200) +
-                                     "': values so large that the weights or energies overflow the "
-                                     "double range");
+  if (!source.empty()) {
+    std::string message = source;
+    message += ": values so large that the weights or energies overflow the double range";
+    throw ParamError("patterns", message);
   }
   char buf[64];
   std::snprintf(buf, sizeof buf, "%g", cfg.eta);
@@ -193,13 +195,26 @@ PerceptronResult run_perceptron(const PerceptronConfig& cfg, std::size_t* N_out,
     const PatternSet<double> patterns = read_patterns_csv(cfg.patterns_file);
     if (N_out) *N_out = patterns.N();
     if (P_out) *P_out = patterns.P();
-    return finite_or_refused(train_any(patterns, cfg, observer), cfg);
+    std::string source = "'";
+    source += shown(cfg.patterns_file, 200);
+    source += "'";
+    return finite_or_refused(train_any(patterns, cfg, observer), cfg, source);
   }
   if (N_out) *N_out = cfg.N;
   if (P_out) *P_out = cfg.P;
   const PatternSet<std::int8_t> patterns = random_patterns(cfg.N, cfg.P, cfg.seed);
-  if (cfg.zero_mean) return finite_or_refused(train_any(zero_mean(patterns), cfg, observer), cfg);
-  return finite_or_refused(train_any(patterns, cfg, observer), cfg);
+  if (cfg.zero_mean)
+    return finite_or_refused(train_any(zero_mean(patterns), cfg, observer), cfg, "");
+  return finite_or_refused(train_any(patterns, cfg, observer), cfg, "");
+}
+
+PerceptronResult run_perceptron(const PerceptronConfig& config, const PatternSet<double>& patterns,
+                                const EpochObserver* observer) {
+  PerceptronConfig cfg = config;
+  cfg.patterns_file = "(given)";  // validated as a pattern file's run: N and P are given
+  cfg.zero_mean = false;
+  cfg.validate();
+  return finite_or_refused(train_any(patterns, cfg, observer), cfg, "the given patterns");
 }
 
 }  // namespace syncache

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "syncache/core/random.hpp"
+#include "syncache/io/interrupt.hpp"
 #include "syncache/io/params.hpp"
 
 namespace syncache::spiking {
@@ -382,6 +383,7 @@ LearningResult Learner::learn(std::vector<StepRecord>* record_last) {
   std::vector<EnergyTally> energies;         // round-end energies
   const double tol = p_.tolerance * p_.g_max;
   for (int round = 1; round <= p_.max_rounds; ++round) {
+    check_interrupt();
     const bool last_possible = round == p_.max_rounds;
     std::vector<StepRecord> rec;
     for (std::size_t q = 0; q < patterns_.size(); ++q) {

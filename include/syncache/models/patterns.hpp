@@ -71,6 +71,11 @@ PatternSet<double> zero_mean(const PatternSet<std::int8_t>& patterns);
 // and lines starting with '#' are skipped. Throws std::invalid_argument naming the file,
 // the line and what is wrong (ragged rows, non-numeric values, targets other than +-1).
 PatternSet<double> read_patterns_csv(const std::string& path);
+// Patterns given as arrays (the Python package): x holds P rows of N values (row-major),
+// targets P values +-1; the result is what the same values in a CSV file give. Throws
+// ParamError keyed "patterns" (no rows, a value not finite) or "targets" (not +-1).
+PatternSet<double> patterns_from_values(const double* x, std::size_t P, std::size_t N,
+                                        const double* targets);
 // The same from a stream; `path` names it in errors (the fuzz harness reads from memory).
 PatternSet<double> read_patterns_csv(std::istream& in, const std::string& path);
 

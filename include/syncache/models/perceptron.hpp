@@ -17,6 +17,7 @@
 
 #include "syncache/core/cached_store.hpp"
 #include "syncache/core/energy.hpp"
+#include "syncache/io/interrupt.hpp"
 #include "syncache/models/decision_fields.hpp"
 #include "syncache/models/patterns.hpp"
 
@@ -75,6 +76,7 @@ PerceptronResult train_perceptron(const PatternSet<X>& patterns, Store& store, F
   if (projection_epoch < 0) projection_epoch = auto_projection_epoch(P);
   if (use_float_mirrors) fields.use_float_mirrors(patterns);
   while (res.epochs < max_epochs) {
+    check_interrupt();
     ++res.epochs;
     if (res.epochs == projection_epoch) fields.use_projections(patterns);
     std::int64_t errors = 0;
@@ -179,6 +181,10 @@ double perceptron_memory_bytes(std::size_t N, std::size_t P, bool zero_mean, boo
 // are returned through the out-parameters when read from a file.
 PerceptronResult run_perceptron(const PerceptronConfig& config, std::size_t* N_out = nullptr,
                                 std::size_t* P_out = nullptr,
+                                const EpochObserver* observer = nullptr);
+// The same on given patterns (the Python package's arrays; the semantics of a pattern
+// file): config.N, P, seed, zero_mean and patterns_file are not used.
+PerceptronResult run_perceptron(const PerceptronConfig& config, const PatternSet<double>& patterns,
                                 const EpochObserver* observer = nullptr);
 
 }  // namespace syncache
