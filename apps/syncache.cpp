@@ -204,7 +204,8 @@ void add_spiking(CLI::App& app) {
     }
     json out;
     try {
-      out = syncache::commands::spiking(nlohmann::json(given), sa->record.empty() ? nullptr : &record);
+      out = syncache::commands::spiking(nlohmann::json(given),
+                                        sa->record.empty() ? nullptr : &record);
     } catch (const std::invalid_argument& e) {
       fail(option_message(e));
     }
@@ -238,10 +239,9 @@ void add_theory(CLI::App& app) {
       std::cout << j.dump(2) << "\n";
     });
   };
-  add_calculator("perceptron",
-                 "Classic inefficiency (Eq. 3), K, T, optimal threshold and caching gain",
-                 syncache::commands::theory_perceptron_parameters(),
-                 &syncache::commands::theory_perceptron);
+  add_calculator(
+      "perceptron", "Classic inefficiency (Eq. 3), K, T, optimal threshold and caching gain",
+      syncache::commands::theory_perceptron_parameters(), &syncache::commands::theory_perceptron);
   add_calculator(
       "transient",
       "Decaying transient weight: density width, <|s|>, consolidation rate, powers (Eqs. 5-7)",

@@ -146,6 +146,13 @@ void CachedStore::add(std::size_t row, const double* dw) {
   touched_[row] = 1;
 }
 
+void CachedStore::set_persistent(const double* values) {
+  std::copy(values, values + rows_ * cols_, l_.begin());
+  if (listener_.p) {
+    for (std::size_t r = 0; r < rows_; ++r) listener_.p->partly_consolidated(r);
+  }
+}
+
 void CachedStore::add_at(std::size_t row, const std::size_t* cols, const double* dw,
                          std::size_t n) {
   double* s = &s_[row * cols_];

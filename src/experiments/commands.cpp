@@ -21,7 +21,9 @@ namespace syncache::commands {
 
 namespace {
 
-Json real_or_inf(double v) { return std::isinf(v) ? Json("inf") : Json(v); }
+Json real_or_inf(double v) {
+  return std::isinf(v) ? Json("inf") : Json(v);
+}
 
 // The values of `specs` in `given` (defaults where absent), by name; unknown keys and
 // missing required values (a spec without a default) are ParamErrors.
@@ -139,11 +141,15 @@ std::span<const ParamSpec> theory_perceptron_parameters() {
 std::span<const ParamSpec> theory_transient_parameters() {
   static const ParamSpec specs[] = {
       ParamSpec("theta", ParamKind::real, "consolidation threshold").in(0, kUnbounded, true),
-      ParamSpec("tau", ParamKind::real, "decay time constant").in(0, kUnbounded, true).or_inf()
+      ParamSpec("tau", ParamKind::real, "decay time constant")
+          .in(0, kUnbounded, true)
+          .or_inf()
           .in_unit("time steps"),
       ParamSpec("p", ParamKind::real, "update probability per time step").in(0, 1),
       ParamSpec("eta", ParamKind::real, "update size").with_default("1").in(0, kUnbounded, true),
-      ParamSpec("N", ParamKind::real, "number of synapses").with_default("1").in(0, kUnbounded, true),
+      ParamSpec("N", ParamKind::real, "number of synapses")
+          .with_default("1")
+          .in(0, kUnbounded, true),
       ParamSpec("c", ParamKind::real, "maintenance cost per |s| per time step")
           .with_default("0")
           .in(0, kUnbounded),
@@ -214,8 +220,10 @@ void mlp(const nlohmann::json& given, const std::function<void(const LearningPoi
       training[key] = value;
     } else if (const auto* spec = find_param(mlp_data_parameters(), key)) {
       if (key == "data") dir = spec->read_json_text(value);
-      if (key == "train_limit") train_limit = static_cast<std::size_t>(spec->read_json_integer(value));
-      if (key == "test_limit") test_limit = static_cast<std::size_t>(spec->read_json_integer(value));
+      if (key == "train_limit")
+        train_limit = static_cast<std::size_t>(spec->read_json_integer(value));
+      if (key == "test_limit")
+        test_limit = static_cast<std::size_t>(spec->read_json_integer(value));
     } else {
       throw ParamError(key, "unknown parameter (allowed: " + param_names(mlp_parameters()) + ", " +
                                 param_names(training_parameters()) + ", " +

@@ -116,8 +116,8 @@ void run_figure(const FigureSpec& spec, const FigureRunOptions& opt, const Exper
       const std::string log = base + ".plot.log";
       const std::string cmd = "/usr/bin/python3 " + shell_quote(script) + " " +
                               shell_quote(spec.name) + " " + shell_quote(base + ".csv") + " " +
-                              shell_quote(base) + " " + shell_quote(opt.scale) + " 2>" +
-                              shell_quote(log);
+                              shell_quote(base) + " " + shell_quote(opt.scale) + " >" +
+                              shell_quote(log) + " 2>&1";
       const int rc = std::system(cmd.c_str());
       if (rc != 0) {
         std::string last, line;

@@ -192,6 +192,11 @@ class CachedStore {
     apply_rule();
   }
 
+  // Starting persistent weights l (rows x cols values, row-major), set without energy:
+  // the state learning starts from (a pre-trained network, the Python package's
+  // `initial`). The transient weights are not touched.
+  void set_persistent(const double* values);
+
   // End of learning: every remaining transient weight consolidates (counted in M_cons).
   void finish() { consolidate_all(); }
   void consolidate_all();

@@ -1,6 +1,7 @@
 // Plain weight store: classic learning, every change applied to the persistent weight.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <stdexcept>
@@ -59,6 +60,22 @@ class PlainStore {
         sum_abs_bound_[row] = kernels::sum_abs(w, cols_);
       }
     }
+  }
+
+  // w_row += dw (a general change vector of length cols(); double weights only). Every
+  // change costs cost(dw_i), classic and consolidation alike.
+  void add(std::size_t row, const double* dw) requires std::is_same_v<W, double> {
+    W* w = &w_[row * cols_];
+    for (std::size_t i = 0; i < cols_; ++i) {
+      const double m = cost_(dw[i]);
+      energy_.classic += m;
+      energy_.consolidation += m;
+      w[i] += dw[i];
+    }
+  }
+  // Starting weights (rows x cols values, row-major), set without energy.
+  void set_weights(const double* values) requires std::is_same_v<W, double> {
+    std::copy(values, values + rows_ * cols_, w_.begin());
   }
 
   // End of learning: nothing is pending in a plain store.

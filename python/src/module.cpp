@@ -1,0 +1,617 @@
+// syncache._core: the C++ library seen from Python (python/syncache/ wraps it). The weight
+// stores take and give NumPy arrays; the commands take their parameters as a dict keyed
+// by the parameter tables' names and return what the command line prints, parsed. Long
+// commands run with the GIL released on a worker thread while this thread watches for
+// Ctrl-C (KeyboardInterrupt within a tenth of a second of the library's next check).
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "syncache/core/cached_store.hpp"
+#include "syncache/core/plain_store.hpp"
+#include "syncache/core/rule.hpp"
+#include "syncache/experiments/commands.hpp"
+#include "syncache/experiments/experiment.hpp"
+#include "syncache/experiments/figures.hpp"
+#include "syncache/experiments/mlp_training.hpp"
+#include "syncache/io/interrupt.hpp"
+#include "syncache/io/limits.hpp"
+#include "syncache/io/params.hpp"
+#include "syncache/io/results.hpp"
+#include "syncache/models/mlp.hpp"
+#include "syncache/models/perceptron.hpp"
+#include "syncache/models/spiking.hpp"
+
+namespace py = pybind11;
+using nlohmann::json;
+using syncache::ParamError;
+
+namespace {
+
+// ---- Python values <-> JSON ----
+
+// kwargs -> JSON for the parameter tables: bool, int, float (inf as "inf", the tables'
+// spelling), str, and lists / dicts of these. Anything else is a ParamError of its key.
+json to_json(const py::handle& v, const std::string& key) {
+  if (v.is_none()) throw ParamError(key, "None is not a value (leave the keyword out)");
+  if (py::isinstance<py::bool_>(v)) return v.cast<bool>();
+  if (py::isinstance<py::int_>(v)) {
+    try {
+      return v.cast<long long>();
+    } catch (const py::cast_error&) {
+      throw ParamError(key, "integer out of range (got " + py::str(v).cast<std::string>() + ")");
+    }
+  }
+  if (py::isinstance<py::float_>(v)) {
+    const double d = v.cast<double>();
+    if (std::isinf(d) && d > 0) return "inf";
+    return d;  // NaN and -inf are refused by the tables' range checks
+  }
+  if (py::isinstance<py::str>(v)) return v.cast<std::string>();
+  if (py::isinstance<py::list>(v) || py::isinstance<py::tuple>(v)) {
+    json a = json::array();
+    for (const auto& x : v) a.push_back(to_json(x, key));
+    return a;
+  }
+  if (py::isinstance<py::dict>(v)) {
+    json o = json::object();
+    for (const auto& [k, x] : v.cast<py::dict>()) {
+      const std::string name = py::str(k).cast<std::string>();
+      o[name] = to_json(x, key.empty() ? name : key + "." + name);
+    }
+    return o;
+  }
+  throw ParamError(
+      key, "unsupported type " + py::str(py::type::of(v).attr("__name__")).cast<std::string>());
+}
+
+json kwargs_json(const py::dict& kw) {
+  json o = json::object();
+  for (const auto& [k, v] : kw) {
+    const std::string key = py::str(k).cast<std::string>();
+    o[key] = to_json(v, key);
+  }
+  return o;
+}
+
+// JSON -> Python: objects become dicts (in the order printed), "inf" becomes math.inf.
+py::object to_python(const syncache::commands::Json& j) {
+  switch (j.type()) {
+    case json::value_t::null:
+      return py::none();
+    case json::value_t::boolean:
+      return py::bool_(j.get<bool>());
+    case json::value_t::number_integer:
+      return py::int_(j.get<std::int64_t>());
+    case json::value_t::number_unsigned:
+      return py::int_(j.get<std::uint64_t>());
+    case json::value_t::number_float:
+      return py::float_(j.get<double>());
+    case json::value_t::string: {
+      const auto s = j.get<std::string>();
+      if (s == "inf") return py::float_(INFINITY);
+      return py::str(s);
+    }
+    case json::value_t::array: {
+      py::list l;
+      for (const auto& x : j) l.append(to_python(x));
+      return l;
+    }
+    default: {
+      py::dict d;
+      for (const auto& [k, x] : j.items()) d[py::str(k)] = to_python(x);
+      return d;
+    }
+  }
+}
+
+// ---- Long calls: GIL released, Ctrl-C honoured ----
+
+// Runs f() on a worker thread with the GIL released; this thread checks for signals every
+// 100 ms. On Ctrl-C it asks the library to stop (syncache::request_interrupt), waits for
+// the worker to return and raises KeyboardInterrupt; the library's own errors are raised
+// as they are.
+template <class F>
+auto interruptible(F&& f) -> decltype(f()) {
+  using R = decltype(f());
+  syncache::clear_interrupt();
+  std::optional<R> result;
+  std::exception_ptr error;
+  bool done = false, interrupted = false;
+  std::mutex m;
+  std::condition_variable cv;
+  {
+    py::gil_scoped_release release;
+    std::thread worker([&] {
+      try {
+        result.emplace(f());
+      } catch (...) {
+        error = std::current_exception();
+      }
+      std::lock_guard lock(m);
+      done = true;
+      cv.notify_one();
+    });
+    std::unique_lock lock(m);
+    while (!cv.wait_for(lock, std::chrono::milliseconds(100), [&] { return done; })) {
+      if (interrupted) continue;
+      lock.unlock();
+      {
+        py::gil_scoped_acquire acquire;
+        if (PyErr_CheckSignals() != 0) {  // sets KeyboardInterrupt (or the handler's error)
+          interrupted = true;
+          syncache::request_interrupt();
+        }
+      }
+      lock.lock();
+    }
+    lock.unlock();
+    worker.join();
+  }
+  syncache::clear_interrupt();
+  if (interrupted) throw py::error_already_set();
+  if (error) std::rethrow_exception(error);
+  return std::move(*result);
+}
+
+// ---- Weight stores ----
+
+syncache::DecayForm decay_form(const std::string& name) {
+  if (name == "linear") return syncache::DecayForm::linear;
+  if (name == "exponential") return syncache::DecayForm::exponential;
+  throw ParamError("decay", "must be linear or exponential (got '" + name + "')");
+}
+
+void check_shape(std::size_t rows, std::size_t cols) {
+  if (rows == 0) throw ParamError("rows", "must be >= 1");
+  if (cols == 0) throw ParamError("cols", "must be >= 1");
+  // l, s, step changes and the copies handed out: a few doubles per synapse.
+  syncache::require_memory("rows/cols",
+                           40.0 * static_cast<double>(rows) * static_cast<double>(cols));
+}
+
+using Array = py::array_t<double, py::array::c_style | py::array::forcecast>;
+
+// A (rows, cols) array or, with a row, a 1-D array of length cols; finite values.
+Array change_array(const py::handle& dw, std::size_t rows, std::size_t cols, bool one_row,
+                   const char* key) {
+  Array a = Array::ensure(dw);
+  if (!a) {
+    PyErr_Clear();
+    throw py::type_error(std::string(key) + ": must be an array of numbers");
+  }
+  const auto shape = [&] {
+    std::string s = "(";
+    for (py::ssize_t k = 0; k < a.ndim(); ++k) s += (k ? ", " : "") + std::to_string(a.shape(k));
+    return s + (a.ndim() == 1 ? ",)" : ")");
+  };
+  if (one_row) {
+    if (a.ndim() != 1 || static_cast<std::size_t>(a.shape(0)) != cols) {
+      throw ParamError(
+          key, "with row=, must have shape (" + std::to_string(cols) + ",) (got " + shape() + ")");
+    }
+  } else if (a.ndim() != 2 || static_cast<std::size_t>(a.shape(0)) != rows ||
+             static_cast<std::size_t>(a.shape(1)) != cols) {
+    throw ParamError(key, "must have shape (" + std::to_string(rows) + ", " + std::to_string(cols) +
+                              ") (got " + shape() + ")");
+  }
+  const double* p = a.data();
+  for (py::ssize_t i = 0; i < a.size(); ++i) {
+    if (!std::isfinite(p[i]))
+      throw ParamError(key,
+                       "must be finite (a NaN or inf at flat index " + std::to_string(i) + ")");
+  }
+  return a;
+}
+
+std::size_t row_index(const py::handle& row, std::size_t rows) {
+  long long k = 0;
+  try {
+    k = row.cast<long long>();
+  } catch (const py::cast_error&) {
+    throw py::type_error("row: must be an integer");
+  }
+  if (k < 0 || static_cast<std::size_t>(k) >= rows) {
+    throw ParamError(
+        "row", "must lie in [0, " + std::to_string(rows - 1) + "] (got " + std::to_string(k) + ")");
+  }
+  return static_cast<std::size_t>(k);
+}
+
+py::array_t<double> matrix(std::size_t rows, std::size_t cols,
+                           const std::function<double(std::size_t, std::size_t)>& at) {
+  py::array_t<double> out({rows, cols});
+  auto v = out.mutable_unchecked<2>();
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t c = 0; c < cols; ++c) v(r, c) = at(r, c);
+  return out;
+}
+
+// Common to both stores: the starting weights and the energy dict.
+struct StoreBase {
+  std::size_t rows, cols;
+  syncache::ChangeCost cost;
+  std::vector<double> initial;
+
+  StoreBase(std::size_t r, std::size_t c, double alpha, bool potentiation_only,
+            const py::object& init)
+      : rows(r), cols(c), cost(alpha, potentiation_only), initial(r * c, 0.0) {
+    if (!init.is_none()) {
+      Array a = change_array(init, rows, cols, false, "initial");
+      std::copy(a.data(), a.data() + a.size(), initial.begin());
+    }
+  }
+
+  py::dict energy_dict(const syncache::EnergyTally& e, double pending, std::int64_t events,
+                       const std::function<double(std::size_t)>& weight) const {
+    double minimal = 0.0;
+    for (std::size_t i = 0; i < rows * cols; ++i) minimal += cost(weight(i) - initial[i]);
+    py::dict d;
+    d["classic"] = e.classic;
+    d["consolidation"] = e.consolidation;
+    d["maintenance"] = e.maintenance;
+    d["change"] = e.change;
+    d["pending"] = pending;
+    d["total"] = e.consolidation + e.maintenance + e.change + pending;
+    d["minimal"] = minimal;
+    d["consolidation_events"] = events;
+    return d;
+  }
+};
+
+class PyCachedStore : public StoreBase {
+ public:
+  PyCachedStore(std::size_t rows, std::size_t cols, const std::string& rule, double theta,
+                double tau, double c, double b, double alpha, bool potentiation_only,
+                const std::string& decay, const py::object& initial)
+      : StoreBase((check_shape(rows, cols), rows), cols, alpha, potentiation_only, initial),
+        store_(rows, cols, params(rule, theta, tau, c, b, decay), cost) {
+    store_.set_persistent(this->initial.data());
+  }
+
+  void begin_step() { store_.begin_step(); }
+  void add(const py::handle& dw, const py::object& row) {
+    if (row.is_none()) {
+      Array a = change_array(dw, rows, cols, false, "dw");
+      for (std::size_t r = 0; r < rows; ++r) store_.add(r, a.data() + r * cols);
+    } else {
+      const std::size_t r = row_index(row, rows);
+      Array a = change_array(dw, rows, cols, true, "dw");
+      store_.add(r, a.data());
+    }
+  }
+  void apply_rule() { store_.apply_rule(); }
+  void update(const py::handle& dw, const py::object& row) {
+    add(dw, row);
+    store_.apply_rule();
+  }
+  void finish() { store_.finish(); }
+
+  py::array_t<double> weights() const {
+    return matrix(rows, cols, [&](std::size_t r, std::size_t c) { return store_.weight(r, c); });
+  }
+  py::array_t<double> persistent() const {
+    return matrix(rows, cols,
+                  [&](std::size_t r, std::size_t c) { return store_.persistent(r, c); });
+  }
+  py::array_t<double> transient() const {
+    return matrix(rows, cols, [&](std::size_t r, std::size_t c) { return store_.transient(r, c); });
+  }
+  py::dict energy() const {
+    double pending = 0.0;
+    for (std::size_t r = 0; r < rows; ++r)
+      for (std::size_t c = 0; c < cols; ++c) pending += cost(store_.transient(r, c));
+    return energy_dict(store_.energy(), pending, store_.consolidation_events(),
+                       [&](std::size_t i) { return store_.weight(i / cols, i % cols); });
+  }
+  std::string repr() const {
+    const auto& p = store_.params();
+    std::ostringstream o;
+    o << "CachedStore(" << rows << ", " << cols << ", rule='" << syncache::rule_name(p.rule)
+      << "', theta=" << p.theta << ", tau=" << p.tau << ", c=" << p.c << ", b=" << p.b
+      << ", alpha=" << cost.alpha() << ", decay='"
+      << (p.decay == syncache::DecayForm::linear ? "linear" : "exponential") << "')";
+    return o.str();
+  }
+
+ private:
+  static syncache::CacheParams params(const std::string& rule, double theta, double tau, double c,
+                                      double b, const std::string& decay) {
+    syncache::CacheParams p;
+    const auto r =
+        syncache::find_rule(rule, syncache::kPerceptron | syncache::kMlp | syncache::kSpiking);
+    if (!r || *r == syncache::Rule::classic) {
+      throw ParamError("rule", "must be one of " +
+                                   syncache::rule_names(syncache::kMlp, ", ", true) + " (got '" +
+                                   rule + "'; classic learning is PlainStore)");
+    }
+    p.rule = *r;
+    p.theta = theta;
+    p.tau = tau;
+    p.c = c;
+    p.b = b;
+    p.decay = decay_form(decay);
+    p.validate();
+    return p;
+  }
+  syncache::CachedStore store_;
+};
+
+class PyPlainStore : public StoreBase {
+ public:
+  PyPlainStore(std::size_t rows, std::size_t cols, double alpha, bool potentiation_only,
+               const py::object& initial)
+      : StoreBase((check_shape(rows, cols), rows), cols, alpha, potentiation_only, initial),
+        store_(rows, cols, cost) {
+    store_.set_weights(this->initial.data());
+  }
+  void begin_step() { store_.begin_step(); }
+  void add(const py::handle& dw, const py::object& row) {
+    if (row.is_none()) {
+      Array a = change_array(dw, rows, cols, false, "dw");
+      for (std::size_t r = 0; r < rows; ++r) store_.add(r, a.data() + r * cols);
+    } else {
+      const std::size_t r = row_index(row, rows);
+      Array a = change_array(dw, rows, cols, true, "dw");
+      store_.add(r, a.data());
+    }
+  }
+  void apply_rule() {}
+  void update(const py::handle& dw, const py::object& row) { add(dw, row); }
+  void finish() { store_.finish(); }
+  py::array_t<double> weights() const {
+    return matrix(rows, cols, [&](std::size_t r, std::size_t c) { return store_.weight(r, c); });
+  }
+  py::array_t<double> transient() const {
+    return matrix(rows, cols, [](std::size_t, std::size_t) { return 0.0; });
+  }
+  py::dict energy() const {
+    return energy_dict(store_.energy(), 0.0, 0,
+                       [&](std::size_t i) { return store_.weight(i / cols, i % cols); });
+  }
+  std::string repr() const {
+    std::ostringstream o;
+    o << "PlainStore(" << rows << ", " << cols << ", alpha=" << cost.alpha() << ")";
+    return o.str();
+  }
+
+ private:
+  syncache::PlainStore<double> store_;
+};
+
+// ---- Commands ----
+
+py::object perceptron(const py::dict& kw, const py::object& patterns, const py::object& targets) {
+  const json given = kwargs_json(kw);
+  if (patterns.is_none() != targets.is_none()) {
+    throw ParamError(patterns.is_none() ? "patterns" : "targets",
+                     "patterns and targets go together");
+  }
+  std::optional<syncache::PatternSet<double>> set;
+  if (!patterns.is_none()) {
+    Array x = Array::ensure(patterns);
+    if (!x) {
+      PyErr_Clear();
+      throw py::type_error("patterns: must be an array of numbers");
+    }
+    if (x.ndim() != 2) throw ParamError("patterns", "must be a 2-D array (P, N)");
+    Array d = Array::ensure(targets);
+    if (!d) {
+      PyErr_Clear();
+      throw py::type_error("targets: must be an array of numbers");
+    }
+    const auto P = static_cast<std::size_t>(x.shape(0)), N = static_cast<std::size_t>(x.shape(1));
+    if (d.ndim() != 1 || static_cast<std::size_t>(d.shape(0)) != P) {
+      throw ParamError("targets", "must have shape (" + std::to_string(P) + ",), one per pattern");
+    }
+    set.emplace(syncache::patterns_from_values(x.data(), P, N, d.data()));
+  }
+  const syncache::PatternSet<double>* given_set = set ? &*set : nullptr;
+  return to_python(interruptible([&] { return syncache::commands::perceptron(given, given_set); }));
+}
+
+py::object spiking(const py::dict& kw) {
+  const json given = kwargs_json(kw);
+  return to_python(interruptible([&] { return syncache::commands::spiking(given); }));
+}
+
+py::object theory_perceptron(const py::dict& kw) {
+  return to_python(syncache::commands::theory_perceptron(kwargs_json(kw)));
+}
+py::object theory_transient(const py::dict& kw) {
+  return to_python(syncache::commands::theory_transient(kwargs_json(kw)));
+}
+
+// The learning curve as columns (the CLI's CSV columns).
+py::dict mlp(const py::dict& kw) {
+  const json given = kwargs_json(kw);
+  auto points = interruptible([&] {
+    std::vector<syncache::LearningPoint> v;
+    syncache::commands::mlp(given, [&](const syncache::LearningPoint& p) { v.push_back(p); });
+    return v;
+  });
+  const std::size_t n = points.size();
+  py::array_t<std::int64_t> samples(n), epoch(n), updates(n), events(n);
+  py::array_t<double> accuracy(n), total(n), cons(n), maint(n), pending(n), minimal(n);
+  for (std::size_t k = 0; k < n; ++k) {
+    const auto& p = points[k];
+    samples.mutable_at(k) = p.samples;
+    epoch.mutable_at(k) = p.epoch;
+    accuracy.mutable_at(k) = p.accuracy;
+    total.mutable_at(k) = p.energy.total();
+    cons.mutable_at(k) = p.energy.consolidation;
+    maint.mutable_at(k) = p.energy.maintenance;
+    pending.mutable_at(k) = p.energy.pending;
+    minimal.mutable_at(k) = p.energy.minimal;
+    updates.mutable_at(k) = p.energy.updates;
+    events.mutable_at(k) = p.energy.consolidation_events;
+  }
+  py::dict d;
+  d["samples"] = samples;
+  d["epoch"] = epoch;
+  d["accuracy"] = accuracy;
+  d["energy_total"] = total;
+  d["energy_consolidation"] = cons;
+  d["energy_maintenance"] = maint;
+  d["energy_pending"] = pending;
+  d["energy_minimal"] = minimal;
+  d["updates"] = updates;
+  d["consolidation_events"] = events;
+  return d;
+}
+
+// A figure through the results store at `store` ("" = none); returns the CSV path.
+std::string figure(const std::string& name, const std::string& scale, const std::string& out,
+                   int threads, bool plot, const std::string& store, const std::string& experiments,
+                   const std::string& plot_script) {
+  const auto* spec = syncache::find_figure(name);
+  if (spec == nullptr) {
+    std::string names;
+    for (const auto& f : syncache::figure_registry()) names += (names.empty() ? "" : ", ") + f.name;
+    throw ParamError("name", "unknown figure '" + name + "' (allowed: " + names + ")");
+  }
+  if (scale != "quick" && scale != "full")
+    throw ParamError("scale", "must be quick or full (got '" + scale + "')");
+  if (threads < 0) throw ParamError("threads", "must be >= 0 (0 = the hardware threads)");
+  return interruptible([&] {
+    std::unique_ptr<syncache::ResultsStore> db;
+    syncache::ExperimentEnv env;
+    env.runner.threads = threads;
+    env.runner.progress = false;
+    if (!store.empty()) {
+      db = std::make_unique<syncache::ResultsStore>(store);
+      env.store = db.get();
+    }
+    syncache::FigureRunOptions opt;
+    opt.scale = scale;
+    opt.out_dir = out;
+    opt.plot = plot;
+    opt.experiments_dir = experiments;
+    opt.plot_script = plot_script;
+    syncache::run_figure(*spec, opt, env);
+    return out + "/" + name + ".csv";
+  });
+}
+
+// A sweep from its TOML text (`source` names it in errors); returns the CSV text.
+std::string sweep(const std::string& text, const std::string& source, int threads,
+                  const std::string& store) {
+  if (threads < 0) throw ParamError("threads", "must be >= 0 (0 = the hardware threads)");
+  const auto cfg = syncache::ExperimentConfig::parse(text, source, "");
+  return interruptible([&] {
+    std::unique_ptr<syncache::ResultsStore> db;
+    syncache::ExperimentEnv env;
+    env.runner.threads = threads;
+    env.runner.progress = false;
+    if (!store.empty()) {
+      db = std::make_unique<syncache::ResultsStore>(store);
+      env.store = db.get();
+    }
+    return syncache::run_sweep(cfg, env);
+  });
+}
+
+// The parameter tables, for the wrappers' signatures and docs: name -> (kind, default, doc).
+py::list table(std::span<const syncache::ParamSpec> specs) {
+  py::list l;
+  for (const auto& s : specs) {
+    const char* kinds[] = {"integer", "seed", "real", "flag", "text"};
+    l.append(py::make_tuple(std::string(s.name), kinds[static_cast<int>(s.kind)],
+                            std::string(s.default_text), std::string(s.doc), s.range_text(),
+                            std::string(s.unit)));
+  }
+  return l;
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "syncache's C++ core (use the package syncache)";
+  m.attr("__version__") = SYNCACHE_VERSION;
+
+  // ParamError -> ValueError "key: message"; Interrupted -> KeyboardInterrupt.
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const syncache::Interrupted& e) {
+      PyErr_SetString(PyExc_KeyboardInterrupt, e.what());
+    } catch (const std::bad_alloc&) {
+      PyErr_SetString(PyExc_MemoryError, "out of memory; use smaller sizes or fewer runs");
+    } catch (const std::invalid_argument& e) {
+      PyErr_SetString(PyExc_ValueError, e.what());
+    }
+  });
+
+  py::class_<PyCachedStore>(m, "CachedStore")
+      .def(py::init<std::size_t, std::size_t, const std::string&, double, double, double, double,
+                    double, bool, const std::string&, const py::object&>(),
+           py::arg("rows"), py::arg("cols"), py::arg("rule"), py::arg("theta"), py::arg("tau"),
+           py::arg("c"), py::arg("b"), py::arg("alpha"), py::arg("potentiation_only"),
+           py::arg("decay"), py::arg("initial"))
+      .def("begin_step", &PyCachedStore::begin_step)
+      .def("add", &PyCachedStore::add, py::arg("dw"), py::kw_only(), py::arg("row") = py::none())
+      .def("apply_rule", &PyCachedStore::apply_rule)
+      .def("update", &PyCachedStore::update, py::arg("dw"), py::kw_only(),
+           py::arg("row") = py::none())
+      .def("finish", &PyCachedStore::finish)
+      .def_property_readonly("rows", [](const PyCachedStore& s) { return s.rows; })
+      .def_property_readonly("cols", [](const PyCachedStore& s) { return s.cols; })
+      .def_property_readonly("weights", &PyCachedStore::weights)
+      .def_property_readonly("persistent", &PyCachedStore::persistent)
+      .def_property_readonly("transient", &PyCachedStore::transient)
+      .def_property_readonly("energy", &PyCachedStore::energy)
+      .def("__repr__", &PyCachedStore::repr);
+
+  py::class_<PyPlainStore>(m, "PlainStore")
+      .def(py::init<std::size_t, std::size_t, double, bool, const py::object&>(), py::arg("rows"),
+           py::arg("cols"), py::arg("alpha"), py::arg("potentiation_only"), py::arg("initial"))
+      .def("begin_step", &PyPlainStore::begin_step)
+      .def("add", &PyPlainStore::add, py::arg("dw"), py::kw_only(), py::arg("row") = py::none())
+      .def("apply_rule", &PyPlainStore::apply_rule)
+      .def("update", &PyPlainStore::update, py::arg("dw"), py::kw_only(),
+           py::arg("row") = py::none())
+      .def("finish", &PyPlainStore::finish)
+      .def_property_readonly("rows", [](const PyPlainStore& s) { return s.rows; })
+      .def_property_readonly("cols", [](const PyPlainStore& s) { return s.cols; })
+      .def_property_readonly("weights", &PyPlainStore::weights)
+      .def_property_readonly("persistent", &PyPlainStore::weights)
+      .def_property_readonly("transient", &PyPlainStore::transient)
+      .def_property_readonly("energy", &PyPlainStore::energy)
+      .def("__repr__", &PyPlainStore::repr);
+
+  m.def("perceptron", &perceptron, py::arg("kw"), py::arg("patterns"), py::arg("targets"));
+  m.def("spiking", &spiking, py::arg("kw"));
+  m.def("mlp", &mlp, py::arg("kw"));
+  m.def("theory_perceptron", &theory_perceptron, py::arg("kw"));
+  m.def("theory_transient", &theory_transient, py::arg("kw"));
+  m.def("figure", &figure, py::arg("name"), py::arg("scale"), py::arg("out"), py::arg("threads"),
+        py::arg("plot"), py::arg("store"), py::arg("experiments"), py::arg("plot_script"));
+  m.def("figure_names", [] {
+    std::vector<std::string> v;
+    for (const auto& f : syncache::figure_registry()) v.push_back(f.name);
+    return v;
+  });
+  m.def("sweep", &sweep, py::arg("text"), py::arg("source"), py::arg("threads"), py::arg("store"));
+  m.def("rule_names", [] { return syncache::rule_names(syncache::kMlp, ",", true); });
+
+  py::dict tables;
+  tables["perceptron"] = table(syncache::perceptron_parameters());
+  tables["spiking"] = table(syncache::spiking::spiking_parameters());
+  tables["mlp"] = table(syncache::mlp_parameters());
+  tables["training"] = table(syncache::training_parameters());
+  tables["mlp_data"] = table(syncache::commands::mlp_data_parameters());
+  tables["theory_perceptron"] = table(syncache::commands::theory_perceptron_parameters());
+  tables["theory_transient"] = table(syncache::commands::theory_transient_parameters());
+  m.attr("tables") = tables;
+}

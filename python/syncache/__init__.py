@@ -1,0 +1,226 @@
+"""syncache: the metabolic energy of synaptic plasticity, and synaptic caching.
+
+The C++ library of the ``syncache`` command, from Python (Li & van Rossum, "Energy
+efficient synaptic plasticity", eLife 2020):
+
+* weight stores for any learning rule written in NumPy: :class:`CachedStore` (transient
+  weights that decay, cost maintenance and consolidate into persistent weights past a
+  threshold) and :class:`PlainStore` (classic learning), each metering the energy
+  ``sum |dw|**alpha`` of its changes;
+* every command of the command line, with keyword arguments named like its options
+  (underscores for dashes): :func:`perceptron`, :func:`mlp`, :func:`spiking`,
+  :func:`syncache.theory.perceptron`, :func:`syncache.theory.transient`, :func:`figure`,
+  :func:`sweep`.
+
+A bad argument raises ``ValueError`` (or ``TypeError`` for a wrong type) whose message
+starts with the keyword, e.g. ``theta: must be >= 0 (got -1)``; a missing file raises
+``FileNotFoundError``. Long calls release the GIL and stop with ``KeyboardInterrupt`` on
+Ctrl-C. Nothing is printed on standard output.
+"""
+
+import csv
+import io
+import math
+import numbers
+import os
+
+import numpy as np
+
+from . import _core, theory
+from ._args import _count, _existing, _flag, _plain, _real, _shown, _text
+from ._core import __version__
+
+__all__ = [
+    "CachedStore",
+    "PlainStore",
+    "perceptron",
+    "mlp",
+    "spiking",
+    "theory",
+    "figure",
+    "figure_names",
+    "sweep",
+    "__version__",
+]
+
+_DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
+
+
+# ---- weight stores ----
+
+
+class CachedStore(_core.CachedStore):
+    """Weights w = l + s of ``rows`` neurons with ``cols`` synapses each: changes go to the
+    transient weights s, which decay with time constant ``tau`` (in steps), cost ``c`` per
+    |s| per step, ``b`` per |change| left transient, and consolidate into the persistent
+    weights l when the ``rule``'s statistic exceeds ``theta``: ``synapse`` (|s_i|, that
+    synapse only), ``neuron`` (max_i |s_i| of a row, the row), ``sum`` (sum_i |s_i| of a
+    row, the row), ``layer`` (any |s_i|, every row). Each consolidation costs
+    |Delta l|**alpha (only increases with ``potentiation_only``).
+
+    ``decay="linear"``: s <- s (1 - 1/tau) per step; ``"exponential"``: s <- s exp(-1/tau).
+    ``initial``: a (rows, cols) array of starting persistent weights (no energy).
+
+    Per step: ``begin_step()`` (decay, then maintenance), ``add(dw)`` (one or more times),
+    ``apply_rule()``; ``update(dw)`` is add then apply_rule; ``finish()`` consolidates
+    every transient weight at the end. ``weights``, ``persistent``, ``transient`` are
+    copies; ``energy`` is a dict.
+    """
+
+    def __init__(self, rows, cols, *, rule="neuron", theta, tau=math.inf, c=0.0, b=0.0,
+                 alpha=1.0, potentiation_only=False, decay="linear", initial=None):
+        super().__init__(_count("rows", rows), _count("cols", cols), _text("rule", rule),
+                         _real("theta", theta), _real("tau", tau), _real("c", c), _real("b", b),
+                         _real("alpha", alpha), _flag("potentiation_only", potentiation_only),
+                         _text("decay", decay), initial)
+
+
+class PlainStore(_core.PlainStore):
+    """Classic learning: every change goes to the persistent weights and costs
+    |dw|**alpha. The same methods as :class:`CachedStore` (begin_step and apply_rule do
+    nothing), so that one learning loop runs with and without caching."""
+
+    def __init__(self, rows, cols, *, alpha=1.0, potentiation_only=False, initial=None):
+        super().__init__(_count("rows", rows), _count("cols", cols), _real("alpha", alpha),
+                         _flag("potentiation_only", potentiation_only), initial)
+
+
+# ---- commands ----
+
+
+def perceptron(*, patterns=None, targets=None, **kw):
+    """``syncache perceptron``: trains one perceptron; returns the command's JSON as a dict
+    (infinite values as ``math.inf``). Keywords: N, P, seed, zero_mean, rule, theta, tau,
+    c, b, alpha, potentiation_only, eta, max_epochs. ``patterns`` is a pattern file (CSV)
+    or a (P, N) array given with ``targets`` (P values +-1), used as given."""
+    if isinstance(patterns, (str, os.PathLike)):
+        kw["patterns"] = _existing("patterns", patterns)
+        patterns = None
+    return _core.perceptron(_plain(kw), patterns, targets)
+
+
+def spiking(**kw):
+    """``syncache spiking``: the spiking neuron with STDP; returns the command's JSON."""
+    return _core.spiking(_plain(kw))
+
+
+def mlp(**kw):
+    """``syncache mlp``: trains the 784-H-10 network on MNIST; returns its learning curve
+    as a dict of NumPy arrays, one per column of the command's CSV (samples, epoch,
+    accuracy, energy_total, energy_consolidation, energy_maintenance, energy_pending,
+    energy_minimal, updates, consolidation_events)."""
+    kw = _plain(kw)
+    if "data" in kw:
+        kw["data"] = _existing("data", kw["data"], folder=True)
+    return _core.mlp(kw)
+
+
+def figure_names():
+    """The figures :func:`figure` can draw, in the paper's order."""
+    return list(_core.figure_names())
+
+
+def _package_data():
+    experiments = os.path.join(_DATA, "experiments")
+    script = os.path.join(_DATA, "scripts", "plot.py")
+    if os.path.isdir(experiments) and os.path.isfile(script):
+        return experiments, script
+    return "", ""  # a build tree: the source tree's files
+
+
+def figure(name, *, scale="quick", out="results", threads=0, plot=True, store="default"):
+    """``syncache figure NAME``: computes a figure of the paper into ``out`` (CSV, and
+    PNG/SVG with ``plot``); returns the CSV's path (a list of paths for ``"all"``). Runs
+    go through the results store ``out/results.sqlite`` (``store``: another file, or None
+    to keep nothing), so a repeated or interrupted call computes only what is missing."""
+    _text("name", name)
+    names = figure_names() if name == "all" else [name]
+    out = os.fspath(out)
+    os.makedirs(out, exist_ok=True)
+    if store == "default":
+        store = os.path.join(out, "results.sqlite")
+    store = "" if store is None else os.fspath(store)
+    experiments, script = _package_data()
+    threads = _threads(threads)
+    paths = [_core.figure(n, _text("scale", scale), out, threads, _flag("plot", plot), store,
+                          experiments, script) for n in names]
+    return paths if name == "all" else paths[0]
+
+
+def _threads(threads):
+    if isinstance(threads, (bool, np.bool_)) or not isinstance(threads, numbers.Integral):
+        raise TypeError(f"threads: must be an integer (got {_shown(threads)})")
+    if threads < 0:
+        raise ValueError(f"threads: must be >= 0, 0 = the hardware threads (got {int(threads)})")
+    return int(threads)
+
+
+def sweep(spec, *, threads=0, store=None):
+    """``syncache sweep``: a grid over the perceptron's options with repeats. ``spec`` is a
+    sweep file (TOML) or a dict of the same shape ({"name":, "repeats":, "master_seed":,
+    "fixed": {...}, "grid": {...}}). Returns the CSV's columns as a dict of arrays (numbers
+    as float arrays, text as str arrays). ``store``: a results store (SQLite) to reuse and
+    keep runs in; None keeps nothing."""
+    if isinstance(spec, dict):
+        text, source = _toml(spec), "sweep"
+    elif isinstance(spec, (str, os.PathLike)):
+        source = _existing("spec", spec)
+        with open(source, encoding="utf-8") as f:
+            text = f.read()
+    else:
+        raise TypeError(f"spec: must be a TOML file's path or a dict (got {_shown(spec)})")
+    store = "" if store is None else os.fspath(store)
+    return _columns(_core.sweep(text, source, _threads(threads), store))
+
+
+def _columns(text):
+    rows = [r for r in csv.reader(io.StringIO(text)) if r and not r[0].startswith("#")]
+    header, body = rows[0], rows[1:]
+    out = {}
+    for k, name in enumerate(header):
+        values = [r[k] for r in body]
+        try:
+            out[name] = np.array([float(v) for v in values])
+        except ValueError:
+            out[name] = np.array(values, dtype=str)
+    return out
+
+
+def _toml_value(key, v):
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, numbers.Integral):
+        return str(int(v))
+    if isinstance(v, numbers.Real):
+        v = float(v)
+        if math.isinf(v):
+            return '"inf"' if v > 0 else "-inf"
+        if math.isnan(v):
+            return "nan"
+        return repr(v)
+    if isinstance(v, str):
+        return '"' + v.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    if isinstance(v, (list, tuple, np.ndarray)):
+        return "[" + ", ".join(_toml_value(key, x) for x in v) + "]"
+    raise TypeError(f"{key}: unsupported value {_shown(v)}")
+
+
+def _toml(spec):
+    """A sweep dict as TOML text: top-level values first, then one table per dict."""
+    lines, tables = [], []
+    for key, value in spec.items():
+        if not isinstance(key, str):
+            raise TypeError(f"spec: keys must be strings (got {_shown(key)})")
+        if isinstance(value, dict):
+            tables.append((key, value))
+        else:
+            lines.append(f"{key} = {_toml_value(key, value)}")
+    for name, table in tables:
+        lines.append(f"[{name}]")
+        for key, value in table.items():
+            if isinstance(value, dict):
+                raise TypeError(f"{name}.{key}: nested tables are not part of a sweep")
+            lines.append(f"{key} = {_toml_value(name + '.' + key, value)}")
+    return "\n".join(lines) + "\n"
