@@ -29,6 +29,7 @@ test: build
 sanitize: bootstrap
 	@cmake -S . -B $(SAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" \
 	  -DSYNCACHE_SANITIZE=ON -DSYNCACHE_ODR_CHECK=ON -DSYNCACHE_BENCH=OFF -DSYNCACHE_MPI=OFF \
+	  -DSYNCACHE_PYTHON=OFF -DSYNCACHE_INSTALL=OFF \
 	  $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(SAN_BUILD) -j $(JOBS)
 	@ctest --test-dir $(SAN_BUILD) --output-on-failure -j $(JOBS)
@@ -37,7 +38,7 @@ sanitize: bootstrap
 # (a smoke run; docs/hardening.md has the long runs).
 fuzz: bootstrap
 	@cmake -S . -B $(FUZZ_BUILD) -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-	  -DSYNCACHE_FUZZ=ON -DSYNCACHE_MPI=OFF -DSYNCACHE_BENCH=OFF >/dev/null
+	  -DSYNCACHE_FUZZ=ON -DSYNCACHE_MPI=OFF -DSYNCACHE_BENCH=OFF -DSYNCACHE_PYTHON=OFF -DSYNCACHE_INSTALL=OFF >/dev/null
 	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzzers
 	@scripts/fuzz $(FUZZ_BUILD)/bin $(FUZZ_SECONDS)
 

@@ -396,7 +396,8 @@ py::object perceptron(const py::dict& kw, const py::object& patterns, const py::
   const json given = kwargs_json(kw);
   if (patterns.is_none() != targets.is_none()) {
     throw ParamError(patterns.is_none() ? "patterns" : "targets",
-                     "patterns and targets go together");
+                     patterns.is_none() ? "required with targets (a (P, N) array)"
+                                        : "required with patterns (P values +1 or -1)");
   }
   std::optional<syncache::PatternSet<double>> set;
   if (!patterns.is_none()) {
