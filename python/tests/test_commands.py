@@ -251,3 +251,37 @@ def test_ctrl_c_leaves_the_store_consistent(tmp_path):
     # A repeated call resumes from the store and gives what a fresh computation gives.
     resumed = syncache.sweep(spec, threads=2, store=store)
     assert_columns_equal(resumed, syncache.sweep(spec, threads=2))
+
+
+# ---- one description per model: keywords, options and TOML keys cannot drift apart ----
+
+
+def help_options(*command):
+    text = cli(*command, "--help")
+    names = set()
+    for line in text.splitlines():
+        for word in line.split():
+            if word.startswith("--") and len(word) > 2:
+                names.add(word[2:].rstrip(",").split("=")[0].replace("-", "_"))
+    return names - {"help", "record"}
+
+
+@pytest.mark.parametrize("command, tables", [
+    (("perceptron",), ["perceptron"]),
+    (("spiking",), ["spiking"]),
+    (("mlp",), ["mlp", "training", "mlp_data"]),
+    (("theory", "perceptron"), ["theory_perceptron"]),
+    (("theory", "transient"), ["theory_transient"]),
+])
+def test_keywords_are_the_command_line_options(command, tables):
+    keywords = {row[0] for t in tables for row in syncache._core.tables[t]}
+    assert keywords == help_options(*command)
+
+
+@pytest.mark.parametrize("row", syncache._core.tables["perceptron"], ids=lambda r: r[0])
+def test_every_perceptron_keyword_is_read_and_checked(row):
+    name, kind = row[0], row[1]
+    bad = {"integer": -5, "seed": -1, "real": "x", "flag": "x", "text": ""}[kind]
+    with pytest.raises((ValueError, FileNotFoundError)) as err:
+        syncache.perceptron(**{name: bad})
+    assert str(err.value).startswith(name + ":"), str(err.value)
