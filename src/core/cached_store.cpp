@@ -126,24 +126,9 @@ double CachedStore::transient_abs_sum() const {
 }
 
 void CachedStore::add(std::size_t row, const double* dw) {
-  double* s = &s_[row * cols_];
-  const double inv_g = 1.0 / g_;
-  double sum = 0.0, mx = 0.0;
-  for (std::size_t i = 0; i < cols_; ++i) {
-    energy_.classic += cost_(dw[i]);
-    s[i] += dw[i] * inv_g;
-    const double a = std::fabs(s[i]);
-    sum += a;
-    mx = std::max(mx, a);
-  }
-  row_sum_[row] = sum;
-  row_max_[row] = mx;
-  if (params_.b > 0.0) {
-    double* d = &step_delta_[row * cols_];
-    for (std::size_t i = 0; i < cols_; ++i) d[i] += dw[i];
-  }
-  if (listener_.p) listener_.p->transient_changed(row);
-  touched_[row] = 1;
+  // The change vector as the input of a unit-scale change: the same vector kernel (s, the
+  // row's statistics and sum |Delta| in one pass) as every other change of a row.
+  add(row, 1.0, Input<double>{dw, cols_});
 }
 
 void CachedStore::set_persistent(const double* values) {

@@ -169,7 +169,8 @@ class CachedStore {
     }
     touched_[row] = 1;
   }
-  // s_row += dw (a general change vector of length cols()).
+  // s_row += dw (a general change vector of length cols()): add(row, 1, dw), the classic
+  // energy summed as there (for alpha = 1, g sum |dw / g| in the kernel's lane order).
   void add(std::size_t row, const double* dw);
   // s_row[cols[k]] += dw[k] for k < n (distinct columns): the same result as add() with a
   // dense vector that is zero elsewhere, at the cost of n entries plus one pass for the

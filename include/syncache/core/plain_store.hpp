@@ -66,12 +66,17 @@ class PlainStore {
   // change costs cost(dw_i), classic and consolidation alike.
   void add(std::size_t row, const double* dw) requires std::is_same_v<W, double> {
     W* w = &w_[row * cols_];
+    // Local copies (see CachedStore::add): the same sums, kept out of memory.
+    double classic = energy_.classic, consolidation = energy_.consolidation;
+    const ChangeCost cost = cost_;
     for (std::size_t i = 0; i < cols_; ++i) {
-      const double m = cost_(dw[i]);
-      energy_.classic += m;
-      energy_.consolidation += m;
+      const double m = cost(dw[i]);
+      classic += m;
+      consolidation += m;
       w[i] += dw[i];
     }
+    energy_.classic = classic;
+    energy_.consolidation = consolidation;
   }
   // Starting weights (rows x cols values, row-major), set without energy.
   void set_weights(const double* values) requires std::is_same_v<W, double> {
