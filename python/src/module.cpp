@@ -199,6 +199,9 @@ bool all_finite(const double* p, std::size_t n) {
 // A (rows, cols) array or, with a row, a 1-D array of length cols; finite values.
 Array change_array(const py::handle& dw, std::size_t rows, std::size_t cols, bool one_row,
                    const char* key) {
+  if (py::isinstance<py::array>(dw) && dw.cast<py::array>().dtype().kind() == 'c') {
+    throw py::type_error(std::string(key) + ": must hold real numbers (got complex)");
+  }
   Array a = Array::ensure(dw);
   if (!a) {
     PyErr_Clear();
@@ -229,17 +232,16 @@ Array change_array(const py::handle& dw, std::size_t rows, std::size_t cols, boo
 }
 
 std::size_t row_index(const py::handle& row, std::size_t rows) {
-  long long k = 0;
-  try {
-    k = row.cast<long long>();
-  } catch (const py::cast_error&) {
+  if (py::isinstance<py::bool_>(row) || PyIndex_Check(row.ptr()) == 0) {
     throw py::type_error("row: must be an integer");
   }
-  if (k < 0 || static_cast<std::size_t>(k) >= rows) {
-    throw ParamError(
-        "row", "must lie in [0, " + std::to_string(rows - 1) + "] (got " + std::to_string(k) + ")");
+  const py::int_ k(py::reinterpret_borrow<py::object>(row));
+  const py::int_ lo(0), hi(static_cast<long long>(rows));
+  if (k < lo || !(k < hi)) {
+    throw ParamError("row", "must lie in [0, " + std::to_string(rows - 1) + "] (got " +
+                                py::repr(k).cast<std::string>() + ")");
   }
-  return static_cast<std::size_t>(k);
+  return k.cast<std::size_t>();
 }
 
 py::array_t<double> matrix(std::size_t rows, std::size_t cols,
