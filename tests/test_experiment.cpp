@@ -285,6 +285,49 @@ TEST(Sweep, TinyGridMatchesDirectRuns) {
   }
 }
 
+// The epoch-cap policy: runs that stopped at the cap enter only `converged`; the other
+// quantities are means over the converged runs, with n counting them. Checked against
+// the same runs made directly.
+TEST(Sweep, CappedRunsEnterOnlyConverged) {
+  const char* text =
+      "name = \"capped\"\nrepeats = 6\nmaster_seed = 3\n[fixed]\nN = 40\nmax_epochs = 20\n"
+      "[grid]\nP = [60]\n";
+  const auto rows =
+      csv_rows(run_sweep(ExperimentConfig::parse(text, "sweep.toml", ""), env_with(2)));
+  std::vector<double> converged_totals;
+  int converged = 0;
+  for (std::uint64_t k = 0; k < 6; ++k) {
+    PerceptronConfig c;
+    c.N = 40;
+    c.P = 60;
+    c.max_epochs = 20;
+    c.seed = derive_seed(3, k);
+    const auto r = run_perceptron(c);
+    converged += r.converged;
+    if (r.converged) converged_totals.push_back(r.energy.total());
+  }
+  // The case mixes both kinds of run (else it would not test the policy).
+  ASSERT_GT(converged, 0);
+  ASSERT_LT(converged, 6);
+  double mean = 0.0;
+  for (double v : converged_totals) mean += v / static_cast<double>(converged_totals.size());
+  bool seen_total = false, seen_converged = false;
+  for (const auto& row : rows) {
+    if (row.size() != 5) continue;
+    if (row[1] == "converged") {
+      seen_converged = true;
+      EXPECT_NEAR(std::strtod(row[2].c_str(), nullptr), converged / 6.0, 1e-12);
+      EXPECT_EQ(row[4], "6");
+    }
+    if (row[1] == "energy_total") {
+      seen_total = true;
+      EXPECT_NEAR(std::strtod(row[2].c_str(), nullptr), mean, 1e-12 * mean);
+      EXPECT_EQ(row[4], std::to_string(converged));
+    }
+  }
+  EXPECT_TRUE(seen_total && seen_converged);
+}
+
 TEST(Sweep, SameCsvForOneAndTwoThreadsAndWhenResumed) {
   const auto cfg = ExperimentConfig::parse(kSweep, "sweep.toml", "");
   const std::string one = run_sweep(cfg, env_with(1));

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "../src/experiments/figures/optimise_common.hpp"
 #include "syncache/experiments/optimiser.hpp"
 
 using syncache::CurvePoint;
@@ -358,4 +359,43 @@ TEST(OptimiserErrors, NonFiniteObjectiveNamesTheta) {
                    },
                    o),
                std::runtime_error);
+}
+
+// The epoch-cap policy of the figures' threshold optimiser (figopt::optimise_theta, Figures
+// 2C and 4B; Figure 3 uses the same objective): with strong decay (tau = 3 presentations)
+// a high threshold never consolidates, the perceptron cannot learn and stops at the cap
+// having spent little (at theta >= 4 about 12, 8 and 38 against about 900, 620 and 1400 for
+// the converged runs at theta <= 1, seeds 1-3). The optimiser must not take such a
+// threshold: theta_hat is the best one at which every seed converged.
+TEST(OptimiserPolicy, CappedRunsNeverWin) {
+  using namespace syncache;
+  PerceptronConfig base;
+  base.N = 40;
+  base.P = 30;
+  base.max_epochs = 60;
+  base.cache.rule = Rule::neuron;
+  base.cache.tau = 3.0;
+  OptimiserOptions opt;
+  opt.lo = 0.5;
+  opt.hi = 32.0;
+  opt.grid_points = 7;
+  opt.refine_rounds = 1;
+  opt.refine_points = 5;
+  opt.seeds = 3;
+  const std::vector<std::uint64_t> seeds = {1, 2, 3};
+  ExperimentEnv env;
+  env.runner.threads = 2;
+  env.runner.progress = false;
+  const auto res = figopt::optimise_theta(base, seeds, opt, env, "policy", 0.05);
+  for (const auto& r : res.at_best) EXPECT_TRUE(r["converged"].get<bool>());
+  EXPECT_LT(res.opt.theta_hat, 2.0);
+  // The case is one where the policy matters: some evaluated threshold had every seed
+  // capped (its mean objective is the failure value, not its small energy).
+  const bool capped_seen =
+      std::any_of(res.opt.curve.begin(), res.opt.curve.end(),
+                  [](const auto& p) { return p.mean >= figopt::kNotConverged / 3.0; });
+  EXPECT_TRUE(capped_seen);
+  // And the objective itself: the energy of a converged run, the failure value otherwise.
+  EXPECT_EQ(figopt::objective(nlohmann::json{{"converged", true}}, 5.0), 5.0);
+  EXPECT_EQ(figopt::objective(nlohmann::json{{"converged", false}}, 5.0), figopt::kNotConverged);
 }

@@ -648,11 +648,16 @@ std::string run_sweep(const ExperimentConfig& config, const ExperimentEnv& env_i
       {"energy_total", {"energy", "total"}},
       {"energy_minimal", {"energy", "minimal"}},
       {"inefficiency", {"inefficiency"}}};
+  // The epoch-cap policy (README): a run that stopped at the cap has not learnt, so it
+  // enters only `converged` (the fraction over every run); the other quantities are means
+  // over the converged runs, and their n says how many.
   for (std::size_t p = 0; p < points.size(); ++p) {
     for (const auto& [qname, path] : quantities) {
       std::vector<double> v;
       for (std::size_t s = 0; s < seeds.size(); ++s) {
-        const json* node = &results[p * seeds.size() + s];
+        const json& run = results[p * seeds.size() + s];
+        if (qname != "converged" && !run["converged"].get<bool>()) continue;
+        const json* node = &run;
         for (const auto& part : path) node = &(*node)[part];
         v.push_back(node->is_null()      ? std::numeric_limits<double>::quiet_NaN()
                     : node->is_boolean() ? (node->get<bool>() ? 1.0 : 0.0)

@@ -28,8 +28,8 @@
 namespace syncache {
 namespace {
 
-constexpr double kCRef = 1.0;     // c of the stored runs
-constexpr double kFailed = 1e30;  // objective of a run that did not converge
+constexpr double kCRef = 1.0;                      // c of the stored runs
+constexpr double kFailed = figopt::kNotConverged;  // objective of a run that did not converge
 
 std::string fmt_g(double v) {
   char buf[32];
@@ -222,7 +222,7 @@ FigureData figure_fig3(FigureContext& ctx) {
           std::vector<double> out;
           for (const auto& [theta, k] : batch) {
             const auto& r = cache.get(tau, theta, k);
-            out.push_back(r["converged"].get<bool>() ? energy_at(r, c) : kFailed);
+            out.push_back(figopt::objective(r, energy_at(r, c)));
           }
           return out;
         };

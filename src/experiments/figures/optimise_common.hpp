@@ -22,6 +22,16 @@
 
 namespace syncache::figopt {
 
+// The epoch-cap policy of every threshold optimiser (README, "Runs that hit the epoch
+// cap"): a run that stopped at the cap has not learnt, whatever it spent, so its objective
+// is this value instead of its energy, and theta_hat is the best threshold at which every
+// seed converged. (The mean over seeds of a failed point stays >= kNotConverged / seeds,
+// far above any energy.)
+inline constexpr double kNotConverged = 1e30;
+inline double objective(const nlohmann::json& run, double energy) {
+  return run["converged"].get<bool>() ? energy : kNotConverged;
+}
+
 // Short text of a number for labels ("0.001", "1e-06").
 // The notes every optimised figure writes: the near-optimal band, and how many optima hit
 // the epoch cap or an end of the search interval (`what` names the points, e.g. "c values").
@@ -90,7 +100,7 @@ inline Optimised optimise_theta(const PerceptronConfig& base,
     std::vector<double> energy;
     energy.reserve(points.size());
     for (std::size_t i = 0; i < points.size(); ++i) {
-      energy.push_back(results[i]["energy"]["total"].get<double>());
+      energy.push_back(objective(results[i], results[i]["energy"]["total"].get<double>()));
       runs[points[i]] = results[i];
     }
     return energy;
