@@ -173,8 +173,9 @@ class CachedStore {
   // energy summed as there (for alpha = 1, g sum |dw / g| in the kernel's lane order).
   void add(std::size_t row, const double* dw);
   // s_row[cols[k]] += dw[k] for k < n (distinct columns): the same result as add() with a
-  // dense vector that is zero elsewhere, at the cost of n entries plus one pass for the
-  // row's statistics (the spiking neuron changes 2 of its 100 synapses per step).
+  // dense vector that is zero elsewhere (the classic energy to rounding: summed here in
+  // column order), at the cost of n entries plus one pass for the row's statistics (the
+  // spiking neuron changes 2 of its 100 synapses per step).
   void add_at(std::size_t row, const std::size_t* cols, const double* dw, std::size_t n);
   // After a change that was clipped to keep w = l + s inside [lo, hi] (lo <= l <= hi):
   // the rounding of l + s can land a unit in the last place outside; this moves s by the
