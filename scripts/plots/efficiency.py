@@ -6,7 +6,7 @@ import textwrap
 
 import matplotlib.pyplot as plt
 
-from common import scale_note
+from common import readable_log_axis, scale_note
 
 ALGOS = ["backprop", "lazy", "synapse", "neuron", "path", "lazy+synapse"]
 PANELS = [("energy", "energy to target (alpha = 1)"),
@@ -72,11 +72,13 @@ def draw(data, scale):
     ax.set_ylabel("energy to target with caching", fontsize=8)
     ax.set_title("theta scan at the first H (the lowest is used)", fontsize=9)
     ax.legend(fontsize=6)
+    for ax in axes[:5]:
+        readable_log_axis(ax)
     axes[5].axis("off")
     notes = []
     for note in data.notes:
-        notes.extend(textwrap.wrap(note, 110))
-    axes[5].text(0.0, 1.0, "\n".join(notes), fontsize=6.5, color="0.3", ha="left", va="top",
+        notes.extend(textwrap.wrap(note, 90))
+    axes[5].text(0.0, 1.0, "\n".join(notes), fontsize=7.5, color="0.3", ha="left", va="top",
                  transform=axes[5].transAxes)
     fig.tight_layout(rect=(0, 0.02, 1, 1))
     scale_note(fig, data, scale)

@@ -4,6 +4,8 @@ import re
 
 import matplotlib.pyplot as plt
 
+from common import footer
+
 COLORS = {"synapse 1": "C0", "synapse 2": "m"}
 
 
@@ -71,6 +73,5 @@ def draw(data, scale):
     sub = head[0].split(";")[0] if head else ""
     fig.suptitle("A  synaptic caching: weight traces of two synapses\n" + sub, fontsize=9)
     fig.tight_layout()
-    fig.text(0.99, 0.005, "%s scale; one run" % scale, ha="right", va="bottom", fontsize=7,
-             color="0.4")
+    footer(fig, right="%s scale; one run" % scale)
     return fig

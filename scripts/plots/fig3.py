@@ -4,7 +4,7 @@ per maintenance cost c (dark: small c); classic learning dashed."""
 import matplotlib.pyplot as plt
 import numpy as np
 
-from common import curve, meta, rule_from_notes, scale_note
+from common import curve, meta, readable_log_axis, rule_from_notes, scale_note
 
 
 def draw(data, scale):
@@ -17,13 +17,16 @@ def draw(data, scale):
     for s, col in zip(series, colors):
         curve(ax, data, "energy", s, label="caching, " + s.replace("c=", "c = "), color=col)
     curve(ax, data, "energy", "classic", label="no caching", theory=True, color="k")
+    # The minimal energy sum_i |w_i(T) - w_i(0)| of the classic runs' own final weights: a
+    # cached run ends at other weights, whose minimal energy can be lower (decay shrinks them).
     x, y, _, _ = data.series("energy", "minimal (classic)")
     if x:
-        ax.plot(x, y, linestyle=":", color="C2", label="minimal (classic run)")
+        ax.plot(x, y, linestyle=":", color="C2", label="minimal energy of the classic runs'\n"
+                "final weights (not a bound for caching)")
     ax.set_yscale("log")
     ax.set_ylabel("energy $M$ (sum of |weight changes|)")
     ax.set_title("energy with the optimal threshold")
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="lower right", bbox_to_anchor=(1.0, 0.09))
 
     ax = axes[1]
     for s, col in zip(series, colors):
@@ -52,17 +55,15 @@ def draw(data, scale):
     ax.set_xscale("log")
     ax.set_xlabel("decay rate $1/\\tau$ (per presentation)")
 
-    cap = meta(data, "max_epochs")
-    capped = meta(data, "capped_runs")
-    total = meta(data, "total_runs")
-    at_hat = meta(data, "capped_at_theta_hat")
-    if cap is not None:
-        msg = ("epoch cap %d: runs hitting it are not solutions and are excluded from the "
-               "optimisation\n(%d of %d (theta, seed) runs hit it, mostly large theta at "
-               "strong decay; %d at $\\hat\\theta$)" % (cap, capped, total, at_hat))
-        fig.text(0.01, 0.005, msg, ha="left", va="bottom", fontsize=6.5, color="0.3")
+    for ax in axes:
+        readable_log_axis(ax)
     fig.suptitle("Caching with decaying transient weights, N = %d, P = %d, %s rule"
                  % (meta(data, "N"), meta(data, "P"), rule_from_notes(data)))
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
-    scale_note(fig, data, scale)
+    fig.tight_layout()
+    cap, capped, total = (meta(data, k) for k in ("max_epochs", "capped_runs", "total_runs"))
+    note = None
+    if cap is not None:
+        note = ("epoch cap %d: capped runs are left out (%d of %d runs; %d at $\\hat\\theta$)"
+                % (cap, capped, total, meta(data, "capped_at_theta_hat")))
+    scale_note(fig, data, scale, note)
     return fig

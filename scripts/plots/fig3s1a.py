@@ -4,7 +4,7 @@ one curve per maintenance cost c (dark: small c); classic learning as a referenc
 import matplotlib.pyplot as plt
 import numpy as np
 
-from common import meta, rule_from_notes, scale_note
+from common import label_points, meta, rule_from_notes, scale_note
 
 
 def draw(data, scale):
@@ -13,6 +13,7 @@ def draw(data, scale):
     colors = plt.cm.viridis(np.linspace(0.0, 0.85, max(len(series), 1)))
     repeats = meta(data, "repeats")
     fig, ax = plt.subplots(figsize=(7.0, 5.2))
+    labels = []  # (energy, epochs, text, color): threshold labels, placed once laid out
 
     for i, (s, col) in enumerate(zip(series, colors)):
         th, e, e_se, n = data.series("energy", s)
@@ -36,11 +37,8 @@ def draw(data, scale):
                 markeredgecolor="k", zorder=5)
         # Threshold labels along the outer curves (smallest and largest c).
         if i in (0, len(series) - 1):
-            for x in xs:
-                if any(abs(x - v) < 1e-9 for v in (1.0, 2.0, 5.0, 10.0)):
-                    ax.annotate("$\\theta$=%g" % x, (pts[x][0], tpts[x][0]),
-                                textcoords="offset points", xytext=(-28 if i == 0 else 5, 2),
-                                fontsize=7, color="k" if i == 0 else col)
+            labels += [(pts[x][0], tpts[x][0], "$\\theta$=%g" % x, "k" if i == 0 else col)
+                       for x in xs if any(abs(x - v) < 1e-9 for v in (1.0, 2.0, 5.0, 10.0))]
 
     x, y, xse, _ = data.series("energy", "classic")
     _, t, tse, _ = data.series("epochs", "classic")
@@ -60,16 +58,17 @@ def draw(data, scale):
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: "%g" % (v / 1e6)))
     ax.set_xlabel("energy $M$ ($10^6$, sum of |weight changes|)")
     ax.set_ylabel("learning time (epochs)")
-    tau = meta(data, "tau")
-    ax.set_title("Learning time vs energy as $\\theta$ runs 0.5 ... 10 (labels: $\\theta$), "
-                 "$\\tau$ = %g" % tau, fontsize=10)
+    ax.set_title("Learning time vs energy as $\\theta$ runs 0.5 ... 10 (labels: $\\theta$)\n"
+                 "N = %d, P = %d, %s rule, $\\tau$ = %g" % (meta(data, "N"), meta(data, "P"),
+                                                          rule_from_notes(data), meta(data, "tau")),
+                 fontsize=10)
     ax.legend(fontsize=7.5)
+    fig.tight_layout()
+    label_points(ax, labels)
     cap, capped, total = (meta(data, k) for k in ("max_epochs", "capped_runs", "total_runs"))
+    note = None
     if cap is not None:
-        msg = ("N = %d, P = %d, %s rule. Runs hitting the epoch cap (%d) are not solutions: "
-               "left out of the means\n(%d of %d runs; points with such runs circled red)"
-               % (meta(data, "N"), meta(data, "P"), rule_from_notes(data), cap, capped, total))
-        fig.text(0.01, 0.005, msg, ha="left", va="bottom", fontsize=6.5, color="0.3")
-    fig.tight_layout(rect=(0, 0.05, 1, 1))
-    scale_note(fig, data, scale)
+        note = ("epoch cap %d: %d of %d runs hit it, left out of the means (circled red)"
+                % (cap, capped, total))
+    scale_note(fig, data, scale, note)
     return fig

@@ -3,7 +3,7 @@ consolidation threshold theta, for c = 0 (black) and c = 0.001 (red); classic le
 the reference point."""
 import matplotlib.pyplot as plt
 
-from common import meta, scale_note
+from common import label_points, meta, readable_log_axis, scale_note
 
 
 def draw(data, scale):
@@ -13,6 +13,7 @@ def draw(data, scale):
     per_epoch = meta(data, "train_count") or 60000.0
     repeats = meta(data, "repeats")
     fig, ax = plt.subplots(figsize=(7.0, 5.2))
+    labels = []  # (energy, epochs, text, color): threshold labels, placed once laid out
     for i, s in enumerate(series):
         col = colors[i % len(colors)]
         th, e, e_se, n = data.series("energy", s)
@@ -33,10 +34,8 @@ def draw(data, scale):
                     markersize=9, markerfacecolor="none", markeredgecolor="r")
         best = min(range(len(xs)), key=lambda j: ex[j])
         ax.plot(ex[best], ey[best], "*", markersize=13, color=col, markeredgecolor="k", zorder=5)
-        for j, (x, y) in enumerate(zip(ex, ey)):
-            if i == 0 or j in (0, len(ex) - 1):
-                ax.annotate("%g" % th[xs[j]], (x, y), textcoords="offset points", xytext=(4, 3),
-                            fontsize=6.5, color=col)
+        labels += [(x, y, "%g" % th[xs[j]], col) for j, (x, y) in enumerate(zip(ex, ey))
+                   if i == 0 or j in (0, len(ex) - 1)]
     _, y, yse, n = data.series("energy", "classic")
     _, t, tse, _ = data.series("samples", "classic")
     if y and n[0] > 0:
@@ -52,12 +51,11 @@ def draw(data, scale):
                  "$\\tau$ = %g, target accuracy %g" % (meta(data, "tau"), meta(data, "target")),
                  fontsize=9.5)
     ax.legend(fontsize=7.5)
+    readable_log_axis(ax, "x")
+    fig.tight_layout()
+    label_points(ax, labels)
     missed, total = meta(data, "missed_runs"), meta(data, "total_runs")
-    msg = ("Runs that never reached the target (patience or the cap of %d epochs) are left out of "
-           "the means: %d of %d runs (points with such runs circled red).\nLearning time is "
-           "measured at the evaluations (every few thousand samples, see the notes in the CSV)."
-           % (meta(data, "max_epochs"), missed, total))
-    fig.text(0.01, 0.005, msg, ha="left", va="bottom", fontsize=6.5, color="0.3")
-    fig.tight_layout(rect=(0, 0.05, 1, 1))
-    scale_note(fig, data, scale)
+    note = ("%d of %d runs never reached the target, left out of the means (circled red)"
+            % (missed, total))
+    scale_note(fig, data, scale, note)
     return fig

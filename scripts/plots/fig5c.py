@@ -1,10 +1,8 @@
 """Figure 5C: energy to reach a target test accuracy vs the number of hidden units H, with
 and without caching; H where some runs never reached the target are marked."""
-import textwrap
-
 import matplotlib.pyplot as plt
 
-from common import scale_note
+from common import note_clauses, readable_log_axis, scale_note
 
 
 def _targets(data):
@@ -17,12 +15,10 @@ def draw(data, scale):
     fig, axes = plt.subplots(1, max(len(targets), 1), figsize=(5.2 * max(len(targets), 1), 4.3),
                              squeeze=False)
     styles = {"classic": ("C3", "without caching"), "caching": ("C0", "with caching")}
-    hidden = set()
     for ax, target in zip(axes[0], targets):
         for series, (color, label) in styles.items():
             h, e, se, n = data.series("energy_" + target, series)
             hr, frac, _, runs = data.series("reached_" + target, series)
-            hidden.update(hr)
             ok = [i for i, k in enumerate(n) if k > 0]
             if ok:
                 ax.errorbar([h[i] for i in ok], [e[i] for i in ok], yerr=[se[i] for i in ok],
@@ -40,10 +36,10 @@ def draw(data, scale):
                     else:
                         ax.plot(x, 0.0, "x", markersize=9, color=color, clip_on=False,
                                 transform=ax.get_xaxis_transform())
-                    ax.annotate("%d/%d" % (round(f * k), k), (x, 0.0), xycoords=("data", "axes fraction"),
-                                textcoords="offset points", ha="right",
-                                xytext=(-5, 6 if color == "C3" else 16),
-                                fontsize=6.5, color=color)
+                    ax.annotate("%d/%d" % (round(f * k), k), (x, 0.0),
+                                xycoords=("data", "axes fraction"), textcoords="offset points",
+                                ha="center", xytext=(0, 7 if color == "C3" else 16),
+                                fontsize=7, color=color)
         ax.set_yscale("log")
         ax.set_xlabel("hidden units H")
         ax.set_ylabel("energy to reach accuracy %s" % target)
@@ -52,13 +48,7 @@ def draw(data, scale):
                 label="lowest energy")
         ax.plot([], [], "x", color="0.3", label="no run reached it (k/n: runs that did)")
         ax.legend(fontsize=7, loc="best")
-    notes = []
-    if scale == "quick" and hidden:
-        notes.append("quick scale: only H = %s and one seed (the full scale sweeps H = 5 ... "
-                     "155 with 3 seeds)" % ", ".join("%d" % h for h in sorted(hidden)))
-    for note in data.notes[1:]:
-        notes.extend(textwrap.wrap(note, 190))
-    fig.text(0.01, 0.03, "\n".join(notes), fontsize=6, color="0.3", ha="left", va="bottom")
-    fig.tight_layout(rect=(0, 0.04 + 0.022 * len(notes), 1, 1))
-    scale_note(fig, data, scale)
+        readable_log_axis(ax)
+    fig.tight_layout()
+    scale_note(fig, data, scale, note_clauses(data, "784-", 2))
     return fig

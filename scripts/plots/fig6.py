@@ -77,9 +77,6 @@ def draw(data, scale):
                  "$\\tau$ = 500, c = 0.01, $\\theta$ = 5 (means over the runs still learning)",
                  fontsize=10)
     fig.tight_layout()
-    fig.text(0.01, 0.005, "per-epoch increments of the cumulative energies; the final "
-             "consolidation at the end of learning belongs to no epoch (not shown); "
-             "theory averaged over the same runs, each with its own p",
-             ha="left", va="bottom", fontsize=7, color="0.4")
-    scale_note(fig, data, scale)
+    scale_note(fig, data, scale, "power: per-epoch increments of the cumulative energies; the "
+               "final consolidation at the end of learning is in no epoch (not shown)")
     return fig
