@@ -20,3 +20,17 @@ def test_readme_python_example_prints_what_the_readme_says():
                          env=dict(os.environ), timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout == shown
+
+
+def test_versions_agree():
+    """One version: CMake's (the module's __version__), the Python package's metadata and
+    CITATION.cff."""
+    import syncache
+
+    def field(path, pattern):
+        with open(os.path.join(ROOT, path), encoding="utf-8") as f:
+            return re.search(pattern, f.read(), re.M).group(1)
+
+    assert field("pyproject.toml", r'^version = "([^"]+)"') == syncache.__version__
+    assert field("CITATION.cff", r"^version: (\S+)") == syncache.__version__
+    assert field("CMakeLists.txt", r"project\(syncache VERSION (\S+)") == syncache.__version__
