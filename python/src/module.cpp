@@ -388,6 +388,7 @@ class PyPlainStore : public StoreBase {
   py::array_t<double> weights() const {
     return matrix(rows, cols, [&](std::size_t r, std::size_t c) { return store_.weight(r, c); });
   }
+  py::array_t<double> persistent() const { return weights(); }  // every change is persistent
   py::array_t<double> transient() const {
     return matrix(rows, cols, [](std::size_t, std::size_t) { return 0.0; });
   }
@@ -550,6 +551,23 @@ py::list table(std::span<const syncache::ParamSpec> specs) {
   return l;
 }
 
+// The methods and properties both stores share (the same names and signatures).
+template <class Store>
+void bind_store(py::class_<Store> c) {
+  c.def("begin_step", &Store::begin_step)
+      .def("add", &Store::add, py::arg("dw"), py::kw_only(), py::arg("row") = py::none())
+      .def("apply_rule", &Store::apply_rule)
+      .def("update", &Store::update, py::arg("dw"), py::kw_only(), py::arg("row") = py::none())
+      .def("finish", &Store::finish)
+      .def_property_readonly("rows", [](const Store& s) { return s.rows; })
+      .def_property_readonly("cols", [](const Store& s) { return s.cols; })
+      .def_property_readonly("weights", &Store::weights)
+      .def_property_readonly("persistent", &Store::persistent)
+      .def_property_readonly("transient", &Store::transient)
+      .def_property_readonly("energy", &Store::energy)
+      .def("__repr__", &Store::repr);
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
@@ -569,42 +587,16 @@ PYBIND11_MODULE(_core, m) {
     }
   });
 
-  py::class_<PyCachedStore>(m, "CachedStore")
-      .def(py::init<std::size_t, std::size_t, const std::string&, double, double, double, double,
-                    double, bool, const std::string&, const py::object&>(),
-           py::arg("rows"), py::arg("cols"), py::arg("rule"), py::arg("theta"), py::arg("tau"),
-           py::arg("c"), py::arg("b"), py::arg("alpha"), py::arg("potentiation_only"),
-           py::arg("decay"), py::arg("initial"))
-      .def("begin_step", &PyCachedStore::begin_step)
-      .def("add", &PyCachedStore::add, py::arg("dw"), py::kw_only(), py::arg("row") = py::none())
-      .def("apply_rule", &PyCachedStore::apply_rule)
-      .def("update", &PyCachedStore::update, py::arg("dw"), py::kw_only(),
-           py::arg("row") = py::none())
-      .def("finish", &PyCachedStore::finish)
-      .def_property_readonly("rows", [](const PyCachedStore& s) { return s.rows; })
-      .def_property_readonly("cols", [](const PyCachedStore& s) { return s.cols; })
-      .def_property_readonly("weights", &PyCachedStore::weights)
-      .def_property_readonly("persistent", &PyCachedStore::persistent)
-      .def_property_readonly("transient", &PyCachedStore::transient)
-      .def_property_readonly("energy", &PyCachedStore::energy)
-      .def("__repr__", &PyCachedStore::repr);
-
-  py::class_<PyPlainStore>(m, "PlainStore")
-      .def(py::init<std::size_t, std::size_t, double, bool, const py::object&>(), py::arg("rows"),
-           py::arg("cols"), py::arg("alpha"), py::arg("potentiation_only"), py::arg("initial"))
-      .def("begin_step", &PyPlainStore::begin_step)
-      .def("add", &PyPlainStore::add, py::arg("dw"), py::kw_only(), py::arg("row") = py::none())
-      .def("apply_rule", &PyPlainStore::apply_rule)
-      .def("update", &PyPlainStore::update, py::arg("dw"), py::kw_only(),
-           py::arg("row") = py::none())
-      .def("finish", &PyPlainStore::finish)
-      .def_property_readonly("rows", [](const PyPlainStore& s) { return s.rows; })
-      .def_property_readonly("cols", [](const PyPlainStore& s) { return s.cols; })
-      .def_property_readonly("weights", &PyPlainStore::weights)
-      .def_property_readonly("persistent", &PyPlainStore::weights)
-      .def_property_readonly("transient", &PyPlainStore::transient)
-      .def_property_readonly("energy", &PyPlainStore::energy)
-      .def("__repr__", &PyPlainStore::repr);
+  bind_store(py::class_<PyCachedStore>(m, "CachedStore")
+                 .def(py::init<std::size_t, std::size_t, const std::string&, double, double, double,
+                               double, double, bool, const std::string&, const py::object&>(),
+                      py::arg("rows"), py::arg("cols"), py::arg("rule"), py::arg("theta"),
+                      py::arg("tau"), py::arg("c"), py::arg("b"), py::arg("alpha"),
+                      py::arg("potentiation_only"), py::arg("decay"), py::arg("initial")));
+  bind_store(py::class_<PyPlainStore>(m, "PlainStore")
+                 .def(py::init<std::size_t, std::size_t, double, bool, const py::object&>(),
+                      py::arg("rows"), py::arg("cols"), py::arg("alpha"),
+                      py::arg("potentiation_only"), py::arg("initial")));
 
   m.def("perceptron", &perceptron, py::arg("kw"), py::arg("patterns"), py::arg("targets"));
   m.def("spiking", &spiking, py::arg("kw"));
