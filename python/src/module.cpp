@@ -268,6 +268,19 @@ struct StoreBase {
     }
   }
 
+  // add(dw): a (rows, cols) change, or with row= one row's change, checked, then added.
+  template <class Store>
+  void add_to(Store& store, const py::handle& dw, const py::object& row) const {
+    if (row.is_none()) {
+      Array a = change_array(dw, rows, cols, false, "dw");
+      for (std::size_t r = 0; r < rows; ++r) store.add(r, a.data() + r * cols);
+    } else {
+      const std::size_t r = row_index(row, rows);
+      Array a = change_array(dw, rows, cols, true, "dw");
+      store.add(r, a.data());
+    }
+  }
+
   py::dict energy_dict(const syncache::EnergyTally& e, double pending, std::int64_t events,
                        const std::function<double(std::size_t)>& weight) const {
     double minimal = 0.0;
@@ -296,16 +309,7 @@ class PyCachedStore : public StoreBase {
   }
 
   void begin_step() { store_.begin_step(); }
-  void add(const py::handle& dw, const py::object& row) {
-    if (row.is_none()) {
-      Array a = change_array(dw, rows, cols, false, "dw");
-      for (std::size_t r = 0; r < rows; ++r) store_.add(r, a.data() + r * cols);
-    } else {
-      const std::size_t r = row_index(row, rows);
-      Array a = change_array(dw, rows, cols, true, "dw");
-      store_.add(r, a.data());
-    }
-  }
+  void add(const py::handle& dw, const py::object& row) { add_to(store_, dw, row); }
   void apply_rule() { store_.apply_rule(); }
   void update(const py::handle& dw, const py::object& row) {
     add(dw, row);
@@ -372,16 +376,7 @@ class PyPlainStore : public StoreBase {
     store_.set_weights(this->initial.data());
   }
   void begin_step() { store_.begin_step(); }
-  void add(const py::handle& dw, const py::object& row) {
-    if (row.is_none()) {
-      Array a = change_array(dw, rows, cols, false, "dw");
-      for (std::size_t r = 0; r < rows; ++r) store_.add(r, a.data() + r * cols);
-    } else {
-      const std::size_t r = row_index(row, rows);
-      Array a = change_array(dw, rows, cols, true, "dw");
-      store_.add(r, a.data());
-    }
-  }
+  void add(const py::handle& dw, const py::object& row) { add_to(store_, dw, row); }
   void apply_rule() {}
   void update(const py::handle& dw, const py::object& row) { add(dw, row); }
   void finish() { store_.finish(); }

@@ -1,5 +1,4 @@
 #include "syncache/io/mnist.hpp"
-#include "syncache/io/params.hpp"
 
 #include <array>
 #include <cerrno>
@@ -11,6 +10,7 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "syncache/io/params.hpp"
 #include "syncache/io/text_input.hpp"
 
 namespace syncache::mnist {

@@ -19,9 +19,15 @@ inline std::atomic<bool>& interrupt_flag() {
   static std::atomic<bool> flag{false};
   return flag;
 }
-inline void request_interrupt() { interrupt_flag().store(true, std::memory_order_relaxed); }
-inline void clear_interrupt() { interrupt_flag().store(false, std::memory_order_relaxed); }
-inline bool interrupt_requested() { return interrupt_flag().load(std::memory_order_relaxed); }
+inline void request_interrupt() {
+  interrupt_flag().store(true, std::memory_order_relaxed);
+}
+inline void clear_interrupt() {
+  interrupt_flag().store(false, std::memory_order_relaxed);
+}
+inline bool interrupt_requested() {
+  return interrupt_flag().load(std::memory_order_relaxed);
+}
 // Throws Interrupted when an interrupt was requested (one relaxed load otherwise).
 inline void check_interrupt() {
   if (interrupt_requested()) throw Interrupted();
