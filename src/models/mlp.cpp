@@ -846,7 +846,14 @@ std::int64_t Mlp::pending_changes() const {
 }
 
 void Mlp::train(const float* images, const std::uint8_t* labels, std::size_t count) {
-  for (std::size_t i = 0; i < count; ++i) train_sample(images + i * cfg_.inputs, labels[i]);
+  const std::size_t bytes = cfg_.inputs * sizeof(float);
+  for (std::size_t i = 0; i < count; ++i) {
+    if (i + 1 < count) {  // the next image from memory while this one trains
+      const char* next = reinterpret_cast<const char*>(images + (i + 1) * cfg_.inputs);
+      for (std::size_t b = 0; b < bytes; b += 64) __builtin_prefetch(next + b);
+    }
+    train_sample(images + i * cfg_.inputs, labels[i]);
+  }
 }
 
 Mlp::MatrixF Mlp::output_fields(const float* images, std::size_t count) const {
