@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "syncache/io/params.hpp"
 
@@ -93,6 +94,22 @@ CachedStore::CachedStore(std::size_t rows, std::size_t cols, CacheParams params,
   factor_ = params_.decay_factor();
   rule_ = &rule_info(params_.rule);
   if (params_.b > 0.0) step_delta_.assign(rows * cols, 0.0);
+}
+
+CachedStore::CachedStore(std::size_t rows, std::size_t cols, CacheParams params, ChangeCost cost,
+                         State state)
+    : CachedStore(rows, cols, params, cost) {
+  if (state.l.size() != rows * cols || state.s.size() != rows * cols ||
+      state.row_sum.size() != rows || state.row_max.size() != rows) {
+    throw std::invalid_argument("CachedStore: a state of another shape");
+  }
+  l_ = std::move(state.l);
+  s_ = std::move(state.s);
+  row_sum_ = std::move(state.row_sum);
+  row_max_ = std::move(state.row_max);
+  g_ = state.gain;
+  energy_ = state.energy;
+  events_ = state.events;
 }
 
 void CachedStore::set_listener(Listener* listener) {

@@ -246,6 +246,268 @@ SYNCACHE_CLONES RowStats add_and_stats(double* s, double a, const double* x, std
   return add_and_stats_impl<true>(s, a, x, n);
 }
 
+// Column-major kernels (kernels.hpp: ColumnInput, and why they equal the row kernels).
+// Rows are taken NV vectors (8 NV rows) at a time, the lane sums of each vector kept in
+// registers while a lane's inputs pass: r[L][v] holds lane L of vector v. Blocks of 8, 4,
+// 2 and 1 vectors cover any hp (a multiple of 8).
+SYNCACHE_INLINE static inline v8d broadcast(double v) {
+  return v8d{v, v, v, v, v, v, v, v};
+}
+// (hsum(lanes 0-7) + hsum(lanes 8-15)) + lane 16 of vector v, per row.
+template <std::size_t NV>
+SYNCACHE_INLINE static inline v8d combine(const v8d (&r)[kLanes][NV], std::size_t v) {
+  const v8d h0 =
+      ((r[0][v] + r[1][v]) + (r[2][v] + r[3][v])) + ((r[4][v] + r[5][v]) + (r[6][v] + r[7][v]));
+  const v8d h1 = ((r[8][v] + r[9][v]) + (r[10][v] + r[11][v])) +
+                 ((r[12][v] + r[13][v]) + (r[14][v] + r[15][v]));
+  return (h0 + h1) + r[16][v];
+}
+// Calls block.template operator()<NV>(j0) over the rows [0, hp) in blocks of NV vectors.
+template <class Block>
+SYNCACHE_INLINE static inline void by_blocks(std::size_t hp, Block&& block) {
+  std::size_t j0 = 0;
+  for (; j0 + 64 <= hp; j0 += 64) block.template operator()<8>(j0);
+  if (hp - j0 >= 32) {
+    block.template operator()<4>(j0);
+    j0 += 32;
+  }
+  if (hp - j0 >= 16) {
+    block.template operator()<2>(j0);
+    j0 += 16;
+  }
+  if (hp - j0 >= 8) block.template operator()<1>(j0);
+}
+
+static std::size_t widen_nonzeros_scalar(const float* x, std::size_t begin, std::size_t n,
+                                         double* xd, std::uint32_t* index, double* value,
+                                         std::size_t m) {
+  for (std::size_t i = begin; i < n; ++i) {
+    xd[i] = x[i];
+    index[m] = static_cast<std::uint32_t>(i);
+    value[m] = xd[i];
+    m += xd[i] != 0.0;
+  }
+  return m;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx512f,avx512vl"))) static std::size_t widen_nonzeros_avx512(
+    const float* x, std::size_t n, double* xd, std::uint32_t* index, double* value) {
+  std::size_t m = 0, i = 0;
+  const __m256i step = _mm256_set1_epi32(8);
+  __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  for (; i + 8 <= n; i += 8) {
+    // (Converted by the vector extension: GCC 12's _mm512_cvtps_pd trips
+    // -Wmaybe-uninitialized.)
+    v8f f;
+    std::memcpy(&f, x + i, sizeof f);
+    const v8d d = __builtin_convertvector(f, v8d);
+    std::memcpy(xd + i, &d, sizeof d);
+    const __m512d v = _mm512_loadu_pd(xd + i);
+    // not equal, or unordered (NaN): x != 0
+    const __mmask8 nz = _mm512_cmp_pd_mask(v, _mm512_setzero_pd(), _CMP_NEQ_UQ);
+    if (nz != 0) {
+      _mm512_mask_compressstoreu_pd(value + m, nz, v);
+      _mm256_mask_compressstoreu_epi32(index + m, nz, idx);
+      m += static_cast<std::size_t>(__builtin_popcount(nz));
+    }
+    idx = _mm256_add_epi32(idx, step);
+  }
+  return widen_nonzeros_scalar(x, i, n, xd, index, value, m);
+}
+#endif
+
+std::size_t widen_nonzeros(const float* x, std::size_t n, double* xd, std::uint32_t* index,
+                           double* value) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  static const bool available =
+      __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
+  if (available) return widen_nonzeros_avx512(x, n, xd, index, value);
+#endif
+  return widen_nonzeros_scalar(x, 0, n, xd, index, value, 0);
+}
+
+ColumnInput column_input(const std::uint32_t* index, const double* value, std::size_t count,
+                         std::size_t n, std::uint32_t* lane_index, double* lane_value) {
+  // A stable counting sort by lane keeps each lane's inputs ascending.
+  ColumnInput x;
+  x.index = lane_index;
+  x.value = lane_value;
+  x.n = n;
+  std::uint32_t counts[kLanes] = {};
+  for (std::size_t q = 0; q < count; ++q) ++counts[lane_of(index[q], n)];
+  for (std::size_t L = 0; L < kLanes; ++L) x.begin[L + 1] = x.begin[L] + counts[L];
+  std::uint32_t next[kLanes];
+  std::copy(x.begin, x.begin + kLanes, next);
+  for (std::size_t q = 0; q < count; ++q) {
+    const std::uint32_t at = next[lane_of(index[q], n)]++;
+    lane_index[at] = index[q];
+    lane_value[at] = value[q];
+  }
+  return x;
+}
+
+SYNCACHE_CLONES void column_dot(const double* m, std::size_t hp, const ColumnInput& x,
+                                double* out) {
+  by_blocks(hp, [&]<std::size_t NV>(std::size_t j0) SYNCACHE_INLINE {
+    v8d r[kLanes][NV];
+    for (std::size_t L = 0; L < kLanes; ++L) {
+      v8d acc[NV] = {};
+      for (std::uint32_t q = x.begin[L]; q < x.begin[L + 1]; ++q) {
+        const double* w = m + std::size_t{x.index[q]} * hp + j0;
+        const v8d xv = broadcast(x.value[q]);
+        for (std::size_t v = 0; v < NV; ++v) acc[v] += load8(w + 8 * v) * xv;
+      }
+      for (std::size_t v = 0; v < NV; ++v) r[L][v] = acc[v];
+    }
+    for (std::size_t v = 0; v < NV; ++v) store8(out + j0 + 8 * v, combine(r, v));
+  });
+}
+
+SYNCACHE_CLONES void column_dot2(const double* l, const double* s, std::size_t hp,
+                                 const ColumnInput& x, double* out_l, double* out_s) {
+  by_blocks(hp, [&]<std::size_t NV>(std::size_t j0) SYNCACHE_INLINE {
+    v8d rl[kLanes][NV], rs[kLanes][NV];
+    for (std::size_t L = 0; L < kLanes; ++L) {
+      v8d al[NV] = {}, as[NV] = {};
+      for (std::uint32_t q = x.begin[L]; q < x.begin[L + 1]; ++q) {
+        const std::size_t at = std::size_t{x.index[q]} * hp + j0;
+        const v8d xv = broadcast(x.value[q]);
+        for (std::size_t v = 0; v < NV; ++v) {
+          al[v] += load8(l + at + 8 * v) * xv;
+          as[v] += load8(s + at + 8 * v) * xv;
+        }
+      }
+      for (std::size_t v = 0; v < NV; ++v) {
+        rl[L][v] = al[v];
+        rs[L][v] = as[v];
+      }
+    }
+    for (std::size_t v = 0; v < NV; ++v) {
+      store8(out_l + j0 + 8 * v, combine(rl, v));
+      store8(out_s + j0 + 8 * v, combine(rs, v));
+    }
+  });
+}
+
+SYNCACHE_CLONES void column_axpy(double* m, std::size_t hp, const double* a, const ColumnInput& x) {
+  for (std::size_t q = 0; q < x.count(); ++q) {
+    const v8d xv = broadcast(x.value[q]);
+    double* w = m + std::size_t{x.index[q]} * hp;
+    for (std::size_t j = 0; j < hp; j += 8) store8(w + j, load8(w + j) + load8(a + j) * xv);
+  }
+}
+
+SYNCACHE_CLONES void column_add(double* s, std::size_t hp, const double* a, const ColumnInput& x,
+                                double* delta, double* new_max) {
+  by_blocks(hp, [&]<std::size_t NV>(std::size_t j0) SYNCACHE_INLINE {
+    v8d r[kLanes][NV];
+    v8d av[NV], mx[NV] = {};
+    for (std::size_t v = 0; v < NV; ++v) av[v] = load8(a + j0 + 8 * v);
+    for (std::size_t L = 0; L < kLanes; ++L) {
+      v8d d[NV] = {};
+      for (std::uint32_t q = x.begin[L]; q < x.begin[L + 1]; ++q) {
+        double* sk = s + std::size_t{x.index[q]} * hp + j0;
+        const v8d xv = broadcast(x.value[q]);
+        for (std::size_t v = 0; v < NV; ++v) {
+          const v8d e = av[v] * xv;
+          const v8d after = load8(sk + 8 * v) + e;
+          store8(sk + 8 * v, after);
+          d[v] += vabs(e);
+          mx[v] = vmax(mx[v], vabs(after));
+        }
+      }
+      for (std::size_t v = 0; v < NV; ++v) r[L][v] = d[v];
+    }
+    for (std::size_t v = 0; v < NV; ++v) {
+      store8(delta + j0 + 8 * v, combine(r, v));
+      store8(new_max + j0 + 8 * v, mx[v]);
+    }
+  });
+}
+
+SYNCACHE_CLONES void column_abs_sums(const double* s, std::size_t hp, std::size_t n, double* lanes,
+                                     double* seq, double* max, double* scratch) {
+  if (lanes != nullptr) {
+    // One pass in input order (a stream), the lanes in scratch.
+    std::fill_n(scratch, kLanes * hp, 0.0);
+    for (std::size_t k = 0; k < n; ++k) {
+      const double* sk = s + k * hp;
+      double* acc = scratch + lane_of(k, n) * hp;
+      for (std::size_t j = 0; j < hp; j += 8) store8(acc + j, load8(acc + j) + vabs(load8(sk + j)));
+    }
+    for (std::size_t j = 0; j < hp; j += 8) {
+      const double* p = scratch + j;
+      const v8d h0 =
+          ((load8(p) + load8(p + hp)) + (load8(p + 2 * hp) + load8(p + 3 * hp))) +
+          ((load8(p + 4 * hp) + load8(p + 5 * hp)) + (load8(p + 6 * hp) + load8(p + 7 * hp)));
+      const v8d h1 =
+          ((load8(p + 8 * hp) + load8(p + 9 * hp)) + (load8(p + 10 * hp) + load8(p + 11 * hp))) +
+          ((load8(p + 12 * hp) + load8(p + 13 * hp)) + (load8(p + 14 * hp) + load8(p + 15 * hp)));
+      store8(lanes + j, (h0 + h1) + load8(p + 16 * hp));
+    }
+  }
+  if (seq == nullptr && max == nullptr) return;
+  by_blocks(hp, [&]<std::size_t NV>(std::size_t j0) SYNCACHE_INLINE {
+    v8d sq[NV] = {}, mx[NV] = {};
+    for (std::size_t k = 0; k < n; ++k) {
+      const double* sk = s + k * hp + j0;
+      for (std::size_t v = 0; v < NV; ++v) {
+        const v8d a = vabs(load8(sk + 8 * v));
+        sq[v] += a;
+        mx[v] = vmax(mx[v], a);
+      }
+    }
+    for (std::size_t v = 0; v < NV; ++v) {
+      if (seq != nullptr) store8(seq + j0 + 8 * v, sq[v]);
+      if (max != nullptr) store8(max + j0 + 8 * v, mx[v]);
+    }
+  });
+}
+
+SYNCACHE_CLONES void column_consolidate(double* l, double* s, std::size_t hp, std::size_t n,
+                                        double g, const std::int64_t* keep, double* sum,
+                                        std::int64_t* nonzero) {
+  const std::size_t full = n - n % 16;  // consolidate's lanes
+  const v8d one = broadcast(1.0);
+  by_blocks(hp, [&]<std::size_t NV>(std::size_t j0) SYNCACHE_INLINE {
+    v8d r[kLanes][NV];
+    v8u kp[NV];
+    for (std::size_t v = 0; v < NV; ++v) std::memcpy(&kp[v], keep + j0 + 8 * v, sizeof kp[v]);
+    v8d nz[NV] = {};
+    for (std::size_t L = 0; L < kLanes; ++L) {
+      v8d acc[NV] = {};
+      const std::size_t first = L < 16 ? L : full, last = L < 16 ? full : n;
+      const std::size_t step = L < 16 ? 16 : 1;
+      for (std::size_t k = first; k < last; k += step) {
+        double* lk = l + k * hp + j0;
+        double* sk = s + k * hp + j0;
+        for (std::size_t v = 0; v < NV; ++v) {
+          const v8d sv = load8(sk + 8 * v);
+          const v8d gv = g * sv;
+          acc[v] += vabs(gv);
+          nz[v] += sv != 0.0 ? one : v8d{};
+          // kept rows: l += g s, s = 0 (bitwise selects on the all-ones lanes of kp)
+          const v8d lv = load8(lk + 8 * v), moved = lv + gv;
+          v8u lb, mb, sb;
+          std::memcpy(&lb, &lv, sizeof lb);
+          std::memcpy(&mb, &moved, sizeof mb);
+          std::memcpy(&sb, &sv, sizeof sb);
+          lb = (mb & kp[v]) | (lb & ~kp[v]);
+          sb &= ~kp[v];
+          std::memcpy(lk + 8 * v, &lb, sizeof lb);
+          std::memcpy(sk + 8 * v, &sb, sizeof sb);
+        }
+      }
+      for (std::size_t v = 0; v < NV; ++v) r[L][v] = acc[v];
+    }
+    for (std::size_t v = 0; v < NV; ++v) {
+      store8(sum + j0 + 8 * v, combine(r, v));
+      for (int e = 0; e < 8; ++e) nonzero[j0 + 8 * v + e] = static_cast<std::int64_t>(nz[v][e]);
+    }
+  });
+}
+
 SYNCACHE_CLONES Consolidated consolidate(double* l, double* s, double g, std::size_t n) {
   typedef std::int64_t v8l __attribute__((vector_size(64)));
   v8d sum0 = {}, sum1 = {};

@@ -103,6 +103,7 @@ TrainingResult train_mlp(Mlp& net, const mnist::Dataset& train, const mnist::Dat
     double acc = -1.0;
     for (std::size_t i = 0; i < train.count; ++i) {
       check_interrupt();
+      if (i + 1 < train.count) train.prefetch(i + 1);  // from memory while this one trains
       net.train_sample(train.image(i), train.labels[i]);
       if (net.samples_seen() % opt.eval_every == 0 || i + 1 == train.count) {
         acc = evaluate(epoch);

@@ -336,7 +336,27 @@ double Mlp::Layer::field(std::size_t row, const double* x, const double* zeros) 
 
 double Mlp::Layer::weight(std::size_t row, std::size_t col) const {
   if (store) return store->weight(row, col);
+  if (cstore) return cstore->weight(row, col);
+  if (!wt.empty()) return wt[col * padded_rows(rows) + row];
   return w(static_cast<Eigen::Index>(row), static_cast<Eigen::Index>(col));
+}
+
+double Mlp::Layer::persistent(std::size_t row, std::size_t col) const {
+  if (store) return store->persistent(row, col);
+  if (cstore) return cstore->persistent(row, col);
+  return weight(row, col);
+}
+
+double Mlp::Layer::transient(std::size_t row, std::size_t col) const {
+  if (store) return store->transient(row, col);
+  if (cstore) return cstore->transient(row, col);
+  return 0.0;
+}
+
+const EnergyTally* Mlp::Layer::tally() const {
+  if (store) return &store->energy();
+  if (cstore) return &cstore->energy();
+  return nullptr;
 }
 
 Mlp::Mlp(const MlpConfig& config) : cfg_(config) {
@@ -353,23 +373,47 @@ Mlp::Mlp(const MlpConfig& config) : cfg_(config) {
     for (Eigen::Index r = 0; r < w0.rows(); ++r) {
       for (Eigen::Index c = 0; c < w0.cols(); ++c) w0(r, c) = 0.01 * normal();
     }
+    // The first layer is kept by input unless the dense reference is asked for.
+    const bool by_column = l == 0 && !cfg_.dense_reference;
     if (cfg_.cache.rule == Rule::classic) {
-      L.w = w0;
+      if (by_column) {
+        const std::size_t hp = padded_rows(L.rows);
+        L.wt.assign(L.cols * hp, 0.0);
+        for (std::size_t r = 0; r < L.rows; ++r) {
+          for (std::size_t c = 0; c < L.cols; ++c) {
+            L.wt[c * hp + r] = w0(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(c));
+          }
+        }
+      } else {
+        L.w = w0;
+      }
     } else {
       CacheParams p = cfg_.cache;
       p.decay = DecayForm::exponential;
-      L.store.emplace(L.rows, L.cols, p, ChangeCost{});
       // The store starts at l = 0: w(0) enters through one consolidation that is not
       // charged (l = 0 + 1 * w(0) exactly).
-      for (std::size_t r = 0; r < L.rows; ++r) {
-        L.store->add(r, w0.row(static_cast<Eigen::Index>(r)).data());
+      const auto load = [&w0, &L](auto& store) {
+        for (std::size_t r = 0; r < L.rows; ++r) {
+          store.add(r, w0.row(static_cast<Eigen::Index>(r)).data());
+        }
+        store.consolidate_all();
+        L.init_consolidation = store.energy().consolidation;
+        L.init_classic = store.energy().classic;
+        return store.consolidation_events();
+      };
+      if (by_column) {
+        L.cstore.emplace(L.rows, L.cols, p);
+        init_events_[static_cast<std::size_t>(l)] = load(*L.cstore);
+      } else {
+        L.store.emplace(L.rows, L.cols, p, ChangeCost{});
+        init_events_[static_cast<std::size_t>(l)] = load(*L.store);
       }
-      L.store->consolidate_all();
-      L.init_consolidation = L.store->energy().consolidation;
-      L.init_classic = L.store->energy().classic;
-      init_events_[static_cast<std::size_t>(l)] = L.store->consolidation_events();
     }
   }
+  all_inputs_.resize(cfg_.inputs);
+  for (std::size_t i = 0; i < cfg_.inputs; ++i) all_inputs_[i] = static_cast<std::uint32_t>(i);
+  drift_ = w0_[0].cwiseAbs().maxCoeff();
+  scale_.assign(padded_rows(cfg_.hidden), 0.0);
   zeros_.assign(std::max(cfg_.inputs, cfg_.hidden), 0.0);
   pass_ = make_pass();
   // The plastic hidden units of the restriction path: round(F H) of them (at least 1),
@@ -404,6 +448,13 @@ Mlp::Pass Mlp::make_pass() const {
   p.o.resize(cfg_.outputs);
   p.delta_o.resize(cfg_.outputs);
   p.back.resize(cfg_.outputs);
+  if (layer_[0].by_column()) {
+    p.nz_index.resize(cfg_.inputs);
+    p.nz_value.resize(cfg_.inputs);
+    p.lane_index.resize(cfg_.inputs);
+    p.lane_value.resize(cfg_.inputs);
+    p.z.resize(padded_rows(cfg_.hidden));
+  }
   return p;
 }
 
@@ -416,10 +467,42 @@ void Mlp::check_label(int label) const {
 
 void Mlp::forward_backward(const float* x, int label, Pass& p) const {
   const std::size_t N = cfg_.inputs, H = cfg_.hidden, K = cfg_.outputs;
-  for (std::size_t i = 0; i < N; ++i) p.x[i] = x[i];
   // Forward with w = l + s: h = sigma(W0 x), o = sigma(W1 h).
-  for (std::size_t j = 0; j < H; ++j)
-    p.h[j] = logistic(layer_[0].field(j, p.x.data(), zeros_.data()));
+  const Layer& L0 = layer_[0];
+  if (L0.by_column()) {
+    // The non-zero inputs in ascending order, and sum_i |x_i| over them: the dense loop's
+    // sum, as a skipped x_i = 0 adds +0 to a sum that starts at +0 (not a bit changes).
+    const std::size_t m =
+        kernels::widen_nonzeros(x, N, p.x.data(), p.nz_index.data(), p.nz_value.data());
+    double sum = 0.0;
+    bool finite = true;
+    for (std::size_t q = 0; q < m; ++q) {
+      sum += std::fabs(p.nz_value[q]);
+      finite = finite && std::isfinite(p.nz_value[q]);
+    }
+    p.x_abs_sum = sum;
+    p.x_nonzero = static_cast<std::int64_t>(m);
+    p.x_finite = finite;
+    // The column kernels equal the dense ones for finite inputs (kernels::ColumnInput);
+    // an input with inf or NaN takes every input, which is the dense kernels' arithmetic.
+    p.in = finite ? kernels::column_input(p.nz_index.data(), p.nz_value.data(), m, N,
+                                          p.lane_index.data(), p.lane_value.data())
+                  : kernels::column_input(all_inputs_.data(), p.x.data(), N, N, p.lane_index.data(),
+                                          p.lane_value.data());
+    if (L0.cstore) {
+      L0.cstore->fields(p.in, p.z.data());
+    } else {
+      // Classic: dot2(w, 0, 1, x), whose zero half is +-0 for finite x and NaN otherwise.
+      kernels::column_dot(L0.wt.data(), padded_rows(H), p.in, p.z.data());
+      if (!finite) {
+        for (std::size_t j = 0; j < H; ++j) p.z[j] += std::numeric_limits<double>::quiet_NaN();
+      }
+    }
+    for (std::size_t j = 0; j < H; ++j) p.h[j] = logistic(p.z[j]);
+  } else {
+    for (std::size_t i = 0; i < N; ++i) p.x[i] = x[i];
+    for (std::size_t j = 0; j < H; ++j) p.h[j] = logistic(L0.field(j, p.x.data(), zeros_.data()));
+  }
   for (std::size_t k = 0; k < K; ++k)
     p.o[k] = logistic(layer_[1].field(k, p.h.data(), zeros_.data()));
   // E = 1/2 sum_k (t_k - o_k)^2 with t = 0.99 for the label, 0.01 otherwise.
@@ -432,11 +515,32 @@ void Mlp::forward_backward(const float* x, int label, Pass& p) const {
     p.back[k] = cfg_.authors_backprop ? e : p.delta_o[k];
   }
   // delta_h = (W1^T delta_o) h (1 - h)   (authors: (W1^T e) h (1 - h))
-  for (std::size_t j = 0; j < H; ++j) {
-    double a = 0.0;
-    for (std::size_t k = 0; k < K; ++k) a += layer_[1].weight(k, j) * p.back[k];
-    p.delta_h[j] = a * p.h[j] * (1.0 - p.h[j]);
+  if (!L0.by_column()) {
+    for (std::size_t j = 0; j < H; ++j) {
+      double a = 0.0;
+      for (std::size_t k = 0; k < K; ++k) a += layer_[1].weight(k, j) * p.back[k];
+      p.delta_h[j] = a * p.h[j] * (1.0 - p.h[j]);
+    }
+    return;
   }
+  // The same sums, all j at once: each a_j still adds its terms w_kj back_k for k = 0, 1,
+  // ... from 0, with w_kj = l_kj + g s~_kj formed as CachedStore::weight forms it.
+  double* a = p.z.data();  // the fields are no longer needed
+  std::fill_n(a, H, 0.0);
+  const Layer& L1 = layer_[1];
+  for (std::size_t k = 0; k < K; ++k) {
+    const double b = p.back[k];
+    if (L1.store) {
+      const double* l = L1.store->persistent_row(k);
+      const double* s = L1.store->scaled_transient_row(k);
+      const double g = L1.store->gain();
+      for (std::size_t j = 0; j < H; ++j) a[j] += (l[j] + g * s[j]) * b;
+    } else {
+      const double* w = L1.w.row(static_cast<Eigen::Index>(k)).data();
+      for (std::size_t j = 0; j < H; ++j) a[j] += w[j] * b;
+    }
+  }
+  for (std::size_t j = 0; j < H; ++j) p.delta_h[j] = a[j] * p.h[j] * (1.0 - p.h[j]);
 }
 
 bool Mlp::wants_update(const Pass& p, int label) const {
@@ -482,7 +586,74 @@ void Mlp::dense_change(Layer& L, const std::vector<double>& delta, const double*
   updates_ += nonzero_rows * nonzero_in;
 }
 
-void Mlp::synapse_change(Layer& L, const std::vector<double>& delta, const double* v) {
+void Mlp::column_change(Layer& L, const std::vector<double>& delta, const char* row_mask,
+                        const Pass& p) {
+  // dense_change by column: the same scales eta delta_r, sums and counts (p.x_abs_sum and
+  // p.x_nonzero are the dense loops' sum |x_i| and count), only the non-zero inputs'
+  // weights touched. A row left out gets scale 0: 0 * x_k = +-0 for finite x, no change.
+  const double eta = cfg_.eta;
+  std::int64_t nonzero_rows = 0;
+  double scale_abs = 0.0;
+  for (std::size_t r = 0; r < L.rows; ++r) {
+    if (row_mask != nullptr && row_mask[r] == 0) {
+      scale_[r] = 0.0;
+      continue;
+    }
+    const double a = eta * delta[r];
+    scale_[r] = a;
+    scale_abs += std::fabs(a);
+    nonzero_rows += a != 0.0;
+  }
+  if (L.cstore) {
+    L.cstore->add(scale_.data(), row_mask, p.in);
+  } else {  // classic: w_row += eta delta x; M += sum |Delta w|
+    kernels::column_axpy(L.wt.data(), padded_rows(L.rows), scale_.data(), p.in);
+    classic_energy_ += scale_abs * p.x_abs_sum;
+  }
+  updates_ += nonzero_rows * p.x_nonzero;
+}
+
+void Mlp::check_column_bound(const Pass& p) {
+  // The column kernels equal the dense ones while the inputs, the first layer's weights
+  // and its scales eta delta_r are finite (kernels::ColumnInput). drift_ bounds the
+  // weights: |w_rc(t)| <= max |w(0)| + sum over samples of (sum_r |eta delta_r|)
+  // (sum_i |x_i|), as no change eta delta_r x_c (whole, or kept by a restriction) is
+  // larger. For the cached store, l and s = g s~ obey the same bound, and s~ = s / g and
+  // the scales / g are at most 1e20 times larger (CachedColumnStore keeps g >= 1e-20).
+  // Below 1e250 all of it is far from overflow (1.8e308). A sample that would pass the
+  // bound (only with an absurd learning rate), or has an input of inf or NaN, hands the
+  // layer back to the row-major store in the state it has reached, and the network goes
+  // on with the dense reference from there.
+  constexpr double kBound = 1e250;
+  double scale_abs = 0.0;
+  for (double d : p.delta_h) scale_abs += std::fabs(cfg_.eta * d);
+  const double grown = drift_ + scale_abs * p.x_abs_sum;
+  if (p.x_finite && scale_abs < kBound && grown < kBound) {
+    drift_ = grown;
+    return;
+  }
+  to_row_major(layer_[0]);
+}
+
+void Mlp::to_row_major(Layer& L) {
+  if (L.cstore) {
+    CacheParams p = cfg_.cache;
+    p.decay = DecayForm::exponential;
+    L.store.emplace(L.rows, L.cols, p, ChangeCost{}, L.cstore->state());
+    L.cstore.reset();
+  } else {
+    L.w.resize(static_cast<Eigen::Index>(L.rows), static_cast<Eigen::Index>(L.cols));
+    for (std::size_t r = 0; r < L.rows; ++r) {
+      for (std::size_t c = 0; c < L.cols; ++c) {
+        L.w(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(c)) = L.weight(r, c);
+      }
+    }
+    L.wt.clear();
+  }
+}
+
+void Mlp::synapse_change(Layer& L, const std::vector<double>& delta, const double* v,
+                         const Pass& p) {
   // Competitive plasticity per synapse (van Rossum & Pache 2024): of the layer's n_l =
   // rows x cols synapses (this network has no biases), keep the k = ceil(F n_l) changes
   // with the largest |Delta w| = |eta delta_r v_c|; equal sizes are taken in row-major
@@ -503,7 +674,11 @@ void Mlp::synapse_change(Layer& L, const std::vector<double>& delta, const doubl
     if (v[c] != 0.0) by_v_.emplace_back(std::fabs(v[c]), c);
   }
   if (k >= by_a_.size() * by_v_.size()) {  // every non-zero change is kept: the plain change
-    dense_change(L, delta, v, nullptr);
+    if (L.by_column()) {
+      column_change(L, delta, nullptr, p);
+    } else {
+      dense_change(L, delta, v, nullptr);
+    }
     return;
   }
   // |Delta w_rc| = |a_r| |v_c| (rounding is symmetric and monotone), so with rows and
@@ -556,14 +731,19 @@ void Mlp::synapse_change(Layer& L, const std::vector<double>& delta, const doubl
     if (cols_.empty()) continue;
     dw_.resize(cols_.size());
     for (std::size_t i = 0; i < cols_.size(); ++i) dw_[i] = a * v[cols_[i]];
-    if (!L.store) {
-      double* w = L.w.row(static_cast<Eigen::Index>(r)).data();
+    if (L.store) {
+      L.store->add_at(r, cols_.data(), dw_.data(), cols_.size());
+    } else if (L.cstore) {
+      L.cstore->add_at(r, cols_.data(), dw_.data(), cols_.size());
+    } else {
+      const bool by_column = L.by_column();
+      const std::size_t hp = padded_rows(L.rows);
+      double* w = by_column ? L.wt.data() + r : L.w.row(static_cast<Eigen::Index>(r)).data();
+      const std::size_t stride = by_column ? hp : 1;
       for (std::size_t i = 0; i < cols_.size(); ++i) {
-        w[cols_[i]] += dw_[i];
+        w[cols_[i] * stride] += dw_[i];
         classic_energy_ += std::fabs(dw_[i]);
       }
-    } else {
-      L.store->add_at(r, cols_.data(), dw_.data(), cols_.size());
     }
   }
   updates_ += static_cast<std::int64_t>(k);
@@ -573,12 +753,20 @@ void Mlp::change_layer(int l, const Pass& p) {
   Layer& L = layer_[static_cast<std::size_t>(l)];
   const double* v = l == 0 ? p.x.data() : p.h.data();
   const std::vector<double>& delta = l == 0 ? p.delta_h : p.delta_o;
+  // The plain change of the rows in row_mask (all if null): by column or dense.
+  const auto change = [&](const double* input, const char* row_mask) {
+    if (L.by_column()) {
+      column_change(L, delta, row_mask, p);
+    } else {
+      dense_change(L, delta, input, row_mask);
+    }
+  };
   switch (cfg_.restriction) {
     case Restriction::none:
-      dense_change(L, delta, v, nullptr);
+      change(v, nullptr);
       return;
     case Restriction::synapse:
-      synapse_change(L, delta, v);
+      synapse_change(L, delta, v, p);
       return;
     case Restriction::neuron: {
       // Competitive plasticity per neuron (van Rossum & Pache 2024): the ceil(F rows)
@@ -594,16 +782,16 @@ void Mlp::change_layer(int l, const Pass& p) {
                         });
       row_keep_.assign(L.rows, 0);
       for (std::size_t i = 0; i < k; ++i) row_keep_[order_[i]] = 1;
-      dense_change(L, delta, v, row_keep_.data());
+      change(v, row_keep_.data());
       return;
     }
     case Restriction::path:
       if (l == 0) {  // only the plastic hidden units change their incoming weights
-        dense_change(L, delta, v, path_mask_.data());
+        change(v, path_mask_.data());
       } else {  // only the plastic hidden units' outgoing weights change: h_j -> 0 elsewhere
         masked_.resize(L.cols);
         for (std::size_t j = 0; j < L.cols; ++j) masked_[j] = path_mask_[j] != 0 ? v[j] : 0.0;
-        dense_change(L, delta, masked_.data(), nullptr);
+        change(masked_.data(), nullptr);
       }
       return;
   }
@@ -615,16 +803,22 @@ void Mlp::train_sample(const float* x, int label) {
   forward_backward(x, label, p);
   const bool learn = !cfg_.lazy || wants_update(p, label);
   plastic_samples_ += learn ? 1 : 0;
+  if (learn && layer_[0].by_column()) check_column_bound(p);
   for (int l = 0; l < 2; ++l) {
     if (learn) change_layer(l, p);
     Layer& L = layer_[static_cast<std::size_t>(l)];
-    if (!L.store) continue;
     // docs/model.md section 3 order: s += Delta w; consolidation rule (M_cons); maintenance
     // c sum |s| on what stays transient; decay s <- s exp(-1/tau). A skipped sample (lazy
     // learning) changes nothing, but time passes: maintenance and decay still run.
-    L.store->apply_rule();
-    L.store->charge_maintenance();
-    L.store->decay();
+    if (L.store) {
+      L.store->apply_rule();
+      L.store->charge_maintenance();
+      L.store->decay();
+    } else if (L.cstore) {
+      L.cstore->apply_rule();
+      L.cstore->charge_maintenance();
+      L.cstore->decay();
+    }
   }
   ++samples_;
 }
@@ -632,24 +826,34 @@ void Mlp::train_sample(const float* x, int label) {
 std::int64_t Mlp::consolidation_events() const {
   if (cfg_.cache.rule == Rule::classic) return updates_;
   std::int64_t n = 0;
-  for (std::size_t l = 0; l < 2; ++l)
-    n += layer_[l].store->consolidation_events() - init_events_[l];
+  for (std::size_t l = 0; l < 2; ++l) {
+    const Layer& L = layer_[l];
+    n += (L.store ? L.store->consolidation_events() : L.cstore->consolidation_events()) -
+         init_events_[l];
+  }
   return n;
 }
 
 std::int64_t Mlp::pending_changes() const {
   std::int64_t n = 0;
   for (const Layer& L : layer_) {
-    if (!L.store) continue;
+    if (L.tally() == nullptr) continue;
     for (std::size_t r = 0; r < L.rows; ++r) {
-      for (std::size_t c = 0; c < L.cols; ++c) n += L.store->transient(r, c) != 0.0;
+      for (std::size_t c = 0; c < L.cols; ++c) n += L.transient(r, c) != 0.0;
     }
   }
   return n;
 }
 
 void Mlp::train(const float* images, const std::uint8_t* labels, std::size_t count) {
-  for (std::size_t i = 0; i < count; ++i) train_sample(images + i * cfg_.inputs, labels[i]);
+  const std::size_t bytes = cfg_.inputs * sizeof(float);
+  for (std::size_t i = 0; i < count; ++i) {
+    if (i + 1 < count) {  // the next image from memory while this one trains
+      const char* next = reinterpret_cast<const char*>(images + (i + 1) * cfg_.inputs);
+      for (std::size_t b = 0; b < bytes; b += 64) __builtin_prefetch(next + b);
+    }
+    train_sample(images + i * cfg_.inputs, labels[i]);
+  }
 }
 
 Mlp::MatrixF Mlp::output_fields(const float* images, std::size_t count) const {
@@ -708,13 +912,14 @@ double Mlp::accuracy(const float* images, const std::uint8_t* labels, std::size_
 EnergyTally Mlp::energy() const {
   EnergyTally e;
   for (const Layer& L : layer_) {
-    if (!L.store) continue;
-    const EnergyTally& t = L.store->energy();
+    const EnergyTally* tally = L.tally();
+    if (tally == nullptr) continue;
+    const EnergyTally& t = *tally;
     e.classic += t.classic - L.init_classic;
     e.consolidation += t.consolidation - L.init_consolidation;
     e.maintenance += t.maintenance;
     e.change += t.change;  // 0: the network's stores have b = 0
-    e.pending += L.store->transient_abs_sum();
+    e.pending += L.store ? L.store->transient_abs_sum() : L.cstore->transient_abs_sum();
   }
   if (cfg_.cache.rule == Rule::classic) e.classic = e.consolidation = classic_energy_;
   e.updates = updates_;
@@ -747,25 +952,25 @@ Mlp::Matrix store_matrix(std::size_t rows, std::size_t cols, Get get) {
 
 Mlp::Matrix Mlp::weights(std::size_t layer) const {
   const Layer& L = layer_.at(layer);
-  if (!L.store) return L.w;
+  if (!L.store && !L.by_column()) return L.w;
   return store_matrix(L.rows, L.cols,
-                      [&L](std::size_t r, std::size_t c) { return L.store->weight(r, c); });
+                      [&L](std::size_t r, std::size_t c) { return L.weight(r, c); });
 }
 
 Mlp::Matrix Mlp::persistent(std::size_t layer) const {
   const Layer& L = layer_.at(layer);
-  if (!L.store) return L.w;
+  if (!L.store && !L.by_column()) return L.w;
   return store_matrix(L.rows, L.cols,
-                      [&L](std::size_t r, std::size_t c) { return L.store->persistent(r, c); });
+                      [&L](std::size_t r, std::size_t c) { return L.persistent(r, c); });
 }
 
 Mlp::Matrix Mlp::transient(std::size_t layer) const {
   const Layer& L = layer_.at(layer);
-  if (!L.store) {
+  if (L.tally() == nullptr) {
     return Matrix::Zero(static_cast<Eigen::Index>(L.rows), static_cast<Eigen::Index>(L.cols));
   }
   return store_matrix(L.rows, L.cols,
-                      [&L](std::size_t r, std::size_t c) { return L.store->transient(r, c); });
+                      [&L](std::size_t r, std::size_t c) { return L.transient(r, c); });
 }
 
 Mlp::Gradient Mlp::gradient(const float* x, int label) const {

@@ -70,6 +70,17 @@ class CachedStore {
 
   CachedStore(std::size_t rows, std::size_t cols, CacheParams params, ChangeCost cost);
 
+  // The state a store continues from (CachedColumnStore hands a layer back to this store):
+  // l and s~ row-major, the gain, each row's sum and max |s~| as this store holds them,
+  // the energies and the consolidation events. No row counts as changed.
+  struct State {
+    std::vector<double> l, s, row_sum, row_max;
+    double gain = 1.0;
+    EnergyTally energy;
+    std::int64_t events = 0;
+  };
+  CachedStore(std::size_t rows, std::size_t cols, CacheParams params, ChangeCost cost, State state);
+
   std::size_t rows() const { return rows_; }
   std::size_t cols() const { return cols_; }
   const CacheParams& params() const { return params_; }

@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "syncache/core/cached_column_store.hpp"
 #include "syncache/core/cached_store.hpp"
 #include "syncache/core/energy.hpp"
 #include "syncache/core/rule.hpp"
@@ -57,6 +58,11 @@ struct MlpConfig {
   double lazy_margin = 0.0;  // in [0, 1]; 0 = errors only
   Restriction restriction = Restriction::none;
   double keep = 1.0;  // the fraction F, 0 < F <= 1
+  // false (the default): the first layer's weights are kept by input, and its forward pass
+  // and change touch only the inputs that are not 0 (kernels::ColumnInput), with the same
+  // results; true: every weight row by row through the dense kernels, the reference the
+  // sparse path is tested against. Not a model parameter: no result depends on it.
+  bool dense_reference = false;
 
   // Throws ParamError keyed by the parameter (inputs, hidden, outputs, eta, theta, tau, c,
   // rule, lazy_margin, keep) with what is allowed.
@@ -128,6 +134,9 @@ class Mlp {
   const std::vector<std::size_t>& plastic_units() const { return path_units_; }
 
   // For tests and inspection.
+  // Whether the first layer runs on the sparse path (by input) now: not with
+  // dense_reference, nor after it was handed back to the dense reference (check_column_bound).
+  bool sparse_first_layer() const { return layer_[0].by_column(); }
   Matrix weights(std::size_t layer) const;     // l + s
   Matrix persistent(std::size_t layer) const;  // l (classic: w)
   Matrix transient(std::size_t layer) const;   // s (classic: 0)
@@ -140,22 +149,47 @@ class Mlp {
     std::size_t rows = 0, cols = 0;
     Matrix w;                                  // classic: the weights
     mutable std::optional<CachedStore> store;  // cached: l and s (field() is non-const)
-    double init_consolidation = 0.0;           // M_cons of loading w(0) into the store, not charged
-    double init_classic = 0.0;                 // its sum |Delta w|, not charged either
-    double field(std::size_t row, const double* x, const double* zeros) const;
+    // The first layer on the sparse path, column-major (cols x padded_rows(rows)):
+    AlignedDoubles wt;                                // classic: the weights
+    mutable std::optional<CachedColumnStore> cstore;  // cached: l and s
+    double init_consolidation = 0.0;  // M_cons of loading w(0) into the store, not charged
+    double init_classic = 0.0;        // its sum |Delta w|, not charged either
+    bool by_column() const { return !wt.empty() || cstore.has_value(); }
+    double field(std::size_t row, const double* x, const double* zeros) const;  // row-major
     double weight(std::size_t row, std::size_t col) const;
+    double persistent(std::size_t row, std::size_t col) const;
+    double transient(std::size_t row, std::size_t col) const;
+    const EnergyTally* tally() const;  // the store's energies (classic: null)
   };
   struct Pass {  // one sample: input, activations, deltas (delta = -dE/dfield)
     std::vector<double> x, h, o, delta_h, delta_o, back;
     double loss = 0.0;
+    // The first layer by column: the non-zero inputs (index, value, ascending), the input
+    // handed to the column kernels (those, or every input when one is not finite; lane by
+    // lane in lane_index, lane_value), sum_i |x_i|, the number of non-zero x_i, whether
+    // every x_i is finite; the fields.
+    std::vector<std::uint32_t> nz_index, lane_index;
+    std::vector<double> nz_value, lane_value;
+    kernels::ColumnInput in;
+    double x_abs_sum = 0.0;
+    std::int64_t x_nonzero = 0;
+    bool x_finite = true;
+    AlignedDoubles z;
   };
   void forward_backward(const float* x, int label, Pass& p) const;
   bool wants_update(const Pass& p, int label) const;  // lazy learning's test
   void change_layer(int l, const Pass& p);
+  // The first layer's change by column (row_mask as dense_change).
+  void column_change(Layer& L, const std::vector<double>& delta, const char* row_mask,
+                     const Pass& p);
+  // Before the first layer changes by column: keeps the bound drift_ on its weights, or
+  // hands the layer back to the row-major reference (see the definition).
+  void check_column_bound(const Pass& p);
+  void to_row_major(Layer& L);
   // Delta w_rc = eta delta_r v_c on the rows r with row_mask[r] (all rows if null).
   void dense_change(Layer& L, const std::vector<double>& delta, const double* v,
                     const char* row_mask);
-  void synapse_change(Layer& L, const std::vector<double>& delta, const double* v);
+  void synapse_change(Layer& L, const std::vector<double>& delta, const double* v, const Pass& p);
   Pass make_pass() const;
   void check_label(int label) const;
   MatrixF output_fields(const float* images, std::size_t count) const;  // W1 sigma(W0 x)
@@ -163,8 +197,10 @@ class Mlp {
   MlpConfig cfg_;
   std::array<Layer, 2> layer_;
   std::array<Matrix, 2> w0_;
-  std::vector<double> zeros_;    // s = 0 row for the classic forward (same kernel as cached)
-  double classic_energy_ = 0.0;  // classic: sum |Delta w|
+  std::vector<double> zeros_;  // s = 0 row for the classic forward (same kernel as cached)
+  std::vector<std::uint32_t> all_inputs_;  // 0 .. inputs - 1
+  double drift_ = 0.0;                     // bound on |w| of the first layer by column
+  double classic_energy_ = 0.0;            // classic: sum |Delta w|
   std::int64_t samples_ = 0;
   std::int64_t updates_ = 0, plastic_samples_ = 0;
   std::array<std::int64_t, 2> init_events_{};  // consolidations of loading w(0), not counted
@@ -174,6 +210,7 @@ class Mlp {
   // Scratch of the restrictions.
   std::vector<char> row_keep_;
   std::vector<double> masked_, dw_;
+  AlignedDoubles scale_;  // eta delta of the first layer by column
   std::vector<std::size_t> order_, nz_rows_, cols_;
   std::vector<std::pair<double, std::size_t>> by_a_, by_v_;  // (|a_r|, r), (|v_c|, c)
 };
