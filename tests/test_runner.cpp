@@ -80,6 +80,31 @@ TEST(Runner, StoredRunsAreReused) {
   EXPECT_EQ(third.back(), pure_work(more.back()));
 }
 
+// A result marked abandoned (a run an optimiser stopped early) is returned but not stored:
+// the next call computes it again.
+TEST(Runner, AbandonedResultsAreNotStored) {
+  TempDir dir;
+  ResultsStore store(dir.file("r.db"));
+  const auto specs = make_specs("abandon", 12, 4);
+  std::atomic<int> calls{0};
+  auto work = [&](const RunSpec& s) {
+    ++calls;
+    return s.params.at("i").get<int>() % 3 == 0 ? json{{"abandoned", true}} : pure_work(s);
+  };
+  const auto first = run_all(specs, work, &store, quiet(2));
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    EXPECT_EQ(is_abandoned(first[i]), i % 3 == 0) << i;
+  }
+  EXPECT_EQ(store.count("abandon"), 8u);
+  calls = 0;
+  const auto second = run_all(specs, work, &store, quiet(1));
+  EXPECT_EQ(calls.load(), 4);  // only the four abandoned ones again
+  EXPECT_EQ(first, second);
+  EXPECT_FALSE(is_abandoned(json{{"abandoned", false}}));
+  EXPECT_FALSE(is_abandoned(json::array()));
+  EXPECT_FALSE(is_abandoned(json{{"energy", 1.0}}));
+}
+
 TEST(Runner, EqualSpecsAreComputedOnce) {
   std::atomic<int> calls{0};
   auto work = [&](const RunSpec& s) {

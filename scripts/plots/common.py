@@ -97,6 +97,30 @@ def scale_text(data, scale):
     return "%s scale; mean +- SE over %s seeds" % (scale, seeds)
 
 
+def spread_text(data, panel, names):
+    """'bands/bars: \u00b1 SE over N seeds' for the curves `names` of `panel` (N the most seeds
+    any of their points averages), or None where every point is one seed (SE 0: nothing extra
+    is drawn)."""
+    ns = [k for s in names for k in data.series(panel, s)[3]]
+    if not ns or max(ns) <= 1:
+        return None
+    return "bands/bars: \u00b1 SE over %d seeds" % max(ns)
+
+
+def se_marks(ax_energy, ax_curve, samples, acc, acc_se, energy, energy_se, color, bars=12):
+    """The spread over seeds of one MNIST curve: error bars in both directions on the
+    energy-vs-accuracy axis at every k-th point (at most `bars`, the last point kept) and a
+    band of accuracy +- SE on the learning-curve axis."""
+    step = -(-len(acc) // bars)
+    keep = sorted(range(len(acc) - 1, -1, -step))
+    ax_energy.errorbar([acc[i] for i in keep], [energy[i] for i in keep],
+                       xerr=[acc_se[i] for i in keep], yerr=[energy_se[i] for i in keep],
+                       linestyle="none", color=color, elinewidth=0.8, capsize=1.5)
+    ax_curve.fill_between(samples, [m - s for m, s in zip(acc, acc_se)],
+                          [m + s for m, s in zip(acc, acc_se)], color=color, alpha=0.2,
+                          linewidth=0)
+
+
 def footer(fig, left=None, right=None):
     """The one line under a figure, below everything already drawn (call it last, after
     tight_layout): `left` a short note, `right` the scale. Longer notes belong in

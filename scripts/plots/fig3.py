@@ -60,10 +60,12 @@ def draw(data, scale):
     fig.suptitle("Caching with decaying transient weights, N = %d, P = %d, %s rule"
                  % (meta(data, "N"), meta(data, "P"), rule_from_notes(data)))
     fig.tight_layout()
-    cap, capped, total = (meta(data, k) for k in ("max_epochs", "capped_runs", "total_runs"))
+    cap, excluded, total = (meta(data, k)
+                            for k in ("max_epochs", "excluded_thresholds", "evaluated_thresholds"))
     note = None
     if cap is not None:
-        note = ("epoch cap %d: capped runs are left out (%d of %d runs; %d at $\\hat\\theta$)"
-                % (cap, capped, total, meta(data, "capped_at_theta_hat")))
+        note = ("epoch cap %d: thresholds where a seed hits it are excluded "
+                "(%d of %d evaluated, with those provably above the optimum)"
+                % (cap, excluded, total))
     scale_note(fig, data, scale, note)
     return fig

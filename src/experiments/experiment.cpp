@@ -391,14 +391,40 @@ std::vector<std::uint64_t> repeat_seeds(std::uint64_t master, std::int64_t repea
 
 std::vector<json> run_perceptrons(const std::vector<PerceptronConfig>& configs,
                                   const ExperimentEnv& env, const std::string& label) {
+  return run_perceptrons(configs, env, label, RunWatch{});
+}
+
+namespace {
+struct StopRun {};  // thrown by the epoch observer of a watched run that is to stop
+}  // namespace
+
+std::vector<json> run_perceptrons(const std::vector<PerceptronConfig>& configs,
+                                  const ExperimentEnv& env, const std::string& label,
+                                  const RunWatch& watch) {
   std::vector<RunSpec> specs;
   specs.reserve(configs.size());
   for (const auto& c : configs) {
     specs.push_back(RunSpec{"perceptron", perceptron_params_json(c), c.seed});
   }
-  auto work = [&configs, &specs](const RunSpec& spec) -> json {
+  auto work = [&configs, &specs, &watch](const RunSpec& spec) -> json {
     const std::size_t i = static_cast<std::size_t>(&spec - specs.data());
-    return perceptron_result_json(run_perceptron(configs[i]));
+    if (!watch.start && !watch.epoch && !watch.done) {
+      return perceptron_result_json(run_perceptron(configs[i]));
+    }
+    const json abandoned = {{"abandoned", true}};
+    if (watch.start && !watch.start(i)) return abandoned;
+    const EpochObserver observer = [&watch, i](const EpochRecord& rec) {
+      if (!watch.epoch(i, rec)) throw StopRun{};
+    };
+    json result;
+    try {
+      result = perceptron_result_json(
+          run_perceptron(configs[i], nullptr, nullptr, watch.epoch ? &observer : nullptr));
+    } catch (const StopRun&) {
+      return abandoned;
+    }
+    if (watch.done) watch.done(i, result);
+    return result;
   };
   RunnerOptions opt = env.runner;
   opt.label = label;

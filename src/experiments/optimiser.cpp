@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <iterator>
+#include <limits>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -33,7 +34,9 @@ std::vector<double> log_grid(double a, double b, int n) {
 
 class Search {
  public:
-  Search(const BatchObjective& evaluate, int seeds) : evaluate_(evaluate), seeds_(seeds) {}
+  // margin < 0: minimise_threshold_batched (every value finite, no bound).
+  Search(const BoundedBatchObjective& evaluate, int seeds, double margin)
+      : evaluate_(evaluate), seeds_(seeds), margin_(margin) {}
 
   // Evaluates every seed at the thetas of `grid` (ascending) not yet in the curve.
   void run_grid(const std::vector<double>& grid) {
@@ -47,12 +50,17 @@ class Search {
     pts.reserve(fresh.size() * static_cast<std::size_t>(seeds_));
     for (double t : fresh)
       for (int s = 0; s < seeds_; ++s) pts.emplace_back(t, s);
-    const std::vector<double> v = evaluate_(pts);
+    const bool bounded = margin_ >= 0.0;
+    const double bound = bounded && !curve_.empty() && std::isfinite(best()->second.mean)
+                             ? (1.0 + margin_) * best()->second.mean
+                             : std::numeric_limits<double>::infinity();
+    const std::vector<double> v = evaluate_(pts, bound);
     if (v.size() != pts.size()) {
       throw std::runtime_error("minimise_threshold: evaluate returned " + std::to_string(v.size()) +
                                " values for " + std::to_string(pts.size()) + " points");
     }
     for (std::size_t i = 0; i < v.size(); ++i) {
+      if (bounded && v[i] == std::numeric_limits<double>::infinity()) continue;
       if (!std::isfinite(v[i])) {
         throw std::runtime_error("minimise_threshold: objective returned " + num(v[i]) +
                                  " at theta = " + num(pts[i].first) + " (seed " +
@@ -68,7 +76,12 @@ class Search {
       double ss = 0.0;
       for (int s = 0; s < seeds_; ++s) ss += (x[s] - mean) * (x[s] - mean);
       const double se = seeds_ > 1 ? std::sqrt(ss / (seeds_ - 1) / seeds_) : 0.0;
-      curve_.emplace(fresh[j], CurvePoint{fresh[j], mean, se, seeds_});
+      if (bounded && (std::isinf(mean) || mean > bound)) {  // +inf among the values, or above
+        curve_.emplace(fresh[j], CurvePoint{fresh[j], std::numeric_limits<double>::infinity(), 0.0,
+                                            seeds_, true});
+      } else {
+        curve_.emplace(fresh[j], CurvePoint{fresh[j], mean, se, seeds_});
+      }
     }
   }
 
@@ -93,8 +106,9 @@ class Search {
     return t;
   }
 
-  const BatchObjective& evaluate_;
+  const BoundedBatchObjective& evaluate_;
   int seeds_;
+  double margin_;
   std::map<double, CurvePoint> curve_;
   long evaluations_ = 0;
 };
@@ -124,12 +138,17 @@ void OptimiserOptions::validate() const {
   }
 }
 
-OptimiserResult minimise_threshold_batched(const BatchObjective& evaluate,
-                                           const OptimiserOptions& opt) {
-  opt.validate();
-  if (!evaluate) throw std::invalid_argument("minimise_threshold: empty objective");
-  Search search(evaluate, opt.seeds);
+namespace {
+
+OptimiserResult search_threshold(const BoundedBatchObjective& evaluate, const OptimiserOptions& opt,
+                                 double margin) {
+  Search search(evaluate, opt.seeds, margin);
   search.run_grid(log_grid(opt.lo, opt.hi, opt.grid_points));
+  if (!std::isfinite(search.best()->second.mean)) {
+    throw std::runtime_error(
+        "minimise_threshold: no theta of the first grid has finite values for every seed "
+        "(e.g. every threshold has a run that did not converge)");
+  }
 
   const auto& curve = search.curve();
   // Neighbours of the best point in the curve (the point itself at an end).
@@ -154,6 +173,27 @@ OptimiserResult minimise_threshold_batched(const BatchObjective& evaluate,
   std::tie(res.bracket_lo, res.bracket_hi) = bracket(b);
   res.evaluations = search.evaluations();
   return res;
+}
+
+}  // namespace
+
+OptimiserResult minimise_threshold_batched(const BatchObjective& evaluate,
+                                           const OptimiserOptions& opt) {
+  opt.validate();
+  if (!evaluate) throw std::invalid_argument("minimise_threshold: empty objective");
+  return search_threshold(
+      [&evaluate](const std::vector<std::pair<double, int>>& pts, double) { return evaluate(pts); },
+      opt, -1.0);
+}
+
+OptimiserResult minimise_threshold_bounded(const BoundedBatchObjective& evaluate,
+                                           const OptimiserOptions& opt, double margin) {
+  opt.validate();
+  if (!evaluate) throw std::invalid_argument("minimise_threshold: empty objective");
+  if (!(margin >= 0.0) || !std::isfinite(margin)) {
+    throw ParamError("margin", "must be a finite number >= 0 (got " + num(margin) + ")");
+  }
+  return search_threshold(evaluate, opt, margin);
 }
 
 OptimiserResult minimise_threshold(const std::function<double(double, int)>& objective,

@@ -27,6 +27,12 @@ RunError::RunError(std::size_t index_, RunSpec spec_, const std::string& what)
       index(index_),
       spec(std::move(spec_)) {}
 
+bool is_abandoned(const nlohmann::json& result) {
+  if (!result.is_object()) return false;
+  const auto it = result.find("abandoned");
+  return it != result.end() && it->is_boolean() && it->get<bool>();
+}
+
 std::string format_progress(const std::string& label, std::size_t done, std::size_t total,
                             double rate, double eta_seconds) {
   char buf[64];
@@ -210,8 +216,10 @@ std::vector<nlohmann::json> run_all(const std::vector<RunSpec>& specs,
           // Also after a failure: runs that did finish are kept.
           try {
             rows.clear();
-            for (std::size_t i : batch) rows.emplace_back(specs[i], results[i]);
-            store->put_many(rows);
+            for (std::size_t i : batch) {
+              if (!is_abandoned(results[i])) rows.emplace_back(specs[i], results[i]);
+            }
+            if (!rows.empty()) store->put_many(rows);
           } catch (...) {
             std::lock_guard g(m);
             if (!error) error = std::current_exception();

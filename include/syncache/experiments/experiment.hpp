@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -100,6 +101,21 @@ std::vector<std::uint64_t> repeat_seeds(std::uint64_t master, std::int64_t repea
 // (experiment key "perceptron", so figures share runs). Results in input order.
 std::vector<nlohmann::json> run_perceptrons(const std::vector<PerceptronConfig>& configs,
                                             const ExperimentEnv& env, const std::string& label);
+
+// Watches the runs of run_perceptrons; every member may be empty. Called from the worker
+// threads, concurrently, with the run's index in `configs`: start(i) before run i begins
+// (false: skip it); epoch(i, record) after each of its epochs (false: stop it there);
+// done(i, result) when it has run to its end (converged or at the epoch cap). A skipped or
+// stopped run's result is {"abandoned": true} and is not stored (runner.hpp). Runs found in
+// the store are returned without being watched.
+struct RunWatch {
+  std::function<bool(std::size_t)> start;
+  std::function<bool(std::size_t, const EpochRecord&)> epoch;
+  std::function<void(std::size_t, const nlohmann::json&)> done;
+};
+std::vector<nlohmann::json> run_perceptrons(const std::vector<PerceptronConfig>& configs,
+                                            const ExperimentEnv& env, const std::string& label,
+                                            const RunWatch& watch);
 
 // ---- Helpers shared by the figures ----
 

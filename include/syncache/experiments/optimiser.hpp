@@ -30,9 +30,12 @@ struct OptimiserOptions {
 
 struct CurvePoint {
   double theta;
-  double mean;  // mean over seeds, summed in seed order
+  double mean;  // mean over seeds, summed in seed order (+inf when excluded)
   double se;    // standard error of the mean (sample SD / sqrt(count)); 0 when count == 1
   int count;    // number of seeds evaluated (== seeds)
+  // minimise_threshold_bounded only: the point cannot be theta_hat (a seed's value was
+  // +inf, or its mean exceeded the bound of its grid); mean is +inf, se 0.
+  bool excluded = false;
 };
 
 struct OptimiserResult {
@@ -64,5 +67,24 @@ using BatchObjective =
     std::function<std::vector<double>(const std::vector<std::pair<double, int>>&)>;
 OptimiserResult minimise_threshold_batched(const BatchObjective& evaluate,
                                            const OptimiserOptions& opt);
+
+// With early abandonment. evaluate(points, bound) also receives the bound of its grid:
+// (1 + margin) times the lowest mean of the grids before it (+inf for the first grid).
+// A theta whose mean over seeds exceeds the bound cannot be theta_hat, so the caller may
+// stop its runs as soon as they prove that (the values only grow during a run, so
+// sum over seeds of the values reached so far > seeds * bound proves it) and return +inf
+// for them; +inf also marks a value that must never win (a run that did not converge).
+// Such a theta is `excluded` in the curve, and so is every theta whose mean exceeds its
+// bound even when all its runs finished, so the result does not depend on which runs were
+// stopped in time. Excluded points keep their place in the curve (the refine grids are
+// those of the exhaustive search), so theta_hat, its mean, se and bracket equal those of
+// minimise_threshold_batched on the full values whenever some theta of the first grid is
+// not excluded (else std::runtime_error: no theta at which every value is finite). With
+// margin >= the tolerance of a flat band, every theta within that band of the minimum
+// keeps its mean. margin must be >= 0.
+using BoundedBatchObjective =
+    std::function<std::vector<double>(const std::vector<std::pair<double, int>>&, double bound)>;
+OptimiserResult minimise_threshold_bounded(const BoundedBatchObjective& evaluate,
+                                           const OptimiserOptions& opt, double margin);
 
 }  // namespace syncache

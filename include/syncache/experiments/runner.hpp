@@ -38,11 +38,16 @@ class RunError : public std::runtime_error {
 // `work` must be safe to call concurrently and should depend only on its spec: its
 // seed comes from the spec (experiments set it with derive_seed(master, key),
 // random.hpp), never from the thread or the order of runs.
+// A result whose member "abandoned" is true (a run an optimiser stopped early: it holds no
+// complete result, see figures/priced_search.hpp) is returned but never stored.
 // When `work` throws, no new runs start; runs in flight finish and are stored; then the
 // first failure is thrown as a RunError.
 std::vector<nlohmann::json> run_all(const std::vector<RunSpec>& specs,
                                     const std::function<nlohmann::json(const RunSpec&)>& work,
                                     ResultsStore* store, const RunnerOptions& opt = {});
+
+// True for a result that `run_all` returns but does not store (member "abandoned": true).
+bool is_abandoned(const nlohmann::json& result);
 
 // The progress line: "label: done/total, rate runs/s, ETA h:mm:ss" (ETA "--" while the
 // rate is unknown).

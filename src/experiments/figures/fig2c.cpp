@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "optimise_common.hpp"
+#include "priced_search.hpp"
 #include "syncache/experiments/figures.hpp"
 #include "syncache/models/theory.hpp"
 
@@ -70,20 +71,26 @@ FigureData figure_fig2c(FigureContext& ctx) {
 
   FigureData data;
   base.cache.rule = Rule::neuron;
-  std::int64_t not_converged = 0, at_lo = 0, at_hi = 0;
+  std::int64_t at_lo = 0, at_hi = 0;
   std::vector<double> all_c = {0.0};
   all_c.insert(all_c.end(), cs.begin(), cs.end());
-  for (double c : all_c) {
-    PerceptronConfig pc = base;
-    pc.cache.c = c;
-    const auto res =
-        figopt::optimise_theta(pc, seeds, search, ctx.env, "fig2c c=" + short_number(c), tolerance);
-    const auto total = result_values(res.at_best, {"energy", "total"});
-    for (const auto& r : res.at_best) not_converged += !r["converged"].get<bool>();
+  // One search per c over shared runs (figures/priced_search.hpp).
+  std::vector<figopt::PricedSpec> specs;
+  for (double c : all_c) specs.push_back({std::numeric_limits<double>::infinity(), c});
+  figopt::PricedStats stats;
+  const auto outcomes =
+      figopt::priced_searches(base, seeds, specs, search, tolerance, ctx.env, "fig2c", &stats);
+  figopt::SearchCounts counts;
+  for (std::size_t i = 0; i < all_c.size(); ++i) {
+    const double c = all_c[i];
+    const figopt::PricedOutcome& res = outcomes[i];
+    const auto& total = res.total;
+    counts.add(res.opt);
     at_lo += res.opt.theta_hat == search.lo;
     at_hi += res.opt.theta_hat == search.hi;
     const std::string curve_panel = "energy vs theta, c=" + short_number(c);
     for (const auto& p : res.opt.curve) {
+      if (p.excluded) continue;
       data.rows.push_back({curve_panel, "mean total", p.theta, p.mean, p.se, p.count});
     }
     if (c == 0.0) {
@@ -99,8 +106,8 @@ FigureData figure_fig2c(FigureContext& ctx) {
       continue;
     }
     data.add("energy", "caching", c, total);
-    data.add("energy", "consolidation", c, result_values(res.at_best, {"energy", "consolidation"}));
-    data.add("energy", "maintenance", c, result_values(res.at_best, {"energy", "maintenance"}));
+    data.add("energy", "consolidation", c, res.consolidation);
+    data.add("energy", "maintenance", c, res.maintenance);
     data.add("energy", "minimal", c, m_min);
     data.add("energy", "classic", c, m_classic);
     data.add("inefficiency", "caching", c, figopt::ratio(total, m_min));
@@ -151,7 +158,8 @@ FigureData figure_fig2c(FigureContext& ctx) {
                        short_number(ineff_classic.se) +
                        "; theory theta_hat = eta at c = (3K - 1)/T = " +
                        short_number((3.0 * K - 1.0) / T) + " (measured K, T)");
-  figopt::add_search_notes(data, tolerance, not_converged, at_lo, at_hi, "c values");
+  figopt::add_search_notes(data, tolerance, counts, at_lo, at_hi, "c values");
+  figopt::report_stats("fig2c", stats);
   return data;
 }
 

@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "optimise_common.hpp"
+#include "priced_search.hpp"
 #include "syncache/experiments/figures.hpp"
 
 namespace syncache {
@@ -58,7 +59,9 @@ FigureData figure_fig4b(FigureContext& ctx) {
   all_c.insert(all_c.end(), cs.begin(), cs.end());
   // Per c, per rule: the per-seed totals at theta_hat.
   std::vector<std::vector<std::vector<double>>> totals(all_c.size());
-  std::int64_t not_converged = 0, at_lo = 0, at_hi = 0;
+  std::int64_t at_lo = 0, at_hi = 0;
+  figopt::SearchCounts counts;
+  figopt::PricedStats stats;
   std::string search_note, c0_note;
   for (Rule rule : rules) {
     const std::string name(rule_name(rule));
@@ -67,18 +70,22 @@ FigureData figure_fig4b(FigureContext& ctx) {
                    ", " + short_number(search.hi) + "]";
     PerceptronConfig pc = base;
     pc.cache.rule = rule;
+    // One search per c over shared runs (figures/priced_search.hpp).
+    std::vector<figopt::PricedSpec> specs;
+    for (double c : all_c) specs.push_back({std::numeric_limits<double>::infinity(), c});
+    const auto outcomes = figopt::priced_searches(pc, seeds, specs, search, tolerance, ctx.env,
+                                                  "fig4b " + name, &stats);
     for (std::size_t i = 0; i < all_c.size(); ++i) {
       const double c = all_c[i];
-      pc.cache.c = c;
-      const auto res = figopt::optimise_theta(pc, seeds, search, ctx.env,
-                                              "fig4b " + name + " c=" + short_number(c), tolerance);
-      for (const auto& r : res.at_best) not_converged += !r["converged"].get<bool>();
+      const figopt::PricedOutcome& res = outcomes[i];
+      counts.add(res.opt);
       at_lo += res.opt.theta_hat == search.lo;
       at_hi += res.opt.theta_hat == search.hi;
-      const auto total = result_values(res.at_best, {"energy", "total"});
+      const auto& total = res.total;
       totals[i].push_back(total);
       const std::string curve_panel = "energy vs theta, " + name + ", c=" + short_number(c);
       for (const auto& p : res.opt.curve) {
+        if (p.excluded) continue;
         data.rows.push_back({curve_panel, "mean total", p.theta, p.mean, p.se, p.count});
       }
       if (c == 0.0) {
@@ -141,7 +148,8 @@ FigureData figure_fig4b(FigureContext& ctx) {
                        "; largest " + figopt::percent(worst_spread) +
                        " at c = " + short_number(worst_c));
   data.notes.push_back("c = 0: total/minimal at theta_hat: " + c0_note);
-  figopt::add_search_notes(data, tolerance, not_converged, at_lo, at_hi, "(rule, c)");
+  figopt::add_search_notes(data, tolerance, counts, at_lo, at_hi, "(rule, c)");
+  figopt::report_stats("fig4b", stats);
   return data;
 }
 

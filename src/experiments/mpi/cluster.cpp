@@ -457,8 +457,10 @@ std::vector<json> run_root(const std::vector<RunSpec>& specs, const RunWork& wor
             // Also after a failure: runs that did finish are kept.
             try {
               rows.clear();
-              for (std::size_t i : batch) rows.emplace_back(specs[i], results[i]);
-              store->put_many(rows);
+              for (std::size_t i : batch) {
+                if (!is_abandoned(results[i])) rows.emplace_back(specs[i], results[i]);
+              }
+              if (!rows.empty()) store->put_many(rows);
             } catch (...) {
               fail(std::current_exception());
             }
