@@ -8,12 +8,35 @@
 #include <limits>
 #include <stdexcept>
 
+#include "syncache/core/energy.hpp"
 #include "syncache/experiments/figures.hpp"
+#include "syncache/models/perceptron_json.hpp"
 #include "syncache/models/theory.hpp"
 
 namespace syncache {
 
 namespace {
+
+// Classic runs with their final weights w(T) (member "weights": N + 1 values, bias last), kept
+// in the results store under experiment "perceptron_weights" (the perceptron's own results
+// do not keep the weights).
+std::vector<nlohmann::json> runs_with_weights(const std::vector<PerceptronConfig>& configs,
+                                              const ExperimentEnv& env, const std::string& label) {
+  std::vector<RunSpec> specs;
+  for (const auto& c : configs) {
+    specs.push_back(RunSpec{"perceptron_weights", perceptron_params_json(c), c.seed});
+  }
+  auto work = [&configs, &specs](const RunSpec& spec) -> nlohmann::json {
+    const auto i = static_cast<std::size_t>(&spec - specs.data());
+    const PerceptronResult r = run_perceptron(configs[i]);
+    nlohmann::json j = perceptron_result_json(r);
+    j["weights"] = r.weights;
+    return j;
+  };
+  RunnerOptions opt = env.runner;
+  opt.label = label;
+  return run_all(specs, work, env.store, opt);
+}
 
 // Random-walk estimate (Materials and methods, generalised from alpha = 1): K steps of
 // size eta cost N K eta^alpha; the final weights are Gaussian with variance K eta^2, so
@@ -48,48 +71,47 @@ FigureData figure_fig1s1(FigureContext& ctx) {
   const auto seeds = repeat_seeds(ctx.env.master_seed, positive_integer(cfg, "repeats"));
 
   std::vector<double> alphas;
-  std::vector<PerceptronConfig> runs;
   for (std::int64_t k = 0; k < count; ++k) {
-    const double alpha = std::min(a1, a0 + static_cast<double>(k) * step);
-    alphas.push_back(alpha);
-    for (bool pot : {false, true}) {
-      for (auto s : seeds) {
-        PerceptronConfig c;
-        c.N = static_cast<std::size_t>(N);
-        c.P = static_cast<std::size_t>(P);
-        c.seed = s;
-        c.alpha = alpha;
-        c.potentiation_only = pot;
-        c.max_epochs = positive_integer(cfg, "max_epochs");
-        runs.push_back(c);
-      }
-    }
+    alphas.push_back(std::min(a1, a0 + static_cast<double>(k) * step));
   }
-  const auto results = run_perceptrons(runs, ctx.env, "fig1s1");
+  // One run per seed prices every alpha and both variants. With eta = 1 and inputs +-1
+  // every change of a weight is +-1, whose cost is 1 for every alpha, so the energy M is
+  // the number of changes paid for: the alpha = 1 run's (all changes, or only the
+  // potentiations: a second run, the same trajectory). M_min = sum_i cost(w_i(T)) needs the
+  // final weights, which the runs of experiment "perceptron_weights" keep; it is summed in
+  // weight order with ChangeCost, as a run at that alpha would (bit for bit).
+  PerceptronConfig one;
+  one.N = static_cast<std::size_t>(N);
+  one.P = static_cast<std::size_t>(P);
+  one.max_epochs = positive_integer(cfg, "max_epochs");
+  const auto all = runs_with_weights(with_seeds(one, seeds), ctx.env, "fig1s1");
+  PerceptronConfig pot_only = one;
+  pot_only.potentiation_only = true;
+  const auto potentiation = run_perceptrons(with_seeds(pot_only, seeds), ctx.env, "fig1s1 [dw]+");
 
   FigureData data;
   const double nan = std::numeric_limits<double>::quiet_NaN();
   std::int64_t not_converged = 0;
   std::vector<double> K_all, var_all;
-  std::size_t r = 0;
   for (double alpha : alphas) {
     for (bool pot : {false, true}) {
+      const ChangeCost cost(alpha, pot);
       std::vector<double> ineff, energy, minimal;
-      for (std::size_t k = 0; k < seeds.size(); ++k, ++r) {
-        const auto& res = results[r];
+      for (std::size_t k = 0; k < seeds.size(); ++k) {
+        const auto& res = (pot ? potentiation : all)[k];
         const bool ok = res["converged"].get<bool>();
         not_converged += !ok;
+        double m_min = 0.0;
+        for (const auto& w : all[k]["weights"]) m_min += cost(w.get<double>());
+        const double m = res["energy"]["total"].get<double>();
         // Runs that hit the epoch cap have no final weights: left out of the means.
-        ineff.push_back(ok && !res["inefficiency"].is_null() ? res["inefficiency"].get<double>()
-                                                             : nan);
-        energy.push_back(ok ? res["energy"]["total"].get<double>() : nan);
-        minimal.push_back(ok ? res["energy"]["minimal"].get<double>() : nan);
+        ineff.push_back(ok && m_min > 0.0 ? m / m_min : nan);
+        energy.push_back(ok ? m : nan);
+        minimal.push_back(ok ? m_min : nan);
         if (ok && !pot && alpha == alphas.front()) K_all.push_back(res["updates"].get<double>());
         // At alpha = 2, M_min = sum_i w_i^2: the measured variance of the final weights
         // (the curve that uses it needs alpha = 2 in the grid).
-        if (ok && !pot && alpha == 2.0) {
-          var_all.push_back(res["energy"]["minimal"].get<double>() / static_cast<double>(N + 1));
-        }
+        if (ok && !pot && alpha == 2.0) var_all.push_back(m_min / static_cast<double>(N + 1));
       }
       const std::string series = pot ? "potentiation only" : "all changes";
       data.add("inefficiency", series, alpha, ineff);
