@@ -513,25 +513,59 @@ TEST(OptimiserBounded, InfiniteValueExcludesItsTheta) {
                std::invalid_argument);
 }
 
+// Exact ties are kept: a theta whose mean equals the bound is not excluded, so the smaller of
+// two tied thetas is theta_hat, as in the exhaustive search. The values: a plateau of
+// exactly 3 on theta <= 4 and more above, so every refine point left of the best ties.
+TEST(OptimiserBounded, TiesWithTheBoundStay) {
+  OptimiserOptions o;
+  o.lo = 1.0;
+  o.hi = 256.0;
+  o.grid_points = 9;
+  o.refine_rounds = 2;
+  o.refine_points = 5;
+  o.seeds = 3;
+  auto f = [](double t, int s) { return t <= 4.0 + 1e-9 ? 3.0 : 3.0 + 0.25 * s + std::log2(t); };
+  const OptimiserResult ref = minimise_threshold_batched(
+      [&](const std::vector<std::pair<double, int>>& pts) {
+        std::vector<double> v;
+        for (const auto& [t, s] : pts) v.push_back(f(t, s));
+        return v;
+      },
+      o);
+  const OptimiserResult r =
+      syncache::minimise_threshold_bounded(abandoning(f, o.seeds, 0xFu), o, 0.0);
+  EXPECT_EQ(ref.theta_hat, 1.0);  // the plateau's smallest theta
+  EXPECT_EQ(r.theta_hat, ref.theta_hat);
+  EXPECT_EQ(r.bracket_hi, ref.bracket_hi);
+  for (const auto& p : r.curve) {
+    if (p.theta <= 4.0 + 1e-9) {
+      EXPECT_FALSE(p.excluded) << p.theta;
+      EXPECT_EQ(p.mean, 3.0);
+    }
+  }
+}
+
 // ---- The figures' shared searches (figures/priced_search.hpp) on real perceptrons ----
 
 namespace {
-syncache::ExperimentEnv quiet_env() {
+syncache::ExperimentEnv quiet_env(int threads) {
   syncache::ExperimentEnv env;
-  env.runner.threads = 2;
+  env.runner.threads = threads;
   env.runner.progress = false;
   return env;
 }
 
-// The exhaustive search for one c, computed independently: every (theta, seed) run made at
-// that c to its end (no pricing, no stopping), objective = its total energy, +inf when it
-// hit the epoch cap.
+// The exhaustive search for one c, computed independently of the bounded search: every
+// (theta, seed) run made at that c to its end (no pricing, no stopping), objective = its
+// total energy, 1e30 when it hit the epoch cap (the penalty the figures used before), by
+// minimise_threshold_batched.
+constexpr double kCappedPenalty = 1e30;
 OptimiserResult exhaustive(syncache::PerceptronConfig base, double c,
                            const std::vector<std::uint64_t>& seeds, const OptimiserOptions& o,
-                           double margin, long* runs) {
+                           long* runs) {
   base.cache.c = c;
-  return syncache::minimise_threshold_bounded(
-      [&](const std::vector<std::pair<double, int>>& pts, double) {
+  return syncache::minimise_threshold_batched(
+      [&](const std::vector<std::pair<double, int>>& pts) {
         std::vector<syncache::PerceptronConfig> configs;
         for (const auto& [t, k] : pts) {
           syncache::PerceptronConfig pc = base;
@@ -540,29 +574,27 @@ OptimiserResult exhaustive(syncache::PerceptronConfig base, double c,
           configs.push_back(pc);
         }
         *runs += static_cast<long>(configs.size());
-        const auto res = syncache::run_perceptrons(configs, quiet_env(), "exhaustive");
+        const auto res = syncache::run_perceptrons(configs, quiet_env(2), "exhaustive");
         std::vector<double> v;
         for (const auto& r : res) {
           v.push_back(r["converged"].get<bool>() ? r["energy"]["total"].get<double>()
-                                                 : std::numeric_limits<double>::infinity());
+                                                 : kCappedPenalty);
         }
         return v;
       },
-      o, margin);
+      o);
 }
 }  // namespace
 
 // Shared, priced runs with early abandonment against the exhaustive search per c: the same
-// theta_hat and bracket, the mean equal to rounding (an energy priced from a run made at
-// c = 1 differs from one charged at c by the order of the products: relative 1e-12), and
-// the seeds' energies at theta_hat likewise; with fewer runs, some of them stopped early.
+// theta_hat, bracket and flat band, the mean equal to rounding (an energy priced from a run
+// made at c = 1 differs from one charged at c by the order of the products: relative
+// 1e-12), the seeds' energies at theta_hat likewise; every excluded threshold is one whose
+// exhaustive mean lies above the flat band (or that has a capped seed); fewer runs, some
+// stopped early. Without decay, and with decay (tau = 300) where some thresholds cap. One
+// worker thread, so which runs stop is the same in every run of the test.
 TEST(PricedSearch, SameOptimaAsTheExhaustiveSearchWithFewerRuns) {
   using namespace syncache;
-  PerceptronConfig base;
-  base.N = 80;
-  base.P = 70;
-  base.max_epochs = 2000;
-  base.cache.rule = Rule::neuron;
   OptimiserOptions o;
   o.lo = 0.5;
   o.hi = 200.0;
@@ -572,45 +604,71 @@ TEST(PricedSearch, SameOptimaAsTheExhaustiveSearchWithFewerRuns) {
   o.seeds = 4;
   const std::vector<std::uint64_t> seeds = {11, 12, 13, 14};
   const std::vector<double> cs = {0.0, 1e-3, 1e-2, 0.1};
-  for (double margin : {0.0, 0.05}) {
-    SCOPED_TRACE("margin " + std::to_string(margin));
-    std::vector<figopt::PricedSpec> specs;
-    for (double c : cs) specs.push_back({std::numeric_limits<double>::infinity(), c});
-    figopt::PricedStats stats;
-    const auto out =
-        figopt::priced_searches(base, seeds, specs, o, margin, quiet_env(), "priced", &stats);
-    long exhaustive_runs = 0;
-    for (std::size_t j = 0; j < cs.size(); ++j) {
-      SCOPED_TRACE("c " + std::to_string(cs[j]));
-      const OptimiserResult ref = exhaustive(base, cs[j], seeds, o, margin, &exhaustive_runs);
-      const auto& r = out[j].opt;
-      EXPECT_EQ(r.theta_hat, ref.theta_hat);
-      EXPECT_NEAR(r.mean, ref.mean, 1e-12 * ref.mean);
-      EXPECT_EQ(r.bracket_lo, ref.bracket_lo);
-      EXPECT_EQ(r.bracket_hi, ref.bracket_hi);
-      ASSERT_EQ(r.curve.size(), ref.curve.size());
-      for (std::size_t i = 0; i < r.curve.size(); ++i) {
-        EXPECT_EQ(r.curve[i].theta, ref.curve[i].theta);
-        EXPECT_EQ(r.curve[i].excluded, ref.curve[i].excluded) << r.curve[i].theta;
-        if (!ref.curve[i].excluded) {
-          EXPECT_NEAR(r.curve[i].mean, ref.curve[i].mean, 1e-12 * ref.curve[i].mean);
+  for (double tau : {std::numeric_limits<double>::infinity(), 300.0}) {
+    PerceptronConfig base;
+    base.N = 80;
+    base.P = 70;
+    base.max_epochs = std::isinf(tau) ? 2000 : 150;
+    base.cache.rule = Rule::neuron;
+    for (double margin : {0.0, 0.05}) {
+      SCOPED_TRACE("tau " + std::to_string(tau) + " margin " + std::to_string(margin));
+      std::vector<figopt::PricedSpec> specs;
+      for (double c : cs) specs.push_back({tau, c});
+      figopt::PricedStats stats;
+      const auto out =
+          figopt::priced_searches(base, seeds, specs, o, margin, quiet_env(1), "priced", &stats);
+      PerceptronConfig decaying = base;
+      decaying.cache.tau = tau;
+      long exhaustive_runs = 0;
+      long capped_thresholds = 0;
+      for (std::size_t j = 0; j < cs.size(); ++j) {
+        SCOPED_TRACE("c " + std::to_string(cs[j]));
+        const OptimiserResult ref = exhaustive(decaying, cs[j], seeds, o, &exhaustive_runs);
+        const auto& r = out[j].opt;
+        EXPECT_EQ(r.theta_hat, ref.theta_hat);
+        EXPECT_NEAR(r.mean, ref.mean, 1e-12 * ref.mean);
+        EXPECT_EQ(r.bracket_lo, ref.bracket_lo);
+        EXPECT_EQ(r.bracket_hi, ref.bracket_hi);
+        ASSERT_EQ(r.curve.size(), ref.curve.size());
+        double flat_lo = std::numeric_limits<double>::infinity(), flat_hi = 0.0;
+        for (std::size_t i = 0; i < r.curve.size(); ++i) {
+          const CurvePoint& p = r.curve[i];
+          const CurvePoint& q = ref.curve[i];
+          EXPECT_EQ(p.theta, q.theta);
+          if (q.mean <= ref.mean * (1.0 + margin)) {
+            flat_lo = std::min(flat_lo, q.theta);
+            flat_hi = std::max(flat_hi, q.theta);
+          }
+          const bool capped = q.mean >= kCappedPenalty / o.seeds;
+          capped_thresholds += capped ? 1 : 0;
+          if (capped) {
+            EXPECT_TRUE(p.excluded) << p.theta;
+          } else if (p.excluded) {
+            EXPECT_GT(q.mean, (1.0 + margin) * ref.mean) << p.theta;
+          } else {
+            EXPECT_NEAR(p.mean, q.mean, 1e-12 * q.mean) << p.theta;
+          }
         }
+        EXPECT_EQ(out[j].flat_lo, flat_lo);
+        EXPECT_EQ(out[j].flat_hi, flat_hi);
+        ASSERT_EQ(out[j].total.size(), seeds.size());
+        double sum = 0.0;
+        for (std::size_t k = 0; k < seeds.size(); ++k) {
+          EXPECT_TRUE(out[j].at_best[k]["converged"].get<bool>());
+          // The parts add up to the total at this c.
+          EXPECT_NEAR(out[j].consolidation[k] + out[j].maintenance[k] +
+                          out[j].at_best[k]["energy"]["change"].get<double>(),
+                      out[j].total[k], 1e-12 * out[j].total[k]);
+          sum += out[j].total[k];
+        }
+        EXPECT_NEAR(sum / static_cast<double>(seeds.size()), ref.mean, 1e-12 * ref.mean);
       }
-      ASSERT_EQ(out[j].total.size(), seeds.size());
-      double sum = 0.0;
-      for (std::size_t k = 0; k < seeds.size(); ++k) {
-        EXPECT_TRUE(out[j].at_best[k]["converged"].get<bool>());
-        // The parts add up to the total at this c.
-        EXPECT_NEAR(out[j].consolidation[k] + out[j].maintenance[k] +
-                        out[j].at_best[k]["energy"]["change"].get<double>(),
-                    out[j].total[k], 1e-12 * out[j].total[k]);
-        sum += out[j].total[k];
-      }
-      EXPECT_NEAR(sum / static_cast<double>(seeds.size()), ref.mean, 1e-12 * ref.mean);
+      // The cases exercise what they should: stopped runs everywhere, capped thresholds with
+      // decay only.
+      EXPECT_GT(stats.abandoned, 0);
+      EXPECT_LT(stats.finished, exhaustive_runs);
+      EXPECT_EQ(capped_thresholds > 0, !std::isinf(tau));
     }
-    EXPECT_GT(stats.abandoned, 0);  // the case exercises early abandonment
-    EXPECT_LT(stats.finished, exhaustive_runs);
-    EXPECT_GE(stats.finished + stats.abandoned, stats.requested);
   }
 }
 
@@ -638,7 +696,7 @@ TEST(OptimiserPolicy, CappedRunsNeverWin) {
   figopt::PricedStats stats;
   const std::vector<double> cs = {0.0, 0.01};
   const auto out = figopt::priced_searches(base, seeds, {{3.0, cs[0]}, {3.0, cs[1]}}, opt, 0.05,
-                                           quiet_env(), "policy", &stats);
+                                           quiet_env(1), "policy", &stats);
   PerceptronConfig decaying = base;
   decaying.cache.tau = 3.0;
   for (std::size_t j = 0; j < cs.size(); ++j) {
@@ -651,7 +709,7 @@ TEST(OptimiserPolicy, CappedRunsNeverWin) {
     EXPECT_GE(excluded, 3);
     // And the exhaustive search agrees.
     long runs = 0;
-    EXPECT_EQ(o.opt.theta_hat, exhaustive(decaying, cs[j], seeds, opt, 0.05, &runs).theta_hat);
+    EXPECT_EQ(o.opt.theta_hat, exhaustive(decaying, cs[j], seeds, opt, &runs).theta_hat);
   }
   // Capped siblings stop: not every (threshold, seed) run reached its end.
   EXPECT_GT(stats.abandoned, 0);

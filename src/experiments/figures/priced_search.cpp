@@ -30,6 +30,9 @@ void report_stats(const std::string& figure, const PricedStats& stats) {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
+// Relative slack of the stopping test (far above rounding, far below any energy difference
+// that matters).
+constexpr double kSlack = 1e-9;
 
 // What one search asks for: its grid's (theta, seed) points and its bound.
 struct Request {
@@ -71,7 +74,7 @@ class RunTable {
       PointKey key;
       std::vector<std::pair<double, double>> bounds;  // empty: cannot stop by energy
       double fixed = 0.0, maintenance = 0.0;          // of the finished seeds, at kCRef
-      bool dead = false, stopped = false;
+      bool dead = false;
     };
     std::vector<Active> active;
     std::vector<PerceptronConfig> configs;
@@ -143,9 +146,11 @@ class RunTable {
       const double fixed = a.fixed + rec.energy.consolidation + rec.energy.change;
       const double maint = a.maintenance + rec.energy.maintenance;
       for (const auto& [c, bound] : a.bounds) {
-        if (!(fixed + c / kCRef * maint > bound)) return true;
+        // The slack keeps rounding (the order in which seeds finished, S x mean against the
+        // sum) from stopping a threshold whose mean equals the bound: a tie must stay.
+        if (!(fixed + c / kCRef * maint > bound * (1.0 + kSlack))) return true;
       }
-      a.dead = a.stopped = true;
+      a.dead = true;
       return false;
     };
     watch.done = [&](std::size_t i, const nlohmann::json& r) {
@@ -170,9 +175,13 @@ class RunTable {
         if (!results[i]["converged"].get<bool>()) p.capped = true;
       }
     }
-    for (const auto& a : active) {
-      Point& p = points_[a.key];
-      if (!p.capped && a.stopped) p.proved = a.bounds;
+    // A stopped seed of a threshold without a capped one was stopped by the bound (on this
+    // rank or, under MPI, another: every rank has the same results and bounds).
+    for (std::size_t ai = 0; ai < active.size(); ++ai) {
+      Point& p = points_[active[ai].key];
+      const bool stopped = std::any_of(p.runs.begin(), p.runs.end(),
+                                       [](const nlohmann::json& r) { return is_abandoned(r); });
+      if (!p.capped && stopped) p.proved = active[ai].bounds;
     }
   }
 
