@@ -18,6 +18,7 @@
 #include <tuple>
 #include <vector>
 
+#include "helpers/mnist_data.hpp"
 #include "helpers/reference_perceptron.hpp"
 #include "helpers/temp_dir.hpp"
 #include "syncache/experiments/experiment.hpp"
@@ -704,19 +705,10 @@ std::vector<CurvePt> mlp_curve(const mnist::Mnist& data, const MlpConfig& cfg, i
   return out;
 }
 
-bool load_small_mnist(mnist::Mnist& data) {
-  try {
-    data = mnist::load("", 300, 100);
-  } catch (const std::exception&) {
-    return false;
-  }
-  return true;
-}
-
 // Figure 5A: energy (classic: M) and accuracy curves per eta.
 TEST(FigureValues, Fig5aEnergyVsAccuracyPerEta) {
   mnist::Mnist data;
-  if (!load_small_mnist(data)) GTEST_SKIP() << "no MNIST data";
+  if (!syncache::testing::load_small_mnist(data)) GTEST_SKIP() << "no MNIST data";
   const Table t = run_figure_csv(
       "fig5a",
       "description = \"tiny\"\nmaster_seed = 4\nhidden = 8\neval_every = 100\netas = [0.1, 1.0]\n"
@@ -750,7 +742,7 @@ TEST(FigureValues, Fig5aEnergyVsAccuracyPerEta) {
 // The networks here run at each c itself (the figure reuses runs made at c = 1).
 TEST(FigureValues, Fig3s1bEnergyToTargetVsTheta) {
   mnist::Mnist data;
-  if (!load_small_mnist(data)) GTEST_SKIP() << "no MNIST data";
+  if (!syncache::testing::load_small_mnist(data)) GTEST_SKIP() << "no MNIST data";
   const double target = 0.3;
   const Table t = run_figure_csv(
       "fig3s1b",

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "helpers/mnist_data.hpp"
 #include "helpers/random_data.hpp"
 #include "syncache/core/cached_column_store.hpp"
 #include "syncache/core/cached_store.hpp"
@@ -203,15 +204,6 @@ void train_and_compare(const MlpConfig& cfg, const float* images, const std::uin
   EXPECT_TRUE(p.sparse.sparse_first_layer());  // never left the sparse path
 }
 
-bool load_small_mnist(mnist::Mnist& data) {
-  try {
-    data = mnist::load("", 300, 100);
-  } catch (const std::exception&) {
-    return false;
-  }
-  return true;
-}
-
 // Synthetic images of 100 inputs (n % 64 = 36: the kernels' sequential tail is used, and
 // consolidate's lanes end at 96): 80 % zeros, some negative inputs and some -0, and now
 // and then a blank image.
@@ -238,7 +230,7 @@ TEST(MlpSparse, DefaultIsTheSparsePath) {
 
 TEST(MlpSparse, EqualsTheDenseReferenceOnMnist) {
   mnist::Mnist data;
-  if (!load_small_mnist(data)) GTEST_SKIP() << "no MNIST data";
+  if (!syncache::testing::load_small_mnist(data)) GTEST_SKIP() << "no MNIST data";
   for (const Case& c : cases(784)) {
     SCOPED_TRACE(c.name);
     train_and_compare(c.cfg, data.train.images.data(), data.train.labels.data(), data.train.count,
@@ -268,7 +260,7 @@ TEST(MlpSparse, EqualsTheDenseReferenceWithFewInputs) {
 // A learning-curve run of the training loop: every point (accuracy, energies, counts).
 TEST(MlpSparse, LearningCurveEqualsTheDenseReference) {
   mnist::Mnist data;
-  if (!load_small_mnist(data)) GTEST_SKIP() << "no MNIST data";
+  if (!syncache::testing::load_small_mnist(data)) GTEST_SKIP() << "no MNIST data";
   TrainingOptions opt;
   opt.max_epochs = 2;
   opt.patience = 0;

@@ -364,6 +364,28 @@ TEST(OptimiserErrors, NonFiniteObjectiveNamesTheta) {
 
 // ---- Early abandonment (minimise_threshold_bounded) ----
 
+// Search options over [lo, hi] for the tests below.
+OptimiserOptions search(double lo, double hi, int grid_points, int refine_rounds, int refine_points,
+                        int seeds) {
+  OptimiserOptions o;
+  o.lo = lo;
+  o.hi = hi;
+  o.grid_points = grid_points;
+  o.refine_rounds = refine_rounds;
+  o.refine_points = refine_points;
+  o.seeds = seeds;
+  return o;
+}
+
+// The values f(theta, seed) of a batch.
+std::vector<double> values_of(const std::function<double(double, int)>& f,
+                              const std::vector<std::pair<double, int>>& pts) {
+  std::vector<double> v;
+  v.reserve(pts.size());
+  for (const auto& [t, s] : pts) v.push_back(f(t, s));
+  return v;
+}
+
 // An evaluator over known values f(theta, seed) that behaves like the figures' runs: for a
 // theta whose mean exceeds the bound it returns +inf for the seeds in `stop_mask` (the runs
 // that stopped in time), the true value for the others.
@@ -392,24 +414,13 @@ syncache::BoundedBatchObjective abandoning(const std::function<double(double, in
 // bound >= the final minimum), evaluates the same thetas, keeps every mean of the
 // non-excluded ones, and excludes the same thetas for every stopping pattern.
 TEST(OptimiserBounded, SameOptimumAsTheExhaustiveSearch) {
-  OptimiserOptions o;
-  o.lo = 0.5;
-  o.hi = 1000.0;
-  o.grid_points = 9;
-  o.refine_rounds = 3;
-  o.refine_points = 5;
-  o.seeds = 4;
+  const OptimiserOptions o = search(0.5, 1000.0, 9, 3, 5, 4);
   for (double amp : {0.0, 3.0}) {
     for (double margin : {0.0, 0.01, 0.05}) {
       SCOPED_TRACE("amp " + std::to_string(amp) + " margin " + std::to_string(margin));
       auto f = [amp](double t, int s) { return smooth(t, 50.0, 2.0) + 5.0 + noise(t, s, amp); };
       const OptimiserResult ref = minimise_threshold_batched(
-          [&](const std::vector<std::pair<double, int>>& pts) {
-            std::vector<double> v;
-            for (const auto& [t, s] : pts) v.push_back(f(t, s));
-            return v;
-          },
-          o);
+          [&](const std::vector<std::pair<double, int>>& pts) { return values_of(f, pts); }, o);
       std::vector<OptimiserResult> runs;
       std::vector<double> bounds;
       for (unsigned mask : {0u, 1u, 0xAu, 0xFu}) {
@@ -456,13 +467,7 @@ TEST(OptimiserBounded, SameOptimumAsTheExhaustiveSearch) {
 // A +inf value (a run that did not converge) excludes its theta in every grid, even the
 // first: theta_hat is the best theta at which every value is finite.
 TEST(OptimiserBounded, InfiniteValueExcludesItsTheta) {
-  OptimiserOptions o;
-  o.lo = 1.0;
-  o.hi = 256.0;
-  o.grid_points = 9;  // 1, 2, 4, ..., 256
-  o.refine_rounds = 1;
-  o.refine_points = 5;
-  o.seeds = 3;
+  const OptimiserOptions o = search(1.0, 256.0, 9, 1, 5, 3);  // 1, 2, 4, ..., 256
   const double inf = std::numeric_limits<double>::infinity();
   // The finite means are least at theta = 16, but seed 2 fails at theta >= 8: among the
   // first grid's 1, 2, 4 the best is 4, the refine grid over its neighbours [2, 8] is
@@ -472,12 +477,8 @@ TEST(OptimiserBounded, InfiniteValueExcludesItsTheta) {
     return 1.0 + std::fabs(std::log2(t) - 4.0);
   };
   const OptimiserResult r = syncache::minimise_threshold_bounded(
-      [&](const std::vector<std::pair<double, int>>& pts, double) {
-        std::vector<double> v;
-        for (const auto& [t, s] : pts) v.push_back(f(t, s));
-        return v;
-      },
-      o, 0.0);
+      [&](const std::vector<std::pair<double, int>>& pts, double) { return values_of(f, pts); }, o,
+      0.0);
   EXPECT_NEAR(r.theta_hat, std::pow(2.0, 2.5), 1e-9);
   EXPECT_DOUBLE_EQ(r.mean, 2.5);
   for (const auto& p : r.curve) {
@@ -517,21 +518,10 @@ TEST(OptimiserBounded, InfiniteValueExcludesItsTheta) {
 // two tied thetas is theta_hat, as in the exhaustive search. The values: a plateau of
 // exactly 3 on theta <= 4 and more above, so every refine point left of the best ties.
 TEST(OptimiserBounded, TiesWithTheBoundStay) {
-  OptimiserOptions o;
-  o.lo = 1.0;
-  o.hi = 256.0;
-  o.grid_points = 9;
-  o.refine_rounds = 2;
-  o.refine_points = 5;
-  o.seeds = 3;
+  const OptimiserOptions o = search(1.0, 256.0, 9, 2, 5, 3);
   auto f = [](double t, int s) { return t <= 4.0 + 1e-9 ? 3.0 : 3.0 + 0.25 * s + std::log2(t); };
   const OptimiserResult ref = minimise_threshold_batched(
-      [&](const std::vector<std::pair<double, int>>& pts) {
-        std::vector<double> v;
-        for (const auto& [t, s] : pts) v.push_back(f(t, s));
-        return v;
-      },
-      o);
+      [&](const std::vector<std::pair<double, int>>& pts) { return values_of(f, pts); }, o);
   const OptimiserResult r =
       syncache::minimise_threshold_bounded(abandoning(f, o.seeds, 0xFu), o, 0.0);
   EXPECT_EQ(ref.theta_hat, 1.0);  // the plateau's smallest theta
@@ -595,13 +585,7 @@ OptimiserResult exhaustive(syncache::PerceptronConfig base, double c,
 // worker thread, so which runs stop is the same in every run of the test.
 TEST(PricedSearch, SameOptimaAsTheExhaustiveSearchWithFewerRuns) {
   using namespace syncache;
-  OptimiserOptions o;
-  o.lo = 0.5;
-  o.hi = 200.0;
-  o.grid_points = 7;
-  o.refine_rounds = 2;
-  o.refine_points = 5;
-  o.seeds = 4;
+  const OptimiserOptions o = search(0.5, 200.0, 7, 2, 5, 4);
   const std::vector<std::uint64_t> seeds = {11, 12, 13, 14};
   const std::vector<double> cs = {0.0, 1e-3, 1e-2, 0.1};
   for (double tau : {std::numeric_limits<double>::infinity(), 300.0}) {
@@ -685,13 +669,7 @@ TEST(OptimiserPolicy, CappedRunsNeverWin) {
   base.P = 30;
   base.max_epochs = 60;
   base.cache.rule = Rule::neuron;
-  OptimiserOptions opt;
-  opt.lo = 0.5;
-  opt.hi = 32.0;
-  opt.grid_points = 7;
-  opt.refine_rounds = 1;
-  opt.refine_points = 5;
-  opt.seeds = 3;
+  const OptimiserOptions opt = search(0.5, 32.0, 7, 1, 5, 3);
   const std::vector<std::uint64_t> seeds = {1, 2, 3};
   figopt::PricedStats stats;
   const std::vector<double> cs = {0.0, 0.01};

@@ -2,17 +2,9 @@
 // themselves are in priced_search.hpp): their notes, search options and per-seed ratios.
 #pragma once
 
-#include <algorithm>
-#include <cmath>
 #include <cstdint>
 #include <cstdio>
-#include <initializer_list>
-#include <limits>
-#include <map>
-#include <nlohmann/json.hpp>
-#include <stdexcept>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "syncache/experiments/experiment.hpp"
