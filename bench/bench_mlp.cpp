@@ -1,11 +1,12 @@
-// Time per 1000 samples of the MNIST network's per-sample training (784-100-10,
-// docs/model.md section 3), the dense reference path (MlpConfig::dense_reference) against
-// the sparse one, alternating in one process: each iteration trains the next 1000 samples
-// of the first 10 000 training images (cycling) on the dense network, then the same 1000
-// on the sparse one. The two networks start alike and stay bit-identical (checked at the
-// end), so both paths always work on the same state. Counters: dense_ms and sparse_ms (CPU
-// time of the thread per 1000 samples, mean over the iterations) and their ratio speedup.
-// Needs data/mnist (scripts/fetch-mnist) or $SYNCACHE_MNIST_DIR.
+// BM_Evaluate: one evaluation of the MNIST test set (below). The others: time per 1000
+// samples of the MNIST network's per-sample training (784-100-10, docs/model.md section 3), the
+// dense reference path (MlpConfig::dense_reference) against the sparse one, alternating in one
+// process: each iteration trains the next 1000 samples of the first 10 000 training images
+// (cycling) on the dense network, then the same 1000 on the sparse one. The two networks start
+// alike and stay bit-identical (checked at the end), so both paths always work on the same state.
+// Counters: dense_ms and sparse_ms (CPU time of the thread per 1000 samples, mean over the
+// iterations) and their ratio speedup. Needs data/mnist (scripts/fetch-mnist) or
+// $SYNCACHE_MNIST_DIR.
 #include <benchmark/benchmark.h>
 
 #include <ctime>
@@ -116,6 +117,31 @@ void BM_CachedNeuronDecayCost(benchmark::State& state) {
   alternate(state, cfg);
 }
 
+// One evaluation of the whole MNIST test set (10 000 images) by a 784-100-10 network
+// trained on 2000 samples: what train_mlp does every eval_every samples (prebuilt:1, on
+// the test set's non-zero pixels found once per run), and the same from the float images
+// (prebuilt:0, the non-zero pixels found at every call). Needs the MNIST test set too.
+void BM_Evaluate(benchmark::State& state) {
+  std::string error;
+  const syncache::mnist::Dataset* d = training_set(error);
+  if (d == nullptr) {
+    state.SkipWithError(("no MNIST data: " + error).c_str());
+    return;
+  }
+  static const syncache::mnist::Dataset test = syncache::mnist::load("", 1, 0).test;
+  Mlp net(network());
+  train_chunk(net, *d, 0, 2000);
+  double acc = 0.0;
+  const auto sparse = syncache::SparseImages::from_dense(test.images.data(), test.count, 784);
+  for (auto _ : state) {
+    acc = state.range(0) ? net.accuracy(sparse, test.labels.data())
+                         : net.accuracy(test.images.data(), test.labels.data(), test.count);
+    benchmark::DoNotOptimize(acc);
+  }
+  state.counters["accuracy"] = acc;
+}
+
+BENCHMARK(BM_Evaluate)->ArgName("prebuilt")->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Classic)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_CachedNeuron)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_CachedNeuronDecayCost)->Unit(benchmark::kMillisecond);

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "../src/models/evaluation.hpp"
 #include "helpers/random_data.hpp"
 #include "syncache/models/mlp.hpp"
 
@@ -522,7 +523,8 @@ Data clusters(std::size_t count, std::uint64_t seed, std::size_t n = 20, std::si
 
 TEST(MlpAccuracy, BatchedEvaluationMatchesPerImageForward) {
   // Images with zero runs (skipped), -0 entries, sizes with partial blocks everywhere.
-  for (std::size_t hidden : {37u, 150u}) {
+  // H = 8, 37, 128, 150: the kernel's columns as 0 + 8, 2 x 16 + 8, 8 x 16, 8 x 16 + 16 + 8.
+  for (std::size_t hidden : {8u, 37u, 128u, 150u}) {
     SCOPED_TRACE(hidden);
     Data d = clusters(300, 31, 150, 6);  // learnable: the predictions depend on the input
     pcg32 rng(5);
@@ -579,7 +581,70 @@ TEST(MlpAccuracy, BatchedEvaluationMatchesPerImageForward) {
     EXPECT_EQ(m.accuracy(keep.x.data(), keep.y.data(), keep.count), 1.0);
     for (auto& y : keep.y) y = static_cast<std::uint8_t>((y + 1) % 6);
     EXPECT_EQ(m.accuracy(keep.x.data(), keep.y.data(), keep.count), 0.0);
+    // The same test set held by its non-zero pixels gives the same accuracy.
+    const SparseImages sparse = SparseImages::from_dense(keep.x.data(), keep.count, keep.n);
+    for (auto& y : keep.y) y = static_cast<std::uint8_t>((y + 5) % 6);  // back to the answers
+    EXPECT_EQ(m.accuracy(sparse, keep.y.data()), 1.0);
   }
+}
+
+TEST(MlpAccuracy, SigmoidOfTheEvaluationKernel) {
+  // Against 1 / (1 + exp(-z)) in double: relative error below 3e-7 (2.5 float ulps; worst
+  // seen 1.25e-7 near z = -16.75) from z = -87 to 100 on a grid of 1e-3 and at the range
+  // reduction's edges; below z = -88 (2^n would leave the normal floats) a value in
+  // [0, 1.7e-38] (sigma(-87) = 1.65e-38); NaN stays NaN, sigma(+-inf) = 1, 6.05e-39. Odd
+  // counts exercise the partial last vector.
+  std::vector<float> z;
+  for (int i = -87000; i <= 100000; ++i) z.push_back(static_cast<float>(i) * 1e-3f);
+  for (float v : {0.0f, -0.0f, 0.34657359f, -0.34657359f, 1e-30f, -1e-30f, 87.0f, -87.0f}) {
+    z.push_back(v);
+  }
+  std::vector<float> a = z;
+  evaluation::sigmoid_floats(a.data(), a.size());
+  double worst = 0.0;
+  for (std::size_t i = 0; i < z.size(); ++i) {
+    const double ref = 1.0 / (1.0 + std::exp(-static_cast<double>(z[i])));
+    worst = std::max(worst, std::fabs(a[i] - ref) / ref);
+  }
+  EXPECT_LT(worst, 3e-7);
+  std::vector<float> tails = {-88.5f,
+                              -100.0f,
+                              -1e4f,
+                              -std::numeric_limits<float>::infinity(),
+                              std::numeric_limits<float>::infinity(),
+                              std::numeric_limits<float>::quiet_NaN(),
+                              1e4f};
+  evaluation::sigmoid_floats(tails.data(), tails.size());
+  for (std::size_t i = 0; i < 4; ++i) {
+    EXPECT_GE(tails[i], 0.0f);
+    EXPECT_LE(tails[i], 1.7e-38f);
+  }
+  EXPECT_EQ(tails[4], 1.0f);
+  EXPECT_TRUE(std::isnan(tails[5]));
+  EXPECT_EQ(tails[6], 1.0f);
+}
+
+TEST(MlpAccuracy, SparseImagesHoldTheNonZeroPixelsInOrder) {
+  // Three images of 5 pixels; -0 counts as 0; the second image is all zero.
+  const std::vector<float> x = {0.0f, 0.5f, -0.0f, 0.0f, -2.0f,  //
+                                0.0f, 0.0f, 0.0f,  0.0f, -0.0f,  //
+                                1.0f, 0.0f, 3.0f,  4.0f, 0.0f};
+  const SparseImages s = SparseImages::from_dense(x.data(), 3, 5);
+  EXPECT_EQ(s.count, 3u);
+  EXPECT_EQ(s.pixels, 5u);
+  EXPECT_EQ(s.start, (std::vector<std::size_t>{0, 2, 2, 5}));
+  EXPECT_EQ(s.index, (std::vector<std::uint32_t>{1, 4, 0, 2, 3}));
+  EXPECT_EQ(s.value, (std::vector<float>{0.5f, -2.0f, 1.0f, 3.0f, 4.0f}));
+  const SparseImages none = SparseImages::from_dense(x.data(), 0, 5);
+  EXPECT_EQ(none.start, (std::vector<std::size_t>{0}));
+  EXPECT_TRUE(none.index.empty());
+
+  Mlp m(small(5, 3, 2));
+  const std::vector<std::uint8_t> labels = {0, 1, 0};
+  EXPECT_EQ(m.accuracy(s, labels.data()), m.accuracy(x.data(), labels.data(), 3));
+  EXPECT_THROW(m.accuracy(none, labels.data()), std::invalid_argument);
+  const SparseImages wide = SparseImages::from_dense(x.data(), 1, 15);  // 15 pixels, 5 inputs
+  EXPECT_THROW(m.accuracy(wide, labels.data()), std::invalid_argument);
 }
 
 TEST(MlpLearning, SeparableClustersAreLearnt) {

@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <numbers>
 #include <pcg_random.hpp>
@@ -12,6 +11,7 @@
 #include <string>
 #include <utility>
 
+#include "evaluation.hpp"
 #include "syncache/core/kernels.hpp"
 #include "syncache/io/limits.hpp"
 #include "syncache/io/params.hpp"
@@ -62,112 +62,6 @@ class Normal {
   double spare_ = 0.0;
   bool has_spare_ = false;
 };
-
-// Batched hidden-layer fields for evaluation: z_i = W x_i for every image i, in float,
-// with W stored transposed (inputs x hp, hp a multiple of 16, zero padded). Each lane sums
-// x_ik W_kj in the order of k with separate multiply and add, so every clone gives the same
-// bits. Zero inputs are skipped (adding 0 * w changes nothing for finite w), which makes
-// sparse images such as MNIST cheap; the inputs are taken in blocks whose rows of W stay in
-// the L1 cache while every image of the batch passes over them (the partial sums are
-// stored and reloaded exactly, so blocking does not change the summation order).
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define MLP_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
-#else
-#define MLP_CLONES
-#endif
-#define MLP_INLINE __attribute__((always_inline))
-
-typedef float v16f __attribute__((vector_size(64)));
-typedef std::uint32_t v16u __attribute__((vector_size(64)));
-
-template <int NV>
-MLP_INLINE static inline void accumulate(const float* wt, std::size_t stride,
-                                         const std::size_t* idx, const float* val, std::size_t m,
-                                         float* z) {
-  v16f acc[NV];
-  std::memcpy(acc, z, sizeof acc);
-  for (std::size_t q = 0; q < m; ++q) {
-    const float* w = wt + idx[q] * stride;
-    const v16f xv = v16f{} + val[q];
-    for (int v = 0; v < NV; ++v) {
-      v16f wv;
-      std::memcpy(&wv, w + 16 * v, sizeof wv);
-      acc[v] += xv * wv;
-    }
-  }
-  std::memcpy(z, acc, sizeof acc);
-}
-
-// z (count x hp) = images (count x n) times wt (n x hp); idx and val hold n entries.
-MLP_CLONES void hidden_fields(const float* images, std::size_t count, std::size_t n,
-                              const float* wt, std::size_t hp, float* z, std::size_t* idx,
-                              float* val) {
-  std::fill_n(z, count * hp, 0.0f);
-  const std::size_t kb = std::max<std::size_t>(16, 6144 / hp);  // ~24 KB of W per block
-  for (std::size_t k0 = 0; k0 < n; k0 += kb) {
-    const std::size_t k1 = std::min(n, k0 + kb);
-    for (std::size_t i = 0; i < count; ++i) {
-      const float* x = images + i * n;
-      const float* next = i + 1 < count ? x + n : nullptr;  // prefetched: same inputs
-      std::size_t m = 0;
-      for (std::size_t b0 = k0; b0 < k1; b0 += 16) {
-        const std::size_t b1 = std::min(k1, b0 + 16);
-        if (next) __builtin_prefetch(next + b0);
-        if (b1 - b0 == 16) {  // skip all-zero runs (image borders) with one vector test
-          v16u bits;
-          std::memcpy(&bits, x + b0, sizeof bits);
-          bits &= 0x7fffffffu;
-          v16u half = __builtin_shufflevector(bits, bits, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3,
-                                              4, 5, 6, 7) |
-                      bits;
-          std::uint32_t any = 0;
-          for (int j = 0; j < 8; ++j) any |= half[j];
-          if (any == 0) continue;
-        }
-        for (std::size_t k = b0; k < b1; ++k) {
-          std::uint32_t b;
-          std::memcpy(&b, x + k, sizeof b);
-          idx[m] = k;
-          val[m] = x[k];
-          m += (b & 0x7fffffffu) != 0;  // x != 0 (-0 counts as 0)
-        }
-      }
-      if (m == 0) continue;
-      float* zi = z + i * hp;
-      for (std::size_t col = 0; col < hp;) {
-        const std::size_t nv = std::min<std::size_t>((hp - col) / 16, 8);
-        const float* w = wt + col;
-        switch (nv) {
-          case 8:
-            accumulate<8>(w, hp, idx, val, m, zi + col);
-            break;
-          case 7:
-            accumulate<7>(w, hp, idx, val, m, zi + col);
-            break;
-          case 6:
-            accumulate<6>(w, hp, idx, val, m, zi + col);
-            break;
-          case 5:
-            accumulate<5>(w, hp, idx, val, m, zi + col);
-            break;
-          case 4:
-            accumulate<4>(w, hp, idx, val, m, zi + col);
-            break;
-          case 3:
-            accumulate<3>(w, hp, idx, val, m, zi + col);
-            break;
-          case 2:
-            accumulate<2>(w, hp, idx, val, m, zi + col);
-            break;
-          default:
-            accumulate<1>(w, hp, idx, val, m, zi + col);
-            break;
-        }
-        col += 16 * nv;
-      }
-    }
-  }
-}
 
 }  // namespace
 
@@ -856,9 +750,9 @@ void Mlp::train(const float* images, const std::uint8_t* labels, std::size_t cou
   }
 }
 
-Mlp::MatrixF Mlp::output_fields(const float* images, std::size_t count) const {
-  const std::size_t N = cfg_.inputs, H = cfg_.hidden, K = cfg_.outputs;
-  const std::size_t hp = (H + 15) / 16 * 16;
+Mlp::MatrixF Mlp::output_fields(const SparseImages& images) const {
+  const std::size_t N = cfg_.inputs, H = cfg_.hidden, K = cfg_.outputs, count = images.count;
+  const std::size_t hp = (H + 7) / 8 * 8;
   // Float copies of the weights: W0 transposed and padded, W1 transposed.
   std::vector<float> wt(N * hp, 0.0f);
   for (std::size_t j = 0; j < H; ++j) {
@@ -871,33 +765,38 @@ Mlp::MatrixF Mlp::output_fields(const float* images, std::size_t count) const {
           static_cast<float>(layer_[1].weight(k, j));
     }
   }
-  // Blocks of images that stay in cache: Z = X W0^T, A = sigma(Z), F = A W1^T.
+  // Blocks of images that stay in cache: A = sigma(X W0^T), F = A W1^T.
   constexpr std::size_t kBlock = 64;
   MatrixF out(static_cast<Eigen::Index>(count), static_cast<Eigen::Index>(K));
-  MatrixF z(static_cast<Eigen::Index>(kBlock), static_cast<Eigen::Index>(hp));
-  MatrixF a;
-  std::vector<std::size_t> idx(N);
-  std::vector<float> val(N);
+  MatrixF a(static_cast<Eigen::Index>(kBlock), static_cast<Eigen::Index>(hp));
+  std::vector<std::size_t> cursor(kBlock);
   for (std::size_t start = 0; start < count; start += kBlock) {
     const std::size_t m = std::min(kBlock, count - start);
     const auto rows = static_cast<Eigen::Index>(m);
-    hidden_fields(images + start * N, m, N, wt.data(), hp, z.data(), idx.data(), val.data());
-    a = (1.0f + (-z.topLeftCorner(rows, static_cast<Eigen::Index>(H)).array()).exp())
-            .inverse()
-            .matrix();
-    out.middleRows(static_cast<Eigen::Index>(start), rows).noalias() = a * w1t;
+    evaluation::hidden_activities(images, start, m, wt.data(), hp, a.data(), cursor.data());
+    out.middleRows(static_cast<Eigen::Index>(start), rows).noalias() =
+        a.topLeftCorner(rows, static_cast<Eigen::Index>(H)) * w1t;
   }
   return out;
 }
 
 Mlp::MatrixF Mlp::outputs(const float* images, std::size_t count) const {
-  MatrixF f = output_fields(images, count);
+  MatrixF f = output_fields(SparseImages::from_dense(images, count, cfg_.inputs));
   return (1.0f + (-f.array()).exp()).inverse().matrix();
 }
 
 double Mlp::accuracy(const float* images, const std::uint8_t* labels, std::size_t count) const {
   if (count == 0) throw std::invalid_argument("accuracy: no images to evaluate");
-  const MatrixF f = output_fields(images, count);  // sigma is monotone: argmax of the fields
+  return accuracy(SparseImages::from_dense(images, count, cfg_.inputs), labels);
+}
+
+double Mlp::accuracy(const SparseImages& images, const std::uint8_t* labels) const {
+  if (images.count == 0) throw std::invalid_argument("accuracy: no images to evaluate");
+  if (images.pixels != cfg_.inputs) {
+    throw std::invalid_argument("accuracy: the images have " + std::to_string(images.pixels) +
+                                " pixels, the network " + std::to_string(cfg_.inputs) + " inputs");
+  }
+  const MatrixF f = output_fields(images);  // sigma is monotone: argmax of the fields
   std::size_t correct = 0;
   for (Eigen::Index i = 0; i < f.rows(); ++i) {
     Eigen::Index best = 0;  // the first of equal maxima
@@ -906,7 +805,7 @@ double Mlp::accuracy(const float* images, const std::uint8_t* labels, std::size_
     }
     correct += static_cast<std::size_t>(best) == labels[i];
   }
-  return static_cast<double>(correct) / static_cast<double>(count);
+  return static_cast<double>(correct) / static_cast<double>(images.count);
 }
 
 EnergyTally Mlp::energy() const {

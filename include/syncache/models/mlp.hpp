@@ -24,6 +24,7 @@
 #include "syncache/core/cached_store.hpp"
 #include "syncache/core/energy.hpp"
 #include "syncache/core/rule.hpp"
+#include "syncache/models/sparse_images.hpp"
 
 namespace syncache {
 
@@ -109,6 +110,9 @@ class Mlp {
   // Batched: one product per layer over all images, in float (W0 x by a kernel that skips
   // zero inputs, the rest by Eigen). count > 0.
   double accuracy(const float* images, const std::uint8_t* labels, std::size_t count) const;
+  // The same for images already held by their non-zero pixels (images.pixels == inputs,
+  // labels holds images.count values): the same value, without finding the zeros again.
+  double accuracy(const SparseImages& images, const std::uint8_t* labels) const;
   // The outputs o = sigma(W1 sigma(W0 x)) of count images (count x outputs), as above.
   MatrixF outputs(const float* images, std::size_t count) const;
 
@@ -192,7 +196,7 @@ class Mlp {
   void synapse_change(Layer& L, const std::vector<double>& delta, const double* v, const Pass& p);
   Pass make_pass() const;
   void check_label(int label) const;
-  MatrixF output_fields(const float* images, std::size_t count) const;  // W1 sigma(W0 x)
+  MatrixF output_fields(const SparseImages& images) const;  // W1 sigma(W0 x)
 
   MlpConfig cfg_;
   std::array<Layer, 2> layer_;
