@@ -11,6 +11,7 @@
 #include <functional>
 #include <limits>
 #include <map>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -588,7 +589,9 @@ TEST(PricedSearch, SameOptimaAsTheExhaustiveSearchWithFewerRuns) {
   const OptimiserOptions o = search(0.5, 200.0, 7, 2, 5, 4);
   const std::vector<std::uint64_t> seeds = {11, 12, 13, 14};
   const std::vector<double> cs = {0.0, 1e-3, 1e-2, 0.1};
-  for (double tau : {std::numeric_limits<double>::infinity(), 300.0}) {
+  // tau = 20: the thresholds 25, 67 and 178 of the first grid lie above eta tau, which no
+  // transient weight reaches; they share one run per seed (unreachable_threshold).
+  for (double tau : {std::numeric_limits<double>::infinity(), 300.0, 20.0}) {
     PerceptronConfig base;
     base.N = 80;
     base.P = 70;
@@ -652,6 +655,66 @@ TEST(PricedSearch, SameOptimaAsTheExhaustiveSearchWithFewerRuns) {
       EXPECT_GT(stats.abandoned, 0);
       EXPECT_LT(stats.finished, exhaustive_runs);
       EXPECT_EQ(capped_thresholds > 0, !std::isinf(tau));
+      if (tau == 20.0) {  // at most one run per seed for all thresholds above 20
+        std::set<double> low, high;
+        for (const auto& o : out) {
+          for (const CurvePoint& p : o.opt.curve) (p.theta > 20.0 ? high : low).insert(p.theta);
+        }
+        EXPECT_GE(high.size(), 3u);
+        EXPECT_LE(stats.requested, static_cast<long>((low.size() + 1) * seeds.size()));
+      }
+    }
+  }
+}
+
+// The threshold no transient weight reaches (priced_search.hpp): with inputs +-1 and linear
+// decay, |s_i| < eta tau (max rules) or (N + 1) eta tau (sum), plus a margin of 1e-6; none
+// without a bound (to rounding: 1 / (1 - (1 - 1/tau)) is not tau exactly). A run at a threshold
+// just above it is the run at theta = +inf, in every count and energy.
+TEST(PricedSearch, UnreachableThreshold) {
+  using namespace syncache;
+  const double inf = std::numeric_limits<double>::infinity();
+  PerceptronConfig cfg;
+  cfg.N = 40;
+  cfg.P = 30;
+  cfg.max_epochs = 200;
+  cfg.cache.rule = Rule::neuron;
+  auto near = [](double got, double want) { EXPECT_NEAR(got, want, 1e-12 * want); };
+  near(figopt::unreachable_threshold(cfg, 20.0), 20.0 * (1.0 + 1e-6));
+  near(figopt::unreachable_threshold(cfg, 1.0), 1.0 + 1e-6);  // s = the last change
+  EXPECT_EQ(figopt::unreachable_threshold(cfg, inf), inf);
+  PerceptronConfig c = cfg;
+  c.eta = 0.5;
+  near(figopt::unreachable_threshold(c, 20.0), 10.0 * (1.0 + 1e-6));
+  c = cfg;
+  c.cache.rule = Rule::synapse;
+  near(figopt::unreachable_threshold(c, 20.0), 20.0 * (1.0 + 1e-6));
+  c.cache.rule = Rule::sum;
+  near(figopt::unreachable_threshold(c, 20.0), 41.0 * 20.0 * (1.0 + 1e-6));
+  c.cache.rule = Rule::classic;
+  EXPECT_EQ(figopt::unreachable_threshold(c, 20.0), inf);
+  c = cfg;
+  c.zero_mean = true;  // inputs +-1 minus their mean: |x| may exceed 1
+  EXPECT_EQ(figopt::unreachable_threshold(c, 20.0), inf);
+  c = cfg;
+  c.patterns_file = "patterns.csv";
+  EXPECT_EQ(figopt::unreachable_threshold(c, 20.0), inf);
+
+  for (Rule rule : {Rule::neuron, Rule::synapse, Rule::sum}) {
+    for (double tau : {1.0, 3.0, 20.0}) {
+      c = cfg;
+      c.cache.rule = rule;
+      c.cache.tau = tau;
+      c.cache.c = 0.01;
+      c.cache.theta = figopt::unreachable_threshold(c, tau);
+      const PerceptronResult above = run_perceptron(c);
+      c.cache.theta = inf;
+      const PerceptronResult never = run_perceptron(c);
+      SCOPED_TRACE(std::string(rule_name(rule)) + " tau " + std::to_string(tau));
+      EXPECT_EQ(above.epochs, never.epochs);
+      EXPECT_EQ(above.converged, never.converged);
+      EXPECT_EQ(above.consolidation_events, never.consolidation_events);
+      EXPECT_EQ(above.energy.total(), never.energy.total());
     }
   }
 }

@@ -20,6 +20,27 @@ double energy_at(const nlohmann::json& run, double c) {
          c / kCRef * e["maintenance"].get<double>();
 }
 
+double unreachable_threshold(const PerceptronConfig& cfg, double tau) {
+  constexpr double kInfinity = std::numeric_limits<double>::infinity();
+  if (!cfg.patterns_file.empty() || cfg.zero_mean) return kInfinity;
+  CacheParams p = cfg.cache;
+  p.tau = tau;
+  const double f = p.decay_factor();
+  if (!(f < 1.0)) return kInfinity;
+  double reach = cfg.eta / (1.0 - f);
+  switch (cfg.cache.rule) {
+    case Rule::synapse:
+    case Rule::neuron:
+      break;
+    case Rule::sum:
+      reach *= static_cast<double>(cfg.N + 1);
+      break;
+    default:
+      return kInfinity;
+  }
+  return reach * (1.0 + 1e-6);
+}
+
 void report_stats(const std::string& figure, const PricedStats& stats) {
   std::fprintf(stderr,
                "%s: threshold searches asked for %ld runs: %ld ran to the end, %ld stopped "
@@ -57,6 +78,12 @@ class RunTable {
            std::string label, PricedStats& stats)
       : base_(std::move(base)), seeds_(seeds), env_(env), label_(std::move(label)), stats_(stats) {}
 
+  // The point whose runs serve (tau, theta): theta = +inf for every threshold that no
+  // transient weight reaches (unreachable_threshold).
+  PointKey key(double tau, double theta) const {
+    return {tau, theta >= unreachable_threshold(base_, tau) ? kInf : theta};
+  }
+
   // Makes every request answerable: runs what is missing in one parallel batch.
   void serve(const std::vector<Request>& requests) {
     const int S = static_cast<int>(seeds_.size());
@@ -64,7 +91,7 @@ class RunTable {
     std::map<PointKey, std::pair<std::vector<bool>, std::vector<std::pair<double, double>>>> asks;
     for (const auto& r : requests) {
       for (const auto& [theta, k] : r.points) {
-        auto& a = asks[{r.tau, theta}];
+        auto& a = asks[key(r.tau, theta)];
         if (a.first.empty()) a.first.assign(static_cast<std::size_t>(S), false);
         a.first.at(static_cast<std::size_t>(k)) = true;
         a.second.emplace_back(r.c, S * r.bound);
@@ -188,7 +215,7 @@ class RunTable {
   // The value of (tau, theta, seed k) for the search at c: +inf when the threshold is
   // excluded (a seed capped, or its runs were stopped by a bound this search shares).
   double value(double tau, double theta, int k, double c) const {
-    const Point& p = points_.at({tau, theta});
+    const Point& p = points_.at(key(tau, theta));
     if (p.capped) return kInf;
     const auto& run = p.runs.at(static_cast<std::size_t>(k));
     if (run.is_null()) throw std::logic_error("priced_searches: a run was not made");
@@ -196,7 +223,7 @@ class RunTable {
     return energy_at(run, c);
   }
   const nlohmann::json& run(double tau, double theta, int k) const {
-    return points_.at({tau, theta}).runs.at(static_cast<std::size_t>(k));
+    return points_.at(key(tau, theta)).runs.at(static_cast<std::size_t>(k));
   }
   long distinct_runs() const {
     long n = 0;

@@ -40,6 +40,18 @@ inline constexpr double kCRef = 1.0;
 // Total energy at maintenance cost c of a run made at c = kCRef.
 double energy_at(const nlohmann::json& run, double c);
 
+// The lowest threshold that no transient weight of a run of cfg with decay time tau can
+// exceed, so that every theta at or above it gives the same run as theta = +inf (nothing
+// consolidates before the end): the searches make that run once for all of them. With
+// inputs and bias +-1 (random patterns, zero_mean off) each step multiplies s_i by the
+// decay factor f (1 - 1/tau, linear decay) and then adds at most eta, so from s = 0
+//     |s_i(t)| <= eta (1 + f + ... + f^(t - 1)) < eta / (1 - f)   (= eta tau, linear);
+// the rules synapse and neuron compare max |s_i| with theta, sum compares the sum over
+// the N + 1 synapses (< (N + 1) eta / (1 - f)). Returned with a relative margin of 1e-6 (far
+// above the rounding of s); +inf when no bound is known (no decay, patterns from a file,
+// zero_mean, classic).
+double unreachable_threshold(const PerceptronConfig& cfg, double tau);
+
 // One search: the decay time tau of its runs (+inf: no decay) and the maintenance cost c
 // it prices them at.
 struct PricedSpec {
