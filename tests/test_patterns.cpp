@@ -76,27 +76,35 @@ TEST(PatternRandom, EntriesBiasAndPadding) {
 
 TEST(PatternRandom, FollowsTheDocumentedBitStream) {
   // pcg32(seed, stream 0); per pattern N input bits then the target bit, least
-  // significant bit of each 32-bit output first; bit 1 -> +1, bit 0 -> -1.
-  const std::size_t N = 45, P = 20;
-  const std::uint64_t seed = 123;
-  const auto set = random_patterns(N, P, seed);
-  pcg32 rng(seed, 0);
-  std::uint32_t word = 0;
-  int left = 0;
-  auto next = [&]() {
-    if (left == 0) {
-      word = rng();
-      left = 32;
+  // significant bit of each 32-bit output first; bit 1 -> +1, bit 0 -> -1. Read here one
+  // bit at a time; shapes whose N + 1 bits start and end anywhere in a 32-bit output
+  // (N + 1 = 2, 31, 32, 33, 46, 64, 1001), one pattern and several.
+  for (const std::size_t N : {1u, 30u, 31u, 32u, 45u, 63u, 1000u}) {
+    for (const std::size_t P : {1u, 20u}) {
+      SCOPED_TRACE("N = " + std::to_string(N) + ", P = " + std::to_string(P));
+      const std::uint64_t seed = 123 + N;
+      const auto set = random_patterns(N, P, seed);
+      pcg32 rng(seed, 0);
+      std::uint32_t word = 0;
+      int left = 0;
+      auto next = [&]() {
+        if (left == 0) {
+          word = rng();
+          left = 32;
+        }
+        const int v = (word & 1u) ? 1 : -1;
+        word >>= 1;
+        --left;
+        return v;
+      };
+      for (std::size_t p = 0; p < P; ++p) {
+        for (std::size_t i = 0; i < N; ++i)
+          ASSERT_EQ(set.row(p)[i], next()) << "p = " << p << ", i = " << i;
+        ASSERT_EQ(set.target(p), next()) << "target of pattern " << p;
+        ASSERT_EQ(set.row(p)[N], 1) << "bias of pattern " << p;
+        for (std::size_t i = N + 1; i < set.stride(); ++i) ASSERT_EQ(set.row(p)[i], 0);
+      }
     }
-    const int v = (word & 1u) ? 1 : -1;
-    word >>= 1;
-    --left;
-    return v;
-  };
-  for (std::size_t p = 0; p < P; ++p) {
-    for (std::size_t i = 0; i < N; ++i)
-      ASSERT_EQ(set.row(p)[i], next()) << "p = " << p << ", i = " << i;
-    ASSERT_EQ(set.target(p), next()) << "target of pattern " << p;
   }
 }
 

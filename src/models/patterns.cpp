@@ -2,9 +2,12 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <pcg_random.hpp>
 #include <stdexcept>
@@ -17,26 +20,14 @@ namespace syncache {
 
 namespace {
 
-// Bits of raw pcg32 output, least significant first.
-class BitStream {
- public:
-  explicit BitStream(std::uint64_t seed) : rng_(seed, 0) {}
-  bool next() {
-    if (left_ == 0) {
-      word_ = rng_();
-      left_ = 32;
-    }
-    const bool bit = word_ & 1u;
-    word_ >>= 1;
-    --left_;
-    return bit;
+// The +-1 values of the 8 bits of a byte, least significant first (bit 1 -> +1).
+constexpr std::array<std::array<std::int8_t, 8>, 256> kSigns = [] {
+  std::array<std::array<std::int8_t, 8>, 256> t{};
+  for (std::size_t b = 0; b < 256; ++b) {
+    for (std::size_t j = 0; j < 8; ++j) t[b][j] = (b >> j) & 1u ? 1 : -1;
   }
-
- private:
-  pcg32 rng_;
-  std::uint32_t word_ = 0;
-  int left_ = 0;
-};
+  return t;
+}();
 
 }  // namespace
 
@@ -44,12 +35,29 @@ PatternSet<std::int8_t> random_patterns(std::size_t N, std::size_t P, std::uint6
   if (N == 0) throw ParamError("N", "must be a positive integer (got 0)");
   if (P == 0) throw ParamError("P", "must be a positive integer (got 0)");
   PatternSet<std::int8_t> set(N, P);
-  BitStream bits(seed);
+  // The stream's bits as +-1, unpacked one 32-bit output at a time into `word` (least
+  // significant bit first); each pattern takes the next N + 1 (its inputs, then its
+  // target), so the bits are those of the documented bit-by-bit stream.
+  pcg32 rng(seed, 0);
+  std::array<std::int8_t, 32> word{};
+  std::size_t used = word.size();  // values of `word` already taken
   for (std::size_t p = 0; p < P; ++p) {
-    std::int8_t* x = set.row(p);
-    for (std::size_t i = 0; i < N; ++i) x[i] = bits.next() ? 1 : -1;
+    std::int8_t* x = set.row(p);  // N + 1 values: the inputs, then (for now) the target
+    for (std::size_t i = 0; i <= N;) {
+      if (used == word.size()) {
+        const std::uint32_t w = rng();
+        for (std::size_t k = 0; k < 4; ++k) {
+          std::memcpy(&word[8 * k], kSigns[(w >> (8 * k)) & 0xffu].data(), 8);
+        }
+        used = 0;
+      }
+      const std::size_t n = std::min(word.size() - used, N + 1 - i);
+      std::memcpy(x + i, &word[used], n);
+      used += n;
+      i += n;
+    }
+    set.set_target(p, x[N]);
     x[N] = 1;  // bias input
-    set.set_target(p, bits.next() ? 1 : -1);
   }
   set.finalise();
   return set;
