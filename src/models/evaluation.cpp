@@ -22,8 +22,8 @@ SparseImages SparseImages::from_dense(const float* images, std::size_t count, st
     for (std::size_t k = 0; k < pixels; ++k) m += x[k] != 0.0f;  // -0 == 0
     s.start[i + 1] = s.start[i] + m;
   }
-  s.index.resize(s.start[count] + 1);  // one spare slot: the last write below is discarded
-  s.value.resize(s.start[count] + 1);
+  s.index.resize(s.start[count]);
+  s.value.resize(s.start[count]);
   for (std::size_t i = 0; i < count; ++i) {
     const float* x = images + i * pixels;
     std::size_t q = s.start[i];
@@ -33,8 +33,6 @@ SparseImages SparseImages::from_dense(const float* images, std::size_t count, st
       q += x[k] != 0.0f;
     }
   }
-  s.index.pop_back();
-  s.value.pop_back();
   return s;
 }
 
@@ -112,7 +110,7 @@ MLP_INLINE static inline void accumulate_columns(std::size_t nv, const float* wt
 
 // sigma(z) = 1 / (1 + e^-z) in float: e^y = 2^n e^r with n = round(y / ln 2) and
 // r = y - n ln 2 (ln 2 in two parts, n ln2_hi exact), |r| <= ln 2 / 2, e^r by its Taylor
-// polynomial of degree 7 (truncation < 5e-9 relative); y = -z clamped to [-87, 88] so that
+// polynomial of degree 7 (truncation < 1e-8 relative); y = -z clamped to [-87, 88] so that
 // 2^n stays a normal float (below z = -88, sigma < 7e-39 is returned as 1 / (1 + e^88)).
 // Relative error a few float ulps (tests/test_mlp.cpp); NaN stays NaN. In place on 16
 // values (by pointer: a vector argument would depend on the clone's ABI).

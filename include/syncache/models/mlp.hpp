@@ -107,8 +107,9 @@ class Mlp {
   std::int64_t samples_seen() const { return samples_; }
 
   // Fraction of images whose largest output is the label (the first of equal maxima).
-  // Batched: one product per layer over all images, in float (W0 x by a kernel that skips
-  // zero inputs, the rest by Eigen). count > 0.
+  // Batched: one product per layer over all images, in float (sigma(W0 x) by a kernel over
+  // the non-zero inputs, with its own sigmoid: src/models/evaluation.hpp; W1 a by Eigen).
+  // count > 0.
   double accuracy(const float* images, const std::uint8_t* labels, std::size_t count) const;
   // The same for images already held by their non-zero pixels (images.pixels == inputs,
   // labels holds images.count values): the same value, without finding the zeros again.
