@@ -7,22 +7,35 @@ SAN_BUILD ?= build-sanitize
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 15
 
-.PHONY: all bootstrap build test sanitize fuzz validate run bench format clean full
+.PHONY: all bootstrap build test check sanitize fuzz validate run bench format clean full
 
 all: build
 
 bootstrap:
 	@scripts/bootstrap
 
+# Debian's interpreter builds the Python module (another python3 first on the PATH may lack
+# the Debian packages: pybind11, NumPy).
+PYTHON ?= $(firstword $(wildcard /usr/bin/python3) python3)
+
 $(BUILD)/CMakeCache.txt:
-	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) >/dev/null
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DPython_EXECUTABLE=$(PYTHON) $(CMAKE_FLAGS) >/dev/null
 
 build: bootstrap $(BUILD)/CMakeCache.txt
 	@cmake --build $(BUILD) -j $(JOBS)
 
+# The fast suite (minutes): the release build, the C++ tests, the Python tests and the
+# adapters' fast tests. Tests labelled "slow" (installs into a venv and a prefix, the
+# examples, the adapters' long runs) are left to `make check`.
 test: build
-	@ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+	@ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) -LE slow
+
+# Everything CI runs: `make test`, the slow tests, the whole suite again under the
+# sanitizers, a short fuzzing run of every parser, and the documentation site.
+check: test
+	@ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) -L slow
 	@$(MAKE) --no-print-directory sanitize fuzz
+	@if grep -q '^docs:' Makefile; then $(MAKE) --no-print-directory docs; fi
 
 # The whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer (any report
 # fails its test), linked with LTO so that a One Definition Rule violation is an error.
@@ -61,7 +74,7 @@ bench: build
 	@$(BUILD)/bin/bench_spiking
 
 format:
-	@clang-format -i include/syncache/*/*.hpp src/*/*.cpp src/*/*.hpp src/experiments/*/*.cpp src/experiments/*/*.hpp apps/*.cpp tests/*.cpp tests/helpers/*.hpp bench/*.cpp
+	@clang-format -i include/syncache/*/*.hpp src/*/*.cpp src/*/*.hpp src/experiments/*/*.cpp src/experiments/*/*.hpp apps/*.cpp apps/*.hpp tests/*.cpp tests/helpers/*.hpp bench/*.cpp
 
 clean:
 	rm -rf $(BUILD) $(SAN_BUILD) $(FUZZ_BUILD)

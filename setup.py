@@ -1,7 +1,7 @@
 """Builds syncache's Python package through the project's own CMake build (one build
 description): the module syncache._core is the CMake target _core. The experiment files
-and the plotting scripts go into the package (syncache/data), so that syncache.figure()
-works without the source tree.
+go into the package (syncache/data/experiments) beside its plotting subpackage
+(syncache.plot), so that syncache.figure() works without the source tree.
 
     pip install --no-build-isolation .
 
@@ -55,11 +55,6 @@ class BuildPyWithData(build_py):
         data = os.path.join(self.build_lib, "syncache", "data")
         shutil.rmtree(data, ignore_errors=True)
         shutil.copytree(os.path.join(ROOT, "experiments"), os.path.join(data, "experiments"))
-        scripts = os.path.join(data, "scripts")
-        os.makedirs(scripts)
-        shutil.copy(os.path.join(ROOT, "scripts", "plot.py"), scripts)
-        shutil.copytree(os.path.join(ROOT, "scripts", "plots"), os.path.join(scripts, "plots"),
-                        ignore=shutil.ignore_patterns("__pycache__"))
 
 
 os.makedirs(os.path.join(ROOT, "build-python"), exist_ok=True)

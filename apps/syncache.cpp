@@ -1,11 +1,11 @@
 // syncache: the command-line tool. Each subcommand prints one JSON object on success;
 // bad input ends with a one-line error on stderr, exit code 2, and no output.
-#include <sys/stat.h>
-
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <limits>
@@ -18,6 +18,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "plotting.hpp"
 #include "syncache/experiments/cluster.hpp"
 #include "syncache/experiments/commands.hpp"
 #include "syncache/experiments/experiment.hpp"
@@ -317,21 +318,25 @@ void add_figure(CLI::App& app) {
       fail("figure: unknown figure '" + shown(fa->name) + "' (allowed: " + names + ", all)");
     }
     std::unique_ptr<syncache::ResultsStore> store;
-    if (::mkdir(fa->out.c_str(), 0755) != 0) {
-      struct stat st {};
-      if (::stat(fa->out.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-        fail("--out: cannot create the directory '" + shown(fa->out, 200) + "'");
-      }
+    std::error_code ec;
+    std::filesystem::create_directories(fa->out, ec);
+    if (!std::filesystem::is_directory(fa->out)) {
+      fail("--out: cannot create the directory '" + shown(fa->out, 200) + "'");
     }
     const auto env = make_env(fa->batch, fa->out + "/results.sqlite", store);
     syncache::FigureRunOptions opt;
     opt.scale = fa->full ? "full" : "quick";
     opt.out_dir = fa->out;
-    opt.experiments_dir = fa->experiments;
-    opt.plot = !fa->no_plot;
+    opt.experiments_dir = syncache_cli::experiments_dir(fa->experiments);
     for (const auto* f : todo) {
       try {
-        syncache::run_figure(*f, opt, env);
+        const auto done = syncache::run_figure(*f, opt, env);
+        // Rank 0 alone draws; every rank then fails or goes on together.
+        syncache::cluster::on_root([&] {
+          if (!fa->no_plot) syncache_cli::plot_figure(f->name, fa->out + "/" + f->name, opt.scale);
+          std::fprintf(stderr, "%s: %.1f s, wrote %s%s\n", f->name.c_str(), done.seconds,
+                       done.csv.c_str(), fa->no_plot ? "" : " .png .svg");
+        });
       } catch (const std::invalid_argument& e) {
         fail(e.what());
       } catch (const std::exception& e) {
@@ -408,10 +413,12 @@ void add_results(CLI::App& app) {
   exp->callback([ea]() {
     check_output("--out", ea->out);
     std::unique_ptr<syncache::ResultsStore> store;
-    struct stat st {};
-    if (::stat(ea->store.c_str(), &st) != 0)
+    std::error_code ec;
+    const auto kind = std::filesystem::status(ea->store, ec).type();
+    if (kind == std::filesystem::file_type::not_found || kind == std::filesystem::file_type::none)
       fail("--store: no such file '" + shown(ea->store, 200) + "'");
-    if (!S_ISREG(st.st_mode)) fail("--store: '" + shown(ea->store, 200) + "' is not a file");
+    if (kind != std::filesystem::file_type::regular)
+      fail("--store: '" + shown(ea->store, 200) + "' is not a file");
     std::vector<syncache::Row> rows;
     std::vector<std::string> known;
     try {

@@ -213,7 +213,7 @@ expect 2 --out -- results export --store bad_row.sqlite --out /nonexistent/x.csv
 printf 'name = "ok"\nrepeats = 1\n[fixed]\nN = 10\n[grid]\nP = [5]\n' >"$TMP/ok.toml"
 expect 2 --out -- sweep ok.toml --store none --out /nonexistent/x.csv
 expect 2 --out -- sweep ok.toml --store none --out "$TMP"
-# A failing plotter (SYNCACHE_PLOT replaces scripts/plot.py): exit 1, one line naming the
+# A failing plotter (SYNCACHE_PLOT replaces the plot folder): exit 1, one line naming the
 # figure, the Python exception and the log; the CSV is kept.
 printf 'import sys\nraise RuntimeError("no display for %%s" %% sys.argv[1])\n' >"$TMP/badplot.py"
 SYNCACHE_PLOT="$TMP/badplot.py" expect 1 "fig2a: plotting failed: RuntimeError: no display for fig2a" \
@@ -222,6 +222,22 @@ if [[ ! -s "$TMP/fig/fig2a.csv" ]]; then
   echo "FAIL failing plotter: the CSV was not kept"
   FAILS=$((FAILS + 1))
 fi
+# The interpreter: a python3 without matplotlib first on the PATH is passed over for the
+# next one; an interpreter without matplotlib or one that does not exist is one line
+# naming it and $SYNCACHE_PYTHON (exit 1, the CSV kept).
+mkdir -p "$TMP/nompl"
+printf '#!/bin/sh\nexit 3\n' >"$TMP/nompl/python3"  # syncache.plot's "no matplotlib" code
+chmod +x "$TMP/nompl/python3"
+(cd "$TMP" && PATH="$TMP/nompl:$(dirname "$PY"):$PATH" "$SYNCACHE" figure fig2a --out fig-next \
+  --store none >/dev/null 2>&1)
+if [[ ! -s "$TMP/fig-next/fig2a.png" ]]; then
+  echo "FAIL plotting: the python3 with matplotlib after one without it did not draw"
+  FAILS=$((FAILS + 1))
+fi
+SYNCACHE_PYTHON="$TMP/nompl/python3" expect 1 "tried: $TMP/nompl/python3; set \$SYNCACHE_PYTHON" \
+  -- figure fig2a --out fig-none --store none
+SYNCACHE_PYTHON="$TMP/absent/python3" expect 1 "tried: $TMP/absent/python3 (No such file" \
+  -- figure fig2a --out fig-none --store none
 
 echo "bad inputs: $CASES cases, $FAILS failed"
 [[ $FAILS -eq 0 ]]

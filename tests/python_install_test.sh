@@ -28,7 +28,7 @@ where = os.path.dirname(syncache.__file__)
 assert "site-packages" in where, where
 data = os.path.join(where, "data")
 assert os.path.isfile(os.path.join(data, "experiments", "fig1.toml"))
-assert os.path.isfile(os.path.join(data, "scripts", "plot.py"))
-assert os.path.isfile(os.path.join(data, "scripts", "plots", "fig1.py"))
+assert os.path.isfile(os.path.join(where, "plot", "__main__.py"))
+assert os.path.isfile(os.path.join(where, "plot", "layouts", "fig1.py"))
 PY
 echo "python_install: ok"

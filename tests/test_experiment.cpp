@@ -368,9 +368,23 @@ std::string run_fig(const std::string& name, const std::string& toml, const std:
   opt.scale = scale;
   opt.out_dir = dir.file(out);
   opt.experiments_dir = dir.path().string();
-  opt.plot = false;
-  run_figure(*spec, opt, env);
-  return read(dir.file(out + "/" + name + ".csv"));
+  const auto done = run_figure(*spec, opt, env);
+  EXPECT_EQ(done.csv, dir.file(out + "/" + name + ".csv"));
+  return read(done.csv);
+}
+
+TEST(Figure, NoExperimentFolderIsAnErrorNamingIt) {
+  const char* old = std::getenv("SYNCACHE_EXPERIMENTS");
+  const std::string saved = old != nullptr ? old : "";
+  ::unsetenv("SYNCACHE_EXPERIMENTS");
+  FigureRunOptions opt;  // no experiments_dir, no environment: nothing to fall back on
+  try {
+    run_figure(*find_figure("fig2a"), opt, env_with(1));
+    ADD_FAILURE() << "a figure without experiment files ran";
+  } catch (const ParamError& e) {
+    EXPECT_EQ(e.key(), "experiments");
+  }
+  if (old != nullptr) ::setenv("SYNCACHE_EXPERIMENTS", saved.c_str(), 1);
 }
 
 TEST(Figure, Fig6SameCsvForOneAndTwoThreadsAndFromTheStore) {

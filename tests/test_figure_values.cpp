@@ -91,7 +91,6 @@ Table run_figure_csv(const std::string& name, const std::string& toml, std::uint
   FigureRunOptions opt;
   opt.out_dir = dir.file("out");
   opt.experiments_dir = dir.path().string();
-  opt.plot = false;
   ExperimentEnv env;
   env.runner.threads = 2;
   env.runner.progress = false;

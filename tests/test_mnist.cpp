@@ -185,7 +185,7 @@ TEST_F(MnistRead, MissingFile) {
   expect_error({images, "cannot open", "no such file"});
 }
 
-TEST(MnistLoad, MissingDirectorySaysToRunBootstrap) {
+TEST(MnistLoad, MissingDirectorySaysHowToFetch) {
   syncache::testing::TempDir dir;
   const std::string missing = dir.file("absent");
   try {
@@ -194,7 +194,7 @@ TEST(MnistLoad, MissingDirectorySaysToRunBootstrap) {
   } catch (const std::runtime_error& e) {
     const std::string msg = e.what();
     EXPECT_NE(msg.find(missing), std::string::npos) << msg;
-    EXPECT_NE(msg.find("scripts/bootstrap"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("scripts/fetch-mnist"), std::string::npos) << msg;
   }
 }
 
@@ -225,18 +225,39 @@ class EnvVar {
 };
 
 TEST(MnistLoad, DefaultDirectory) {
-  const std::string source = SYNCACHE_SOURCE_DIR;
-  {
-    EnvVar env("SYNCACHE_MNIST_DIR", nullptr);
-    EXPECT_EQ(default_dir(), source + "/data/mnist");
-  }
   {
     EnvVar env("SYNCACHE_MNIST_DIR", "/somewhere/mnist");
     EXPECT_EQ(default_dir(), "/somewhere/mnist");
   }
   {
-    EnvVar env("SYNCACHE_MNIST_DIR", "other/mnist");  // relative to the source, as fetch-mnist
-    EXPECT_EQ(default_dir(), source + "/other/mnist");
+    EnvVar env("SYNCACHE_MNIST_DIR", "other/mnist");  // as given: from the working folder
+    EXPECT_EQ(default_dir(), "other/mnist");
+  }
+  EnvVar none("SYNCACHE_MNIST_DIR", nullptr);
+  {
+    EnvVar xdg("XDG_CACHE_HOME", "/var/cache-x");
+    EXPECT_EQ(default_dir(), "/var/cache-x/syncache/mnist");
+  }
+  {
+    EnvVar xdg("XDG_CACHE_HOME", nullptr);
+    EnvVar home("HOME", "/home/someone");
+    EXPECT_EQ(default_dir(), "/home/someone/.cache/syncache/mnist");
+    EnvVar relative("XDG_CACHE_HOME", "relative");  // not absolute: ignored, as XDG says
+    EXPECT_EQ(default_dir(), "/home/someone/.cache/syncache/mnist");
+  }
+}
+
+TEST(MnistLoad, MissingDataNamesTheThreePlaces) {
+  EnvVar none("SYNCACHE_MNIST_DIR", nullptr);
+  EnvVar xdg("XDG_CACHE_HOME", "/nonexistent-cache");
+  try {
+    load();
+    FAIL() << "no MNIST in /nonexistent-cache";
+  } catch (const std::runtime_error& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("data"), std::string::npos) << m;
+    EXPECT_NE(m.find("$SYNCACHE_MNIST_DIR"), std::string::npos) << m;
+    EXPECT_NE(m.find("/nonexistent-cache/syncache/mnist"), std::string::npos) << m;
   }
 }
 

@@ -483,10 +483,10 @@ py::dict mlp(const py::dict& kw) {
   return d;
 }
 
-// A figure through the results store at `store` ("" = none); returns the CSV path.
+// A figure's CSV through the results store at `store` ("" = none); returns its path. The
+// picture is drawn by the package (syncache.plot), not here.
 std::string figure(const std::string& name, const std::string& scale, const std::string& out,
-                   int threads, bool plot, const std::string& store, const std::string& experiments,
-                   const std::string& plot_script) {
+                   int threads, const std::string& store, const std::string& experiments) {
   const auto* spec = syncache::find_figure(name);
   if (spec == nullptr) {
     std::string names;
@@ -508,11 +508,8 @@ std::string figure(const std::string& name, const std::string& scale, const std:
     syncache::FigureRunOptions opt;
     opt.scale = scale;
     opt.out_dir = out;
-    opt.plot = plot;
     opt.experiments_dir = experiments;
-    opt.plot_script = plot_script;
-    syncache::run_figure(*spec, opt, env);
-    return out + "/" + name + ".csv";
+    return syncache::run_figure(*spec, opt, env).csv;
   });
 }
 
@@ -599,7 +596,7 @@ PYBIND11_MODULE(_core, m) {
   m.def("theory_perceptron", &theory_perceptron, py::arg("kw"));
   m.def("theory_transient", &theory_transient, py::arg("kw"));
   m.def("figure", &figure, py::arg("name"), py::arg("scale"), py::arg("out"), py::arg("threads"),
-        py::arg("plot"), py::arg("store"), py::arg("experiments"), py::arg("plot_script"));
+        py::arg("store"), py::arg("experiments"));
   m.def("figure_names", [] {
     std::vector<std::string> v;
     for (const auto& f : syncache::figure_registry()) v.push_back(f.name);

@@ -43,7 +43,9 @@ __all__ = [
     "__version__",
 ]
 
-_DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
+# The experiment files, installed with the package (setup.py; the build tree's copy is made
+# by CMake).
+_EXPERIMENTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "experiments")
 
 
 # ---- weight stores ----
@@ -120,30 +122,33 @@ def figure_names():
     return list(_core.figure_names())
 
 
-def _package_data():
-    experiments = os.path.join(_DATA, "experiments")
-    script = os.path.join(_DATA, "scripts", "plot.py")
-    if os.path.isdir(experiments) and os.path.isfile(script):
-        return experiments, script
-    return "", ""  # a build tree: the source tree's files
-
-
 def figure(name, *, scale="quick", out="results", threads=0, plot=True, store="default"):
     """``syncache figure NAME``: computes a figure of the paper into ``out`` (CSV, and
-    PNG/SVG with ``plot``); returns the CSV's path (a list of paths for ``"all"``). Runs
-    go through the results store ``out/results.sqlite`` (``store``: another file, or None
-    to keep nothing), so a repeated or interrupted call computes only what is missing."""
+    PNG/SVG with ``plot``, drawn by :mod:`syncache.plot` with this interpreter); returns the
+    CSV's path (a list of paths for ``"all"``). Runs go through the results store
+    ``out/results.sqlite`` (``store``: another file, or None to keep nothing), so a repeated
+    or interrupted call computes only what is missing. A failed drawing raises
+    :class:`syncache.plot.PlotError` (the CSV is kept)."""
     _text("name", name)
-    names = figure_names() if name == "all" else [name]
+    known = figure_names()
+    if name != "all" and name not in known:
+        raise ValueError(f"name: unknown figure {_shown(name)} (allowed: {', '.join(known)}, all)")
+    names = known if name == "all" else [name]
+    scale = _text("scale", scale)
+    plot = _flag("plot", plot)
+    threads = _threads(threads)
     out = os.fspath(out)
     os.makedirs(out, exist_ok=True)
     if store == "default":
         store = os.path.join(out, "results.sqlite")
     store = "" if store is None else os.fspath(store)
-    experiments, script = _package_data()
-    threads = _threads(threads)
-    paths = [_core.figure(n, _text("scale", scale), out, threads, _flag("plot", plot), store,
-                          experiments, script) for n in names]
+    paths = []
+    for n in names:
+        csv_path = _core.figure(n, scale, out, threads, store, _EXPERIMENTS)
+        if plot:
+            from . import plot as _plot
+            _plot.draw(n, csv_path, os.path.join(out, n), scale)
+        paths.append(csv_path)
     return paths if name == "all" else paths[0]
 
 

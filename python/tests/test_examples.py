@@ -16,6 +16,9 @@ import pytest
 
 import syncache
 
+# Each example runs for seconds: `make check` runs them, `make test` does not.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable

@@ -161,19 +161,34 @@ Dataset read_idx(const std::string& images_path, const std::string& labels_path,
   return read(images_path, labels_path, limit, "limit");
 }
 
-std::string default_dir() {
-  const fs::path source = SYNCACHE_SOURCE_DIR;
-  const char* env = std::getenv("SYNCACHE_MNIST_DIR");
-  if (env != nullptr && *env != '\0') {
-    const fs::path p = env;
-    return (p.is_absolute() ? p : source / p).string();
+std::string user_cache_dir() {
+  // The XDG base-directory convention: $XDG_CACHE_HOME, else ~/.cache.
+  const char* xdg = std::getenv("XDG_CACHE_HOME");
+  fs::path base;
+  if (xdg != nullptr && *xdg != '\0' && fs::path(xdg).is_absolute()) {
+    base = xdg;
+  } else {
+    const char* home = std::getenv("HOME");
+    base = fs::path(home != nullptr && *home != '\0' ? home : ".") / ".cache";
   }
-  return (source / "data" / "mnist").string();
+  return (base / "syncache" / "mnist").string();
+}
+
+std::string default_dir() {
+  const char* env = std::getenv("SYNCACHE_MNIST_DIR");
+  if (env != nullptr && *env != '\0') return env;
+  return user_cache_dir();
 }
 
 Mnist load(const std::string& dir, std::size_t train_limit, std::size_t test_limit) {
   const fs::path d = dir.empty() ? default_dir() : dir;
-  const char* hint = "; run scripts/bootstrap to fetch MNIST (or set SYNCACHE_MNIST_DIR)";
+  // Where the files were looked for, in order, and how to fill the cache.
+  const std::string cache = user_cache_dir();
+  const std::string hint =
+      dir.empty() ? "; MNIST is looked for in the folder given as data, then in "
+                    "$SYNCACHE_MNIST_DIR, then in the user cache '" +
+                        cache + "' (scripts/fetch-mnist fills it)"
+                  : "; scripts/fetch-mnist fetches the files into the user cache '" + cache + "'";
   std::error_code ec;
   if (!fs::is_directory(d, ec)) {
     throw std::runtime_error("MNIST directory '" + d.string() + "' does not exist" + hint);

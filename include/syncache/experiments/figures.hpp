@@ -1,5 +1,6 @@
 // The paper's figures: each is a function from its experiment file to a tidy table
-// (src/experiments/figures/<name>.cpp, experiments/<name>.toml, scripts/plots/<name>.py).
+// (src/experiments/figures/<name>.cpp, experiments/<name>.toml,
+// python/syncache/plot/layouts/<name>.py).
 #pragma once
 
 #include <string>
@@ -11,17 +12,22 @@ namespace syncache {
 struct FigureRunOptions {
   std::string scale = "quick";  // "quick" or "full"
   std::string out_dir = "results";
-  std::string experiments_dir;  // default: the source tree's experiments/
-  std::string plot_script;      // default: the source tree's scripts/plot.py
-  bool plot = true;
+  std::string experiments_dir;  // default: $SYNCACHE_EXPERIMENTS (the front ends pass theirs)
 };
 
-// Runs one figure: loads experiments/<name>.toml at the chosen scale, computes (through
-// env's store), writes <out>/<name>.csv atomically, then draws <out>/<name>.png and .svg
-// with /usr/bin/python3. Throws std::invalid_argument / std::runtime_error on failure.
-void run_figure(const FigureSpec& spec, const FigureRunOptions& opt, const ExperimentEnv& env);
+struct FigureOutput {
+  std::string csv;       // the CSV written: <out_dir>/<name>.csv
+  double seconds = 0.0;  // wall time of the whole figure
+};
 
+// Runs one figure: loads <experiments_dir>/<name>.toml at the chosen scale, computes
+// (through env's store) and writes <out>/<name>.csv atomically. The picture is drawn by the
+// front ends (the Python package's syncache.plot). Throws std::invalid_argument (a ParamError
+// keyed "experiments" when no folder is known) / std::runtime_error on failure.
+FigureOutput run_figure(const FigureSpec& spec, const FigureRunOptions& opt,
+                        const ExperimentEnv& env);
+
+// $SYNCACHE_EXPERIMENTS, or "" when it is not set.
 std::string default_experiments_dir();
-std::string default_plot_script();
 
 }  // namespace syncache

@@ -42,12 +42,16 @@ inline constexpr const char* kTrainLabels = "train-labels-idx1-ubyte";
 inline constexpr const char* kTestImages = "t10k-images-idx3-ubyte";
 inline constexpr const char* kTestLabels = "t10k-labels-idx1-ubyte";
 
-// $SYNCACHE_MNIST_DIR if set (a relative path is taken from the source directory, as
-// scripts/fetch-mnist does), else <source>/data/mnist.
+// The per-user cache folder: $XDG_CACHE_HOME/syncache/mnist, else ~/.cache/syncache/mnist
+// (scripts/fetch-mnist fills it).
+std::string user_cache_dir();
+
+// $SYNCACHE_MNIST_DIR if set (as given: a relative path is taken from the working
+// folder), else user_cache_dir(). Nothing refers to the source or build tree.
 std::string default_dir();
 
 // Loads the four files from dir (default_dir() if empty); limits as in read_idx. A missing
-// directory is a std::runtime_error that says to run scripts/bootstrap.
+// folder or file is a std::runtime_error; without dir it names the three places looked in.
 Mnist load(const std::string& dir = "", std::size_t train_limit = 0, std::size_t test_limit = 0);
 
 }  // namespace syncache::mnist

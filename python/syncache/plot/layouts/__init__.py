@@ -1,0 +1,1 @@
+"""One module per figure: draw(data, scale) -> matplotlib Figure; common.py holds the shared helpers."""
