@@ -13,7 +13,7 @@ namespace syncache {
 
 enum class Rule { classic, synapse, neuron, sum, layer };
 
-// What a rule compares with theta, and what consolidates when it is exceeded.
+/// What a rule compares with theta, and what consolidates when it is exceeded.
 enum class RuleScope {
   none,     // no caching: every change goes straight to the persistent weights
   synapse,  // each synapse's own |s_i|; only that synapse consolidates
@@ -25,6 +25,7 @@ enum class RuleStatistic { none, max, sum };
 // The models, as bits of RuleInfo::models.
 enum ModelBit : unsigned { kPerceptron = 1u, kMlp = 2u, kSpiking = 4u };
 
+/// One row of kRules: a rule's name, what it compares with theta, and the models that accept it.
 struct RuleInfo {
   Rule rule;
   std::string_view name;

@@ -45,6 +45,7 @@ std::size_t keep_count(double keep, std::size_t n);
 // them.
 std::span<const ParamSpec> mlp_caching_parameters();
 
+/// The MNIST network's parameters: sizes, learning rate, caching, restriction, seed.
 struct MlpConfig {
   std::size_t inputs = 784, hidden = 100, outputs = 10;
   double eta = 0.1;  // learning rate
@@ -82,13 +83,15 @@ std::span<const ParamSpec> mlp_parameters();
 // validated.
 MlpConfig mlp_config_from_json(const nlohmann::json& params);
 
+/// The network inputs - H - outputs trained by per-sample back-propagation, with or without caching
+/// (docs/model.md section 3).
 class Mlp {
  public:
   // Row-major: layer 0 is hidden x inputs, layer 1 is outputs x hidden.
   using Matrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   using MatrixF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
-  // dE/dW for one sample (the authors' variant: the update direction it uses, -dW / eta).
+  /// dE/dW for one sample (the authors' variant: the update direction it uses, -dW / eta).
   struct Gradient {
     Matrix layer0, layer1;
     double loss = 0.0;  // E = 1/2 sum_k (t_k - o_k)^2
