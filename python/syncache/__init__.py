@@ -149,15 +149,25 @@ def perceptron(*, patterns=None, targets=None, **kw):
 
 
 def spiking(**kw):
-    """``syncache spiking``: the spiking neuron with STDP; returns the command's JSON."""
+    """``syncache spiking``: trains the spiking neuron of Figure 2--supplement 1 (leaky
+    integrate-and-fire with adaptation, Poisson inputs, trace STDP into a cached store)
+    until its weights converge; returns the command's JSON as a dict (energies in nS,
+    ``saving`` = 1 - total/classic, ``success``, ``rounds``, the classes and responses).
+    Keywords: patterns (10), rule, theta (nS), tau (ms), c, seed, max_rounds,
+    background (``"authors"`` or ``"shunting"``)."""
     return _core.spiking(_plain(kw))
 
 
 def mlp(**kw):
-    """``syncache mlp``: trains the 784-H-10 network on MNIST; returns its learning curve
-    as a dict of NumPy arrays, one per column of the command's CSV (samples, epoch,
-    accuracy, energy_total, energy_consolidation, energy_maintenance, energy_pending,
-    energy_minimal, updates, consolidation_events)."""
+    """``syncache mlp``: trains the 784-H-10 network on MNIST one sample at a time; returns
+    its learning curve as a dict of NumPy arrays, one per column of the command's CSV
+    (samples, epoch, accuracy, energy_total, energy_consolidation, energy_maintenance,
+    energy_pending, energy_minimal, updates, consolidation_events).
+
+    Keywords: the network's hidden, eta, rule, theta, tau, c, seed, backprop (``"exact"``
+    or ``"authors"``), lazy, lazy_margin, restrict (``"synapse"``, ``"neuron"``,
+    ``"path"``), keep; the stopping rule's epochs, target_accuracy, patience,
+    eval_every; the data's train_limit, test_limit and data (the MNIST folder)."""
     kw = _plain(kw)
     if "data" in kw:
         kw["data"] = _existing("data", kw["data"], folder=True)
