@@ -4,6 +4,7 @@
 - every name of ``syncache.__all__`` has an entry on the Python API page;
 - every class, struct and scoped enum defined in the public headers (include/syncache/)
   has an entry in the C++ API;
+- every picture of docs/figures is shown on a page;
 - every internal link of the HTML (href and src to a local file, and its #anchor) leads
   to a file that exists and, for an anchor, to an element with that id.
 
@@ -118,6 +119,14 @@ def parse(path, cache={}):
     return cache[path]
 
 
+def figure_problems(site):
+    """Every picture of docs/figures is shown on the site (Sphinx copies what a page shows
+    into _images)."""
+    for picture in sorted((ROOT / "docs" / "figures").glob("*.png")):
+        if not (site / "_images" / picture.name).is_file():
+            yield f"figures: docs/figures/{picture.name} is shown on no page"
+
+
 def link_problems(site, count):
     checked = 0
     for path in sorted(site.rglob("*.html")):
@@ -151,7 +160,7 @@ def main():
     inv = inventory(site)
     links = [0]
     problems = [*python_problems(site, inv, build), *cpp_problems(site, inv),
-                *link_problems(site, links)]
+                *figure_problems(site), *link_problems(site, links)]
     for problem in problems:
         print(f"docs_test: {problem}", file=sys.stderr)
     pages = len(list(site.rglob("*.html")))
