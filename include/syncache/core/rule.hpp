@@ -11,6 +11,7 @@
 
 namespace syncache {
 
+/// The consolidation rules; `classic` is learning without caching.
 enum class Rule { classic, synapse, neuron, sum, layer };
 
 /// What a rule compares with theta, and what consolidates when it is exceeded.
@@ -20,6 +21,7 @@ enum class RuleScope {
   row,      // a statistic of one row's |s_i| (a postsynaptic neuron); the row consolidates
   layer,    // the statistic over every row of the store; the whole store consolidates
 };
+/// The statistic of |s_i| a rule compares with theta: none, the maximum or the sum.
 enum class RuleStatistic { none, max, sum };
 
 // The models, as bits of RuleInfo::models.

@@ -39,6 +39,7 @@ struct TrainingOptions {
 std::span<const ParamSpec> training_parameters();
 TrainingOptions training_options_from_json(const nlohmann::json& params);
 
+/// Why an MNIST run stopped: its target accuracy, the patience rule or the epoch limit.
 enum class StopReason { target, patience, max_epochs };
 const char* stop_reason_name(StopReason r);  // "target", "patience", "max_epochs"
 

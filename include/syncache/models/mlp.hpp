@@ -28,11 +28,11 @@
 
 namespace syncache {
 
-// Which part of the back-propagated change a sample may make (van Rossum & Pache 2024):
-// none: all of it; synapse: per layer the ceil(F n_l) largest |Delta w| of the layer's n_l
-// synapses; neuron: per layer the changes into the ceil(F rows) postsynaptic units with the
-// largest |delta|; path: a fixed seed-drawn set of round(F H) hidden units is the only
-// plastic part of layer 0 and the only source of changes in layer 1.
+/// Which part of the back-propagated change a sample may make (van Rossum & Pache 2024):
+/// none: all of it; synapse: per layer the ceil(F n_l) largest |Delta w| of the layer's n_l
+/// synapses; neuron: per layer the changes into the ceil(F rows) postsynaptic units with the
+/// largest |delta|; path: a fixed seed-drawn set of round(F H) hidden units is the only
+/// plastic part of layer 0 and the only source of changes in layer 1.
 enum class Restriction { none, synapse, neuron, path };
 const char* restriction_name(Restriction r);  // "none", "synapse", "neuron", "path"
 // The restriction of a name; throws ParamError("restrict", ...) otherwise.
