@@ -69,6 +69,11 @@ run: build
 full: build
 	@$(BUILD)/bin/syncache figure all --full --out results-full
 
+# The documentation site (Sphinx, warnings are errors) into $(BUILD)/docs/html; open index.html.
+.PHONY: docs
+docs: build
+	@scripts/build-docs $(BUILD)
+
 bench: build
 	@$(BUILD)/bin/bench_perceptron
 	@$(BUILD)/bin/bench_spiking

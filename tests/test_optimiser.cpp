@@ -734,7 +734,7 @@ TEST(PricedSearch, UnreachableThreshold) {
   }
 }
 
-// The epoch-cap policy of every threshold search (README, "Runs that hit the epoch cap"):
+// The epoch-cap policy of every threshold search (docs/guide/results.md):
 // with strong decay (tau = 3 presentations) a high threshold never consolidates, the
 // perceptron cannot learn and stops at the cap having spent little (at theta >= 4 about 12,
 // 8 and 38 against about 900, 620 and 1400 for the converged runs at theta <= 1, seeds

@@ -52,21 +52,66 @@ _EXPERIMENTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", 
 
 
 class CachedStore(_core.CachedStore):
-    """Weights w = l + s of ``rows`` neurons with ``cols`` synapses each: changes go to the
-    transient weights s, which decay with time constant ``tau`` (in steps), cost ``c`` per
-    |s| per step, ``b`` per |change| left transient, and consolidate into the persistent
-    weights l when the ``rule``'s statistic exceeds ``theta``: ``synapse`` (|s_i|, that
-    synapse only), ``neuron`` (max_i |s_i| of a row, the row), ``sum`` (sum_i |s_i| of a
-    row, the row), ``layer`` (any |s_i|, every row). Each consolidation costs
-    |Delta l|**alpha (only increases with ``potentiation_only``).
+    """Weights w = l + s of ``rows`` neurons with ``cols`` synapses each, with synaptic
+    caching.
 
-    ``decay="linear"``: s <- s (1 - 1/tau) per step; ``"exponential"``: s <- s exp(-1/tau).
-    ``initial``: a (rows, cols) array of starting persistent weights (no energy).
+    Changes go to the transient weights s, which decay with time constant ``tau`` (in
+    steps), cost ``c`` per ``|s|`` per step and ``b`` per ``|change|`` left transient, and
+    consolidate into the persistent weights l when the ``rule``'s statistic exceeds
+    ``theta``:
 
-    Per step: ``begin_step()`` (decay, then maintenance), ``add(dw)`` (one or more times),
-    ``apply_rule()``; ``update(dw)`` is add then apply_rule; ``finish()`` consolidates
-    every transient weight at the end. ``weights``, ``persistent``, ``transient`` are
-    copies; ``energy`` is a dict.
+    * ``"synapse"``: ``|s_i|``; consolidates that synapse only;
+    * ``"neuron"``: ``max_i |s_i|`` of a row; consolidates the row;
+    * ``"sum"``: ``sum_i |s_i|`` of a row; consolidates the row;
+    * ``"layer"``: any ``|s_i|``; consolidates every row.
+
+    Each consolidation costs ``|Delta l|**alpha`` (only increases with
+    ``potentiation_only``). ``decay="linear"``: s <- s (1 - 1/tau) per step;
+    ``"exponential"``: s <- s exp(-1/tau). ``initial``: a (rows, cols) array of starting
+    persistent weights (no energy).
+
+    One step of learning: :meth:`begin_step`, then :meth:`add` (one or more times) and
+    :meth:`apply_rule`, or :meth:`update` for both; :meth:`finish` at the end.
+
+    .. method:: begin_step()
+
+       Starts a time step: the transient weights decay, then maintenance is charged.
+
+    .. method:: add(dw, *, row=None)
+
+       Adds a change to the transient weights: ``dw`` is a (rows, cols) array, or one
+       row's (cols,) array with ``row=k``.
+
+    .. method:: apply_rule()
+
+       Consolidates whatever the rule's statistic says has passed ``theta``.
+
+    .. method:: update(dw, *, row=None)
+
+       :meth:`add`, then :meth:`apply_rule`.
+
+    .. method:: finish()
+
+       The final consolidation: every transient weight goes into the persistent weights
+       (and is charged); call it once when learning ends.
+
+    .. attribute:: rows
+                   cols
+
+       The shape given to the constructor.
+
+    .. attribute:: weights
+                   persistent
+                   transient
+
+       w = l + s, l and s as (rows, cols) arrays (copies).
+
+    .. attribute:: energy
+
+       The energy record, a dict: ``classic`` (what the same changes would cost applied
+       directly), ``consolidation``, ``maintenance``, ``change``, ``pending`` (``|s|``
+       still transient, priced as if consolidated now), ``total``, ``minimal``
+       (``sum |w - w(0)|**alpha``) and ``consolidation_events``.
     """
 
     def __init__(self, rows, cols, *, rule="neuron", theta, tau=math.inf, c=0.0, b=0.0,
@@ -78,9 +123,13 @@ class CachedStore(_core.CachedStore):
 
 
 class PlainStore(_core.PlainStore):
-    """Classic learning: every change goes to the persistent weights and costs
-    |dw|**alpha. The same methods as :class:`CachedStore` (begin_step and apply_rule do
-    nothing), so that one learning loop runs with and without caching."""
+    """Classic learning: every change goes to the persistent weights of ``rows`` neurons
+    with ``cols`` synapses each and costs ``|dw|**alpha`` (only increases with
+    ``potentiation_only``).
+
+    The same methods and attributes as :class:`CachedStore` (:meth:`~CachedStore.begin_step`
+    and :meth:`~CachedStore.apply_rule` do nothing, ``transient`` is zero), so that one
+    learning loop runs with and without caching."""
 
     def __init__(self, rows, cols, *, alpha=1.0, potentiation_only=False, initial=None):
         super().__init__(_count("rows", rows), _count("cols", cols), _real("alpha", alpha),
@@ -102,15 +151,25 @@ def perceptron(*, patterns=None, targets=None, **kw):
 
 
 def spiking(**kw):
-    """``syncache spiking``: the spiking neuron with STDP; returns the command's JSON."""
+    """``syncache spiking``: trains the spiking neuron of Figure 2--supplement 1 (leaky
+    integrate-and-fire with adaptation, Poisson inputs, trace STDP into a cached store)
+    until its weights converge; returns the command's JSON as a dict (energies in nS,
+    ``saving`` = 1 - total/classic, ``success``, ``rounds``, the classes and responses).
+    Keywords: patterns (10), rule, theta (nS), tau (ms), c, seed, max_rounds,
+    background (``"authors"`` or ``"shunting"``)."""
     return _core.spiking(_plain(kw))
 
 
 def mlp(**kw):
-    """``syncache mlp``: trains the 784-H-10 network on MNIST; returns its learning curve
-    as a dict of NumPy arrays, one per column of the command's CSV (samples, epoch,
-    accuracy, energy_total, energy_consolidation, energy_maintenance, energy_pending,
-    energy_minimal, updates, consolidation_events)."""
+    """``syncache mlp``: trains the 784-H-10 network on MNIST one sample at a time; returns
+    its learning curve as a dict of NumPy arrays, one per column of the command's CSV
+    (samples, epoch, accuracy, energy_total, energy_consolidation, energy_maintenance,
+    energy_pending, energy_minimal, updates, consolidation_events).
+
+    Keywords: the network's hidden, eta, rule, theta, tau, c, seed, backprop (``"exact"``
+    or ``"authors"``), lazy, lazy_margin, restrict (``"synapse"``, ``"neuron"``,
+    ``"path"``), keep; the stopping rule's epochs, target_accuracy, patience,
+    eval_every; the data's train_limit, test_limit and data (the MNIST folder)."""
     kw = _plain(kw)
     if "data" in kw:
         kw["data"] = _existing("data", kw["data"], folder=True)

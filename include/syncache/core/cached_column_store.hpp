@@ -40,7 +40,7 @@
 
 namespace syncache {
 
-// std::allocator with 64-byte alignment (one cache line, one 8-double vector).
+/// std::allocator with 64-byte alignment (one cache line, one 8-double vector).
 template <class T>
 struct CacheLineAllocator {
   using value_type = T;
@@ -63,6 +63,8 @@ inline std::size_t padded_rows(std::size_t rows) {
   return (rows + 7) / 8 * 8;
 }
 
+/// CachedStore's model laid out by input, for layers whose inputs are mostly zero: a sample
+/// reads and writes only the non-zero inputs' weights, and every value equals CachedStore's.
 class CachedColumnStore {
  public:
   CachedColumnStore(std::size_t rows, std::size_t cols, CacheParams params);

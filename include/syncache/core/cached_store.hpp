@@ -21,11 +21,13 @@
 
 namespace syncache {
 
+/// How transient weights decay per step with time constant tau.
 enum class DecayForm {
   linear,       // s <- s (1 - 1/tau) per step (the perceptron code)
   exponential,  // s <- s exp(-1/tau) per step (the MNIST code)
 };
 
+/// The parameters of a cached store: rule, threshold, decay, costs and energy exponent.
 struct CacheParams {
   Rule rule = Rule::neuron;
   double theta = 0.0;                                    // consolidation threshold
@@ -55,24 +57,26 @@ inline CacheParams no_caching(DecayForm decay) {
 // validate() checks; the models' parameter tables take them over with their units.
 std::span<const ParamSpec> caching_parameters(DecayForm decay);
 
-// The same restated in a model's units (string literals: the descriptions keep views of
-// them): theta in `weight_unit` ("" when dimensionless), tau in `time_unit` with `tau_doc`
-// saying how s decays, c described by `c_doc`; b is left out unless `with_b`.
+/// The same restated in a model's units (string literals: the descriptions keep views of
+/// them): theta in `weight_unit` ("" when dimensionless), tau in `time_unit` with `tau_doc`
+/// saying how s decays, c described by `c_doc`; b is left out unless `with_b`.
 struct CachingUnits {
   std::string_view weight_unit, time_unit, tau_doc, c_doc;
   bool with_b = false;
 };
 std::vector<ParamSpec> caching_parameters(DecayForm decay, const CachingUnits& units);
 
+/// The cached weight store: w = l + s, changes into the transient weights s, which decay, cost
+/// maintenance and are consolidated into l by the rule (docs/model.md section 2).
 class CachedStore {
  public:
   using Weight = double;
 
   CachedStore(std::size_t rows, std::size_t cols, CacheParams params, ChangeCost cost);
 
-  // The state a store continues from (CachedColumnStore hands a layer back to this store):
-  // l and s~ row-major, the gain, each row's sum and max |s~| as this store holds them,
-  // the energies and the consolidation events. No row counts as changed.
+  /// The state a store continues from (CachedColumnStore hands a layer back to this store):
+  /// l and s~ row-major, the gain, each row's sum and max |s~| as this store holds them,
+  /// the energies and the consolidation events. No row counts as changed.
   struct State {
     std::vector<double> l, s, row_sum, row_max;
     double gain = 1.0;
@@ -121,8 +125,8 @@ class CachedStore {
   double gain() const { return g_; }
   double scaled_transient_abs_sum(std::size_t row) const { return row_sum_[row]; }
 
-  // Told of every change of l and s~, after it is made (a change of the gain alone, by
-  // decay or by its return to 1 when nothing is transient, changes neither).
+  /// Told of every change of l and s~, after it is made (a change of the gain alone, by
+  /// decay or by its return to 1 when nothing is transient, changes neither).
   class Listener {
    public:
     // Where add() with an int8 input should also write float(s~_i) of the row, in the same

@@ -15,8 +15,8 @@ namespace syncache {
 // supplement 1 extended).
 inline constexpr double kMaxAlpha = 4.0;
 
-// Cost of one weight change Delta: |Delta|^alpha (Eq. 1). alpha = 0 counts non-zero
-// changes; with potentiation_only, only Delta > 0 costs.
+/// Cost of one weight change Delta: |Delta|^alpha (Eq. 1). alpha = 0 counts non-zero
+/// changes; with potentiation_only, only Delta > 0 costs.
 class ChangeCost {
  public:
   explicit ChangeCost(double alpha = 1.0, bool potentiation_only = false)
@@ -45,16 +45,16 @@ class ChangeCost {
   bool potentiation_only_;
 };
 
-// The one energy record of every model (perceptron, MNIST network, spiking neuron; docs/model.md
-// section 1), accumulated in double precision with every term reported separately. A
-// weight store's running tally (CachedStore::energy(), PlainStore::energy()) fills the four
-// costs classic, consolidation, maintenance and change; a model's result or snapshot also
-// fills pending, minimal and the counts.
-//
-// Reporting convention: a final result counts the final consolidation of every remaining
-// transient weight in `consolidation` (and `consolidation_events`), so its pending is 0;
-// pending is non-zero only in snapshots taken during learning (the MNIST network's
-// learning curve), which count the transient weight "as if consolidated now".
+/// The one energy record of every model (perceptron, MNIST network, spiking neuron; docs/model.md
+/// section 1), accumulated in double precision with every term reported separately. A
+/// weight store's running tally (CachedStore::energy(), PlainStore::energy()) fills the four
+/// costs classic, consolidation, maintenance and change; a model's result or snapshot also
+/// fills pending, minimal and the counts.
+///
+/// Reporting convention: a final result counts the final consolidation of every remaining
+/// transient weight in `consolidation` (and `consolidation_events`), so its pending is 0;
+/// pending is non-zero only in snapshots taken during learning (the MNIST network's
+/// learning curve), which count the transient weight "as if consolidated now".
 struct EnergyTally {
   double classic = 0.0;        // sum |Delta w|^alpha of every proposed change (classic M)
   double consolidation = 0.0;  // M_cons: sum |Delta l|^alpha over consolidations

@@ -9,8 +9,8 @@
 
 namespace syncache {
 
-// For int8 inputs (values in {-1, 0, +1}) the counts of +1 and -1 entries are carried
-// along so that the cost of the change scale * x is computed without a pass over x.
+/// For int8 inputs (values in {-1, 0, +1}) the counts of +1 and -1 entries are carried
+/// along so that the cost of the change scale * x is computed without a pass over x.
 template <class X>
 struct Input {
   const X* x = nullptr;

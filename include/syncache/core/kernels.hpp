@@ -31,8 +31,8 @@ void axpy(double* w, double a, const double* x, std::size_t n);
 double dot2(const double* l, const double* s, double g, const std::int8_t* x, std::size_t n);
 double dot2(const double* l, const double* s, double g, const double* x, std::size_t n);
 
-// One fused pass over a row of transient weights: s_i += a x_i, returning
-// sum_i |s_i| and max_i |s_i| after the update, and sum_i |a x_i|.
+/// One fused pass over a row of transient weights: s_i += a x_i, returning
+/// sum_i |s_i| and max_i |s_i| after the update, and sum_i |a x_i|.
 struct RowStats {
   double sum = 0.0;  // sum_i s_i (add_and_stats_mirror only)
   double sum_abs = 0.0;
@@ -42,8 +42,8 @@ struct RowStats {
 RowStats add_and_stats(double* s, double a, const std::int8_t* x, std::size_t n);
 RowStats add_and_stats(double* s, double a, const double* x, std::size_t n);
 
-// Consolidation of a row: l_i += g s_i, s_i = 0. Returns sum_i |g s_i| and the number of
-// non-zero s_i (for the event count).
+/// Consolidation of a row: l_i += g s_i, s_i = 0. Returns sum_i |g s_i| and the number of
+/// non-zero s_i (for the event count).
 struct Consolidated {
   double sum_abs = 0.0;
   std::int64_t nonzero = 0;
@@ -73,9 +73,9 @@ Consolidated consolidate(double* l, double* s, double g, std::size_t n);
 // kernels equal the row kernels whenever the weights, the scales a and the inputs are
 // finite; the caller sees to that (Mlp: a bound on the weights' growth).
 inline constexpr std::size_t kLanes = 17;
-// The inputs a column kernel takes, grouped by lane (inputs not listed are taken to be
-// 0): entries [begin[L], begin[L + 1]) of index and value are lane L's, in ascending
-// input order; n is the length of the whole input vector (it fixes the lanes).
+/// The inputs a column kernel takes, grouped by lane (inputs not listed are taken to be
+/// 0): entries [begin[L], begin[L + 1]) of index and value are lane L's, in ascending
+/// input order; n is the length of the whole input vector (it fixes the lanes).
 struct ColumnInput {
   const std::uint32_t* index = nullptr;
   const double* value = nullptr;
@@ -133,7 +133,7 @@ double dot2f_error_factor(std::size_t n);
 // entries forming a prefix; *prefix receives its length. Returns false if not so.
 bool pack_signs(const std::int8_t* x, std::size_t n, std::uint64_t* bits, std::size_t* prefix);
 
-// vf_i = float(v_i); returns sum_i v_i and sum_i |v_i|.
+/// vf_i = float(v_i); returns sum_i v_i and sum_i |v_i|.
 struct MirrorSums {
   double sum = 0.0, abs_sum = 0.0;
 };

@@ -14,8 +14,8 @@
 
 namespace syncache {
 
-// W is double (general) or std::int32_t (exact integer weights, for +-1 inputs and an
-// integer learning rate). Rows are postsynaptic neurons, columns synapses.
+/// W is double (general) or std::int32_t (exact integer weights, for +-1 inputs and an
+/// integer learning rate). Rows are postsynaptic neurons, columns synapses.
 template <class W>
 class PlainStore {
   static_assert(std::is_same_v<W, double> || std::is_same_v<W, std::int32_t>);

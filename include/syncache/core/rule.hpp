@@ -11,20 +11,23 @@
 
 namespace syncache {
 
+/// The consolidation rules; `classic` is learning without caching.
 enum class Rule { classic, synapse, neuron, sum, layer };
 
-// What a rule compares with theta, and what consolidates when it is exceeded.
+/// What a rule compares with theta, and what consolidates when it is exceeded.
 enum class RuleScope {
   none,     // no caching: every change goes straight to the persistent weights
   synapse,  // each synapse's own |s_i|; only that synapse consolidates
   row,      // a statistic of one row's |s_i| (a postsynaptic neuron); the row consolidates
   layer,    // the statistic over every row of the store; the whole store consolidates
 };
+/// The statistic of |s_i| a rule compares with theta: none, the maximum or the sum.
 enum class RuleStatistic { none, max, sum };
 
 // The models, as bits of RuleInfo::models.
 enum ModelBit : unsigned { kPerceptron = 1u, kMlp = 2u, kSpiking = 4u };
 
+/// One row of kRules: a rule's name, what it compares with theta, and the models that accept it.
 struct RuleInfo {
   Rule rule;
   std::string_view name;

@@ -16,7 +16,7 @@ void init(int& argc, char**& argv);
 // and after the first call.
 void finalize();
 
-// init in the constructor, finalize in the destructor: the first object of main.
+/// init in the constructor, finalize in the destructor: the first object of main.
 struct Session {
   Session(int& argc, char**& argv) { init(argc, argv); }
   ~Session() { finalize(); }

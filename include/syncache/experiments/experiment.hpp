@@ -20,8 +20,8 @@ namespace syncache {
 
 // ---- Experiment files ----
 
-// A TOML experiment file, with the chosen scale's table merged over the top level.
-// Accessors throw std::invalid_argument naming the file, the line and the key.
+/// A TOML experiment file, with the chosen scale's table merged over the top level.
+/// Accessors throw std::invalid_argument naming the file, the line and the key.
 class ExperimentConfig {
  public:
   ExperimentConfig();
@@ -60,6 +60,7 @@ class ExperimentConfig {
 
 // ---- Figure data: a tidy table, one row per point and quantity ----
 
+/// One row of a figure's tidy table: a point of one curve, with mean, standard error and count.
 struct FigureRow {
   std::string panel;   // the quantity / sub-plot, e.g. "energy", "inefficiency"
   std::string series;  // one curve, e.g. "classic", "minimal", "theory"
@@ -69,6 +70,7 @@ struct FigureRow {
   std::int64_t n = 0;  // number of seeds (0 for theory rows)
 };
 
+/// A figure's tidy table and its notes, as written to NAME.csv.
 struct FigureData {
   std::vector<FigureRow> rows;
   std::vector<std::string> notes;  // written as '#' lines at the top of the CSV
@@ -80,6 +82,7 @@ struct FigureData {
   std::string csv() const;
 };
 
+/// A mean over seeds with its standard error and count.
 struct MeanSe {
   double mean = 0.0, se = 0.0;
   std::int64_t n = 0;
@@ -88,6 +91,7 @@ MeanSe mean_se(const std::vector<double>& values);  // NaNs skipped
 
 // ---- Running ----
 
+/// Where an experiment's runs go: the results store, the runner's options and the master seed.
 struct ExperimentEnv {
   ResultsStore* store = nullptr;  // may be null (nothing cached)
   RunnerOptions runner;
@@ -102,12 +106,12 @@ std::vector<std::uint64_t> repeat_seeds(std::uint64_t master, std::int64_t repea
 std::vector<nlohmann::json> run_perceptrons(const std::vector<PerceptronConfig>& configs,
                                             const ExperimentEnv& env, const std::string& label);
 
-// Watches the runs of run_perceptrons; every member may be empty. Called from the worker
-// threads, concurrently, with the run's index in `configs`: start(i) before run i begins
-// (false: skip it); epoch(i, record) after each of its epochs (false: stop it there);
-// done(i, result) when it has run to its end (converged or at the epoch cap). A skipped or
-// stopped run's result is {"abandoned": true} and is not stored (runner.hpp). Runs found in
-// the store are returned without being watched.
+/// Watches the runs of run_perceptrons; every member may be empty. Called from the worker
+/// threads, concurrently, with the run's index in `configs`: start(i) before run i begins
+/// (false: skip it); epoch(i, record) after each of its epochs (false: stop it there);
+/// done(i, result) when it has run to its end (converged or at the epoch cap). A skipped or
+/// stopped run's result is {"abandoned": true} and is not stored (runner.hpp). Runs found in
+/// the store are returned without being watched.
 struct RunWatch {
   std::function<bool(std::size_t)> start;
   std::function<bool(std::size_t, const EpochRecord&)> epoch;
@@ -155,6 +159,7 @@ std::vector<double> result_values(const std::vector<nlohmann::json>& runs,
 
 // ---- Figures ----
 
+/// What a figure's function receives: its name, experiment file, environment and scale.
 struct FigureContext {
   std::string name;
   ExperimentConfig config;
@@ -162,15 +167,17 @@ struct FigureContext {
   bool full = false;
 };
 
+/// A registered figure: its name, one line of description, its function and its place in the list.
 struct FigureSpec {
   std::string name;
   std::string description;
   FigureData (*run)(FigureContext&);
   int order = 0;  // place in the list of figures and in `figure all` (the paper's order)
 };
-// A figure registers itself in its own source file (src/experiments/figures/<name>.cpp):
-//   namespace { const FigureRegistration kRegistration{{"fig1", "what it shows", figure_fig1, 10}};
-//   }
+/// A figure registers itself in its own source file (`src/experiments/figures/<name>.cpp`):
+///   namespace {
+///   const FigureRegistration kRegistration{{"fig1", "what it shows", figure_fig1, 10}};
+///   }
 struct FigureRegistration {
   explicit FigureRegistration(FigureSpec spec);
 };

@@ -9,6 +9,7 @@
 
 namespace syncache {
 
+/// Options of run_figure (`syncache figure`): scale, output folder, experiment files, plotting.
 struct FigureRunOptions {
   std::string scale = "quick";  // "quick" or "full"
   std::string out_dir = "results";

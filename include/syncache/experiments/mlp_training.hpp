@@ -20,6 +20,7 @@
 
 namespace syncache {
 
+/// The stopping rule of an MNIST run: epoch limit, patience, target accuracy, evaluation interval.
 struct TrainingOptions {
   std::int64_t max_epochs = 30;  // >= 1
   // Epochs whose end-of-epoch accuracy does not beat the best end-of-epoch accuracy so far
@@ -38,11 +39,12 @@ struct TrainingOptions {
 std::span<const ParamSpec> training_parameters();
 TrainingOptions training_options_from_json(const nlohmann::json& params);
 
+/// Why an MNIST run stopped: its target accuracy, the patience rule or the epoch limit.
 enum class StopReason { target, patience, max_epochs };
 const char* stop_reason_name(StopReason r);  // "target", "patience", "max_epochs"
 
-// One evaluation of a learning curve: after `samples` training samples, during epoch
-// `epoch` (from 1). (The optimiser's point of a theta curve is CurvePoint.)
+/// One evaluation of a learning curve: after `samples` training samples, during epoch
+/// `epoch` (from 1). (The optimiser's point of a theta curve is CurvePoint.)
 struct LearningPoint {
   std::int64_t samples = 0, epoch = 0;
   double accuracy = 0.0;  // on the whole test set given
@@ -54,6 +56,7 @@ struct LearningPoint {
   std::int64_t pending_changes = 0, plastic_samples = 0;
 };
 
+/// An MNIST run's learning curve and why it stopped.
 struct TrainingResult {
   std::vector<LearningPoint> curve;
   StopReason stop = StopReason::max_epochs;
@@ -83,11 +86,13 @@ std::vector<LearningPoint> curve_from_json(const nlohmann::json& r);
 
 // ---- Runs through the runner and the results store ----
 
+/// One MNIST run as the runner and the results store key it: the network and its training.
 struct MlpRun {
   MlpConfig net;  // net.seed is the run's seed
   TrainingOptions training;
 };
 
+/// Where the MNIST files are, and how many images of each set to use.
 struct MlpDataOptions {
   std::string dir;                              // empty: mnist::default_dir()
   std::size_t train_limit = 0, test_limit = 0;  // 0 = all images

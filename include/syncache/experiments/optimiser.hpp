@@ -16,6 +16,7 @@
 
 namespace syncache {
 
+/// The threshold optimiser's search: interval, initial grid and refinement rounds.
 struct OptimiserOptions {
   double lo = 0.5, hi = 1000.0;  // search interval, 0 < lo < hi, both finite
   int grid_points = 13;          // initial log-spaced grid over [lo, hi], >= 3
@@ -28,6 +29,7 @@ struct OptimiserOptions {
   void validate() const;
 };
 
+/// One evaluated threshold: the mean over seeds of the objective, its standard error and count.
 struct CurvePoint {
   double theta;
   double mean;  // mean over seeds, summed in seed order (+inf when excluded)
@@ -38,6 +40,8 @@ struct CurvePoint {
   bool excluded = false;
 };
 
+/// The threshold optimiser's result: theta_hat, its mean and standard error, and every point
+/// evaluated.
 struct OptimiserResult {
   double theta_hat;  // evaluated theta with the lowest mean; ties -> the smallest theta
   double mean;

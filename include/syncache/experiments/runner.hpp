@@ -14,14 +14,15 @@
 
 namespace syncache {
 
+/// How the runner runs: threads, progress line and its label.
 struct RunnerOptions {
   int threads = 0;       // 0 = all hardware threads; must not be negative
   bool progress = true;  // shown only when stderr is a terminal
   std::string label;     // progress prefix ("runs" when empty)
 };
 
-// Thrown by run_all when a run fails; names the run and nests the original exception
-// (std::rethrow_if_nested gives it back).
+/// Thrown by run_all when a run fails; names the run and nests the original exception
+/// (std::rethrow_if_nested gives it back).
 class RunError : public std::runtime_error {
  public:
   RunError(std::size_t index, RunSpec spec, const std::string& what);

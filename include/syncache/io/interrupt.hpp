@@ -10,6 +10,7 @@
 
 namespace syncache {
 
+/// Thrown by a long loop that found the interrupt flag set.
 class Interrupted : public std::runtime_error {
  public:
   Interrupted() : std::runtime_error("interrupted") {}

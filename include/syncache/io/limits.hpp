@@ -11,8 +11,8 @@
 
 namespace syncache {
 
-// Thrown (as a ParamError keyed by the parameter that asks for too much) by the checks
-// below.
+/// Thrown (as a ParamError keyed by the parameter that asks for too much) by the checks
+/// below.
 class ResourceError : public ParamError {
  public:
   using ParamError::ParamError;

@@ -9,6 +9,7 @@
 
 namespace syncache::mnist {
 
+/// One MNIST set: images scaled to pixel / 255, one per row, and their labels.
 struct Dataset {
   std::size_t count = 0, rows = 28, cols = 28;
   std::vector<float> images;         // count x (rows * cols), pixel / 255, one image per row
@@ -32,6 +33,7 @@ struct Dataset {
 Dataset read_idx(const std::string& images_path, const std::string& labels_path,
                  std::size_t limit = 0);
 
+/// The MNIST training and test sets.
 struct Mnist {
   Dataset train, test;
 };

@@ -17,9 +17,9 @@
 
 namespace syncache {
 
-// A bad parameter value: key() is the parameter's name ("theta"; "N/P" when the
-// combination of two is at fault), message() what is wrong with it. what() is
-// "key: message", the spelling of TOML, JSON and Python.
+/// A bad parameter value: key() is the parameter's name ("theta"; "N/P" when the
+/// combination of two is at fault), message() what is wrong with it. what() is
+/// "key: message", the spelling of TOML, JSON and Python.
 class ParamError : public std::invalid_argument {
  public:
   ParamError(std::string key, std::string message);
@@ -30,6 +30,7 @@ class ParamError : public std::invalid_argument {
   std::string key_, message_;
 };
 
+/// The kind of value a parameter takes.
 enum class ParamKind {
   integer,  // a signed 64-bit count in [lo, hi]
   seed,     // any unsigned 64-bit integer
@@ -40,9 +41,9 @@ enum class ParamKind {
 
 inline constexpr double kUnbounded = std::numeric_limits<double>::infinity();
 
-// Built as ParamSpec(name, kind, doc) and refined with the setters below, e.g.
-//   ParamSpec("tau", ParamKind::real, "decay time constant").with_default("inf")
-//       .in(1, kUnbounded).or_inf().in_unit("presentations")
+/// Built as ParamSpec(name, kind, doc) and refined with the setters below, e.g.
+///   ParamSpec("tau", ParamKind::real, "decay time constant").with_default("inf")
+///       .in(1, kUnbounded).or_inf().in_unit("presentations")
 struct ParamSpec {
   std::string_view name;
   ParamKind kind = ParamKind::real;

@@ -14,16 +14,16 @@
 
 namespace syncache {
 
-// The key of one run. Experiments derive `seed` from their master seed and a run key
-// with derive_seed(master, key) (random.hpp), so a run's seed does not depend on how
-// many runs there are or in which order they are scheduled.
+/// The key of one run. Experiments derive `seed` from their master seed and a run key
+/// with derive_seed(master, key) (random.hpp), so a run's seed does not depend on how
+/// many runs there are or in which order they are scheduled.
 struct RunSpec {
   std::string experiment;
   nlohmann::json params;  // an object; stored as canonical_json(params)
   std::uint64_t seed = 0;
 };
 
-// One stored run, as read back for export.
+/// One stored run, as read back for export.
 struct Row {
   RunSpec spec;
   nlohmann::json result;
@@ -50,10 +50,10 @@ void write_file_atomic(const std::string& path, const std::string& text);
 // refuse an output option before any work is done.
 std::string output_path_problem(const std::string& path);
 
-// Thread-safe (one connection guarded by a mutex). Several processes may share a file
-// (WAL mode, 10 s busy timeout). Every put is a committed transaction with
-// synchronous=FULL: once put returns, the run survives a crash of the process or host.
-// Seeds are stored as the 64-bit two's complement of the unsigned value.
+/// Thread-safe (one connection guarded by a mutex). Several processes may share a file
+/// (WAL mode, 10 s busy timeout). Every put is a committed transaction with
+/// synchronous=FULL: once put returns, the run survives a crash of the process or host.
+/// Seeds are stored as the 64-bit two's complement of the unsigned value.
 class ResultsStore {
  public:
   // Opens or creates `path` and its schema. Throws std::runtime_error naming the path

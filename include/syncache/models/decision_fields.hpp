@@ -23,6 +23,8 @@
 
 namespace syncache {
 
+/// The perceptron's fast decision paths beside a CachedStore on +-1/0 patterns, following the
+/// store's changes as its listener.
 class DecisionFields final : private CachedStore::Listener {
  public:
   // Follows `store` (as its listener) until destroyed; the store must outlive it.
@@ -136,7 +138,7 @@ class DecisionFields final : private CachedStore::Listener {
   std::int64_t exact_fallbacks_ = 0;
 };
 
-// Any other store (and a CachedStore on double inputs): the exact field.
+/// Any other store (and a CachedStore on double inputs): the exact field.
 template <class Store>
 class ExactFields {
  public:
@@ -154,6 +156,8 @@ class ExactFields {
   Store& store_;
 };
 
+/// Chooses the decision paths train_perceptron uses for a store and pattern type: ExactFields, or
+/// DecisionFields for a CachedStore on int8 patterns.
 template <class Store, class X>
 struct DecisionPaths {
   using type = ExactFields<Store>;

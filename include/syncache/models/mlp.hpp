@@ -28,11 +28,11 @@
 
 namespace syncache {
 
-// Which part of the back-propagated change a sample may make (van Rossum & Pache 2024):
-// none: all of it; synapse: per layer the ceil(F n_l) largest |Delta w| of the layer's n_l
-// synapses; neuron: per layer the changes into the ceil(F rows) postsynaptic units with the
-// largest |delta|; path: a fixed seed-drawn set of round(F H) hidden units is the only
-// plastic part of layer 0 and the only source of changes in layer 1.
+/// Which part of the back-propagated change a sample may make (van Rossum & Pache 2024):
+/// none: all of it; synapse: per layer the ceil(F n_l) largest |Delta w| of the layer's n_l
+/// synapses; neuron: per layer the changes into the ceil(F rows) postsynaptic units with the
+/// largest |delta|; path: a fixed seed-drawn set of round(F H) hidden units is the only
+/// plastic part of layer 0 and the only source of changes in layer 1.
 enum class Restriction { none, synapse, neuron, path };
 const char* restriction_name(Restriction r);  // "none", "synapse", "neuron", "path"
 // The restriction of a name; throws ParamError("restrict", ...) otherwise.
@@ -45,6 +45,7 @@ std::size_t keep_count(double keep, std::size_t n);
 // them.
 std::span<const ParamSpec> mlp_caching_parameters();
 
+/// The MNIST network's parameters: sizes, learning rate, caching, restriction, seed.
 struct MlpConfig {
   std::size_t inputs = 784, hidden = 100, outputs = 10;
   double eta = 0.1;  // learning rate
@@ -82,13 +83,15 @@ std::span<const ParamSpec> mlp_parameters();
 // validated.
 MlpConfig mlp_config_from_json(const nlohmann::json& params);
 
+/// The network inputs - H - outputs trained by per-sample back-propagation, with or without caching
+/// (docs/model.md section 3).
 class Mlp {
  public:
   // Row-major: layer 0 is hidden x inputs, layer 1 is outputs x hidden.
   using Matrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   using MatrixF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
-  // dE/dW for one sample (the authors' variant: the update direction it uses, -dW / eta).
+  /// dE/dW for one sample (the authors' variant: the update direction it uses, -dW / eta).
   struct Gradient {
     Matrix layer0, layer1;
     double loss = 0.0;  // E = 1/2 sum_k (t_k - o_k)^2

@@ -11,6 +11,7 @@
 
 namespace syncache {
 
+/// P patterns of N inputs plus a bias input, and a desired output +-1 for each.
 template <class X>
 class PatternSet {
  public:

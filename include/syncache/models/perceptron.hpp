@@ -23,7 +23,7 @@
 
 namespace syncache {
 
-// Cumulative state at the end of an epoch, for per-epoch observers (Figure 6).
+/// Cumulative state at the end of an epoch, for per-epoch observers (Figure 6).
 struct EpochRecord {
   std::int64_t epoch = 0;          // 1-based
   std::int64_t errors = 0;         // updates in this epoch
@@ -36,6 +36,8 @@ using EpochObserver = std::function<void(const EpochRecord&)>;
 // whether it updated the weights; the caller inspects its own store (Figure 2A traces).
 using StepObserver = std::function<void(std::int64_t presentation, bool updated)>;
 
+/// What a perceptron run returns: convergence, epochs, presentations T, updates K and the energy
+/// record.
 struct PerceptronResult {
   bool converged = false;
   std::int64_t epochs = 0;         // epochs run, counting the final error-free one
@@ -140,7 +142,7 @@ PerceptronResult train_perceptron(const PatternSet<X>& patterns, Store& store,
                           on_step, use_float_mirrors);
 }
 
-// Everything one perceptron run needs; the CLI's options map onto these fields.
+/// Everything one perceptron run needs; the CLI's options map onto these fields.
 struct PerceptronConfig {
   std::size_t N = 1000;
   std::size_t P = 1000;

@@ -6,9 +6,9 @@
 
 namespace syncache {
 
-// Images held by their non-zero pixels (compressed rows): image i's pixels are
-// index[start[i] .. start[i + 1]) in increasing order, with their values. Built once for a
-// test set that is evaluated many times (81 % of MNIST pixels are zero); -0 counts as 0.
+/// Images held by their non-zero pixels (compressed rows): image i's pixels are
+/// index[start[i] .. start[i + 1]) in increasing order, with their values. Built once for a
+/// test set that is evaluated many times (81 % of MNIST pixels are zero); -0 counts as 0.
 struct SparseImages {
   std::size_t count = 0, pixels = 0;
   std::vector<std::size_t> start;    // count + 1 offsets

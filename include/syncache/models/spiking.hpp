@@ -37,6 +37,7 @@
 
 namespace syncache::spiking {
 
+/// The spiking neuron's parameters: membrane, synapses, inputs, STDP (docs/model.md section 4).
 struct Params {
   // Membrane (docs/model.md section 4).
   double C = 0.5;        // nF
@@ -81,7 +82,7 @@ struct Params {
   void validate() const;
 };
 
-// The membrane with adaptation (steps 3-4 and the g_K part of 6 above).
+/// The membrane with adaptation (steps 3-4 and the g_K part of 6 above).
 class Neuron {
  public:
   explicit Neuron(const Params& p);
@@ -99,8 +100,8 @@ class Neuron {
   double v_ = 0.0, g_k_ = 0.0;
 };
 
-// Spike counts of a pool of n Poisson neurons in one step: Binomial(n, rate dt), drawn by
-// inverse CDF from one raw 32-bit random number.
+/// Spike counts of a pool of n Poisson neurons in one step: Binomial(n, rate dt), drawn by
+/// inverse CDF from one raw 32-bit random number.
 class PoolSampler {
  public:
   PoolSampler() = default;
@@ -117,7 +118,7 @@ class PoolSampler {
   double mean_ = 0.0;
 };
 
-// Trace-based STDP (steps 2, 4 and 6 above), traces kept for every auditory input.
+/// Trace-based STDP (steps 2, 4 and 6 above), traces kept for every auditory input.
 class Stdp {
  public:
   Stdp(const Params& p, int inputs);
@@ -151,6 +152,7 @@ inline double clipped_change(double w, double d, double g_max) {
   return d;
 }
 
+/// One pattern: its active auditory inputs and its visual class.
 struct Pattern {
   std::vector<int> inputs;  // active auditory inputs (distinct, ascending)
   int cls = 0;              // 1: visual rate visual_high, 0: visual_low
@@ -160,7 +162,7 @@ struct Pattern {
 // pcg32(derive_seed(seed, 1)).
 std::vector<Pattern> make_patterns(const Params& p, int P, std::uint64_t seed);
 
-// One recorded step of a trial (for the command's record file and the figure's trial panel).
+/// One recorded step of a trial (for the command's record file and the figure's trial panel).
 struct StepRecord {
   int pattern = 0;
   int step = 0;
@@ -187,6 +189,7 @@ std::span<const ParamSpec> spiking_caching_parameters();
 // rule, theta, tau, c).
 std::span<const ParamSpec> spiking_parameters();
 
+/// A learning run of the spiking neuron: its parameters, number of patterns, caching and seed.
 struct LearningConfig {
   Params params;
   int patterns = 10;
@@ -198,6 +201,7 @@ struct LearningConfig {
   void validate() const;
 };
 
+/// What a learning run of the spiking neuron returns: convergence, rounds, success, energies.
 struct LearningResult {
   bool converged = false;
   int rounds = 0;               // rounds simulated (convergence detected at the last one)
@@ -230,7 +234,7 @@ bool converged_window(const std::vector<std::vector<double>>& history, int windo
 std::optional<bool> separated(const std::vector<double>& responses,
                               const std::vector<Pattern>& patterns);
 
-// The learner: a neuron, its input streams and its cached auditory weights.
+/// The learner: a neuron, its input streams and its cached auditory weights.
 class Learner {
  public:
   explicit Learner(const LearningConfig& cfg);

@@ -23,6 +23,7 @@ double caching_inefficiency(double N, double P, double c);
 double consolidation_energy_no_decay(double N, double P, double theta, double eta);
 double maintenance_energy_no_decay(double N, double P, double theta, double c);
 
+/// The classic perceptron's closed forms for N and P: Eq. 3, K, T, theta_hat and the caching gain.
 struct PerceptronTheory {
   double inefficiency;          // Eq. 3
   double updates;               // K
@@ -32,10 +33,10 @@ struct PerceptronTheory {
 };
 PerceptronTheory perceptron(double N, double P, double c = 0.0, double eta = 1.0);
 
-// ---- Decaying transient weight (Fokker-Planck, Eqs. 5-7, corrected) ----
-// A transient weight s takes steps +-eta with probability p/2 each per time step
-// (sigma_s^2 = p eta^2), decays with time constant tau, and is reset to 0 when
-// |s| reaches theta. sigma^2 = tau sigma_s^2 is the width of the stationary density.
+/// ---- Decaying transient weight (Fokker-Planck, Eqs. 5-7, corrected) ----
+/// A transient weight s takes steps +-eta with probability p/2 each per time step
+/// (sigma_s^2 = p eta^2), decays with time constant tau, and is reset to 0 when
+/// |s| reaches theta. sigma^2 = tau sigma_s^2 is the width of the stationary density.
 struct TransientTheory {
   double sigma;                // sqrt(tau p) eta ; +inf for tau = inf
   double mean_abs_s;           // <|s|> per synapse
