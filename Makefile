@@ -35,7 +35,7 @@ test: build
 check: test
 	@ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) -L slow
 	@$(MAKE) --no-print-directory sanitize fuzz
-	@if grep -q '^docs:' Makefile; then $(MAKE) --no-print-directory docs; fi
+	@$(MAKE) --no-print-directory docs
 
 # The whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer (any report
 # fails its test), linked with LTO so that a One Definition Rule violation is an error.
@@ -75,6 +75,7 @@ docs: build
 	@scripts/build-docs $(BUILD)
 
 bench: build
+	@cmake --build $(BUILD) -j $(JOBS) --target benches
 	@$(BUILD)/bin/bench_perceptron
 	@$(BUILD)/bin/bench_spiking
 

@@ -674,7 +674,7 @@ std::string run_sweep(const ExperimentConfig& config, const ExperimentEnv& env_i
       {"energy_total", {"energy", "total"}},
       {"energy_minimal", {"energy", "minimal"}},
       {"inefficiency", {"inefficiency"}}};
-  // The epoch-cap policy (README): a run that stopped at the cap has not learnt, so it
+  // The epoch-cap policy (docs/guide/results.md): a run that stopped at the cap has not learnt, so it
   // enters only `converged` (the fraction over every run); the other quantities are means
   // over the converged runs, and their n says how many.
   for (std::size_t p = 0; p < points.size(); ++p) {
