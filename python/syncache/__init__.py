@@ -26,7 +26,7 @@ import os
 
 import numpy as np
 
-from . import _core, theory
+from . import _core, mnist, theory
 from ._args import _count, _existing, _flag, _plain, _real, _shown, _text
 from ._core import __version__
 
@@ -37,6 +37,7 @@ __all__ = [
     "mlp",
     "spiking",
     "theory",
+    "mnist",
     "figure",
     "figure_names",
     "sweep",
@@ -60,6 +61,13 @@ class CachedStore(_core.CachedStore):
 
     ``decay="linear"``: s <- s (1 - 1/tau) per step; ``"exponential"``: s <- s exp(-1/tau).
     ``initial``: a (rows, cols) array of starting persistent weights (no energy).
+    ``get_state()`` / ``set_state(state)``: the whole state (l, the scaled transient
+    weights and their gain, the row statistics, the running costs, the consolidation
+    events, the starting weights) as a dict of arrays and numbers, for checkpoints (taken
+    between steps; pickling uses them); ``write_weights(out)`` writes w = l + s into a
+    C-contiguous float32 or float64 array of rows * cols values (a tensor's ``.numpy()``).
+    ``decay()`` and ``charge_maintenance()`` are the two halves of ``begin_step()``, for
+    another order within a step (the MNIST network's: add, apply_rule, maintenance, decay).
 
     Per step: ``begin_step()`` (decay, then maintenance), ``add(dw)`` (one or more times),
     ``apply_rule()``; ``update(dw)`` is add then apply_rule; ``finish()`` consolidates
@@ -74,6 +82,9 @@ class CachedStore(_core.CachedStore):
                          _real("alpha", alpha), _flag("potentiation_only", potentiation_only),
                          _text("decay", decay), initial)
 
+    def __reduce__(self):  # pickling: the constructor's arguments and get_state()
+        return _rebuild, (type(self), _core.CachedStore, self._arguments(), self.get_state())
+
 
 class PlainStore(_core.PlainStore):
     """Classic learning: every change goes to the persistent weights and costs
@@ -83,6 +94,17 @@ class PlainStore(_core.PlainStore):
     def __init__(self, rows, cols, *, alpha=1.0, potentiation_only=False, initial=None):
         super().__init__(_count("rows", rows), _count("cols", cols), _real("alpha", alpha),
                          _flag("potentiation_only", potentiation_only), initial)
+
+    def __reduce__(self):
+        return _rebuild, (type(self), _core.PlainStore, self._arguments(), self.get_state())
+
+
+def _rebuild(cls, core, arguments, state):
+    """A pickled store: built with its constructor's arguments, then given its state."""
+    store = cls.__new__(cls)
+    core.__init__(store, *arguments, None)
+    store.set_state(state)
+    return store
 
 
 # ---- commands ----
