@@ -13,8 +13,10 @@ Expected values are computed here, independently of the wrapper:
   must give exactly the same weights and energies.
 """
 
+import importlib.util
 import io
 import math
+import os
 
 import numpy as np
 import pytest
@@ -547,3 +549,72 @@ def test_neuron_restriction_ranks_units_by_their_summed_change():
     assert torch.equal(layer.weight.detach(),
                        torch.tensor([[-1.0, 1.0], [0.0, 0.0], [0.0, 0.0]], dtype=torch.float64))
     assert opt.energy["classic"] == 2.0
+
+
+# ---- the examples, on a few hundred images ----
+
+EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "..", "examples")
+MNIST = os.path.join(EXAMPLES, "..", "data", "mnist")
+needs_mnist = pytest.mark.skipif(not os.path.isfile(os.path.join(MNIST, "t10k-labels-idx1-ubyte")),
+                                 reason="MNIST is fetched by scripts/bootstrap")
+
+
+def _example(name):
+    spec = importlib.util.spec_from_file_location(name, f"{EXAMPLES}/{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_torch_mlp_step_is_syncache_mlps_step():
+    """One sample: SGD on E = 1/2 sum (t - o)^2 moves the weights by eta delta x, with
+    delta_out = (t - o) o (1 - o) and delta_hidden = (W2^T delta_out) h (1 - h) (the
+    exact MSE gradient of ``syncache mlp``)."""
+    ex = _example("torch_mlp")
+    net = ex.network(seed=4, hidden=5)
+    w1, w2 = (p.detach().numpy().copy() for p in net.parameters())
+    x = np.random.default_rng(0).random(784)
+    t = np.full(10, 0.01)
+    t[3] = 0.99
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    opt.zero_grad()
+    (0.5 * ((net(torch.from_numpy(x)[None]) - torch.from_numpy(t)[None]) ** 2).sum()).backward()
+    opt.step()
+    h = 1 / (1 + np.exp(-w1 @ x))
+    o = 1 / (1 + np.exp(-w2 @ h))
+    d_out = (t - o) * o * (1 - o)
+    d_hid = (w2.T @ d_out) * h * (1 - h)
+    new1, new2 = (p.detach().numpy() for p in net.parameters())
+    np.testing.assert_allclose(new2 - w2, 0.1 * np.outer(d_out, h), rtol=1e-9, atol=1e-18)
+    np.testing.assert_allclose(new1 - w1, 0.1 * np.outer(d_hid, x), rtol=1e-9, atol=1e-18)
+
+
+@needs_mnist
+def test_torch_mlp_example_on_small_data(capsys):
+    ex = _example("torch_mlp")
+    assert ex.main(["--data", MNIST, "--train", "200", "--test", "100", "--eval-every", "100",
+                    "--targets", "0.3"]) == 0
+    rows = [r.split(",") for r in capsys.readouterr().out.splitlines()]
+    header, body = rows[0], {r[0]: dict(zip(rows[0], r)) for r in rows[1:]}
+    assert header[:4] == ["mode", "seed", "samples", "accuracy"] and set(body) == {"classic",
+                                                                                 "cached"}
+    for r in body.values():
+        assert r["samples"] == "200" and 0 <= float(r["accuracy"]) <= 1
+    # the same changes: caching costs less than classic learning, never less than minimal
+    classic, cached = body["classic"], body["cached"]
+    assert float(cached["energy_minimal"]) <= float(cached["energy_total"])
+    assert float(cached["energy_total"]) < float(classic["energy_total"])
+
+
+@needs_mnist
+def test_torch_cnn_example_on_small_data(capsys):
+    ex = _example("torch_cnn")
+    assert ex.main(["--data", MNIST, "--train", "128", "--test", "64", "--batch", "32",
+                    "--eval-every", "2", "--gru", "--threads", "1"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    runs = [r.split(",") for r in out[1:] if not r.startswith("#")]
+    assert [r[:2] for r in runs] == [["lenet", "classic"], ["lenet", "cached theta=0.003"],
+                                     ["gru", "classic"]]
+    assert all(r[2] == "4" for r in runs)  # 128 images in batches of 32
+    layers = [r for r in out if r.startswith("# gru")]
+    assert layers and "gru=" in layers[0] and "out=" in layers[0]
