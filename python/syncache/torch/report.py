@@ -66,10 +66,11 @@ def table(checkpoint):
     layers = by_layer(checkpoint)
     total = {k: sum(r[k] for r in layers.values()) for k in KEYS}
     width = max([len("layer"), len("total")] + [len(n) for n in layers])
-    lines = [f"{'layer':<{width}} " + " ".join(f"{k:>14}" for k in KEYS)]
+    cols = {k: max(len(k), 12) for k in KEYS}
+    lines = [f"{'layer':<{width}} " + " ".join(f"{k:>{cols[k]}}" for k in KEYS)]
     for name, rec in list(layers.items()) + [("total", total)]:
-        cells = [f"{rec[k]:>14d}" if k == "consolidation_events" else f"{rec[k]:>14.6g}"
-                 for k in KEYS]
+        cells = [f"{rec[k]:>{cols[k]}d}" if k == "consolidation_events" else
+                 f"{rec[k]:>{cols[k]}.6g}" for k in KEYS]
         lines.append(f"{name:<{width}} " + " ".join(cells))
     return "\n".join(lines)
 
