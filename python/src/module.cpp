@@ -778,7 +778,7 @@ py::dict mnist_load(const std::string& dir, std::size_t train_limit, std::size_t
     d[(std::string(name) + "_images").c_str()] =
         py::array_t<float>({ds.count, ds.pixels()}, ds.images.data(), owner);
     d[(std::string(name) + "_labels").c_str()] =
-        py::array_t<std::uint8_t>({ds.count}, ds.labels.data(), owner);
+        py::array_t<std::uint8_t>({static_cast<py::ssize_t>(ds.count)}, ds.labels.data(), owner);
   };
   put("train", m->train);
   put("test", m->test);
