@@ -229,7 +229,10 @@ class _Wrapper(torch.optim.Optimizer):
                 continue
             if grad.is_sparse:
                 raise ValueError(f"{e.name}: sparse gradients are not supported")
-            torch.sub(p, e.snap, out=e.delta)  # Delta w = w(t+1) - w(t), exact in double
+            # Delta w = w(t+1) - w(t), exact in double (the conversion first: a subtraction
+            # of mixed dtypes takes PyTorch's slow casting path)
+            e.delta.copy_(p)
+            e.delta.sub_(e.snap)
             s = e.settings
             if s["restrict"] is not None:
                 _restrict(e.delta, e.rows, s["restrict"], s["keep"])
