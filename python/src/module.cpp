@@ -257,32 +257,51 @@ py::array_t<double> matrix(std::size_t rows, std::size_t cols,
 
 // ---- Checkpoints and writing into a caller's buffer ----
 
-// Writes at(i) for i < n into `out`: a writable C-contiguous NumPy array of float32 or
-// float64 holding n values (any shape; a tensor's .numpy() shares the tensor's memory).
-template <class F>
-void write_into(const py::handle& out, std::size_t n, F&& at) {
-  if (!py::isinstance<py::array>(out)) {
-    throw py::type_error("out: must be a NumPy array of float32 or float64 (got " +
-                         py::str(py::type::of(out).attr("__name__")).cast<std::string>() + ")");
+// A C-contiguous NumPy array of n float32 or float64 values (any shape; a tensor's .numpy()
+// shares the tensor's memory), writable when asked; `key` names it in errors.
+py::array float_buffer(const py::handle& h, std::size_t n, const std::string& key, bool writable) {
+  if (!py::isinstance<py::array>(h)) {
+    throw py::type_error(key + ": must be a NumPy array of float32 or float64 (got " +
+                         py::str(py::type::of(h).attr("__name__")).cast<std::string>() + ")");
   }
-  auto a = py::reinterpret_borrow<py::array>(out);
-  const bool f32 = a.dtype().is(py::dtype::of<float>());
-  if (!f32 && !a.dtype().is(py::dtype::of<double>())) {
-    throw py::type_error("out: must hold float32 or float64 (got " +
+  auto a = py::reinterpret_borrow<py::array>(h);
+  if (!a.dtype().is(py::dtype::of<float>()) && !a.dtype().is(py::dtype::of<double>())) {
+    throw py::type_error(key + ": must hold float32 or float64 (got " +
                          py::str(a.dtype()).cast<std::string>() + ")");
   }
-  if (!a.writeable()) throw ParamError("out", "must be writable");
-  if ((a.flags() & py::array::c_style) == 0) throw ParamError("out", "must be C-contiguous");
+  if (writable && !a.writeable()) throw ParamError(key, "must be writable");
+  if ((a.flags() & py::array::c_style) == 0) throw ParamError(key, "must be C-contiguous");
   if (static_cast<std::size_t>(a.size()) != n) {
-    throw ParamError("out", "must hold rows * cols = " + std::to_string(n) + " values (got " +
-                                std::to_string(a.size()) + ")");
+    throw ParamError(key, "must hold rows * cols = " + std::to_string(n) + " values (got " +
+                              std::to_string(a.size()) + ")");
   }
-  if (f32) {
+  return a;
+}
+
+bool is_float32(const py::array& a) {
+  return a.dtype().is(py::dtype::of<float>());
+}
+
+// Writes at(i) for i < n into `out` (float_buffer's kinds of array).
+template <class F>
+void write_into(const py::handle& out, std::size_t n, F&& at) {
+  py::array a = float_buffer(out, n, "out", true);
+  if (is_float32(a)) {
     auto* p = static_cast<float*>(a.mutable_data());
     for (std::size_t i = 0; i < n; ++i) p[i] = static_cast<float>(at(i));
   } else {
     auto* p = static_cast<double*>(a.mutable_data());
     for (std::size_t i = 0; i < n; ++i) p[i] = at(i);
+  }
+}
+
+// Calls f(p) with p the array's data as const float* or const double*.
+template <class F>
+void with_data(const py::array& a, F&& f) {
+  if (is_float32(a)) {
+    f(static_cast<const float*>(a.data()));
+  } else {
+    f(static_cast<const double*>(a.data()));
   }
 }
 
@@ -420,6 +439,41 @@ struct StoreBase {
     }
   }
 
+  // add_change(new, old): the change new - old of a tensor (float32 or float64 arrays of
+  // rows * cols values; the difference taken in double, exact for float32) added row by
+  // row, without a difference array in Python. Both are checked finite first, so a refused
+  // change adds nothing.
+  template <class Store>
+  void add_change_to(Store& store, const py::handle& now, const py::handle& before) const {
+    const std::size_t n = rows * cols;
+    const py::array a = float_buffer(now, n, "new", false);
+    const py::array b = float_buffer(before, n, "old", false);
+    const auto check = [n](const py::array& x, const char* key) {
+      with_data(x, [&](const auto* p) {
+        for (std::size_t i = 0; i < n; ++i) {
+          if (!std::isfinite(static_cast<double>(p[i]))) {
+            throw ParamError(
+                key, "must be finite (a NaN or inf at flat index " + std::to_string(i) + ")");
+          }
+        }
+      });
+    };
+    check(a, "new");
+    check(b, "old");
+    std::vector<double> dw(cols);
+    with_data(a, [&](const auto* pa) {
+      with_data(b, [&](const auto* pb) {
+        for (std::size_t r = 0; r < rows; ++r) {
+          const std::size_t o = r * cols;
+          for (std::size_t i = 0; i < cols; ++i) {
+            dw[i] = static_cast<double>(pa[o + i]) - static_cast<double>(pb[o + i]);  // Delta w
+          }
+          store.add(r, dw.data());
+        }
+      });
+    });
+  }
+
   py::dict energy_dict(const syncache::EnergyTally& e, double pending, std::int64_t events,
                        const std::function<double(std::size_t)>& weight) const {
     double minimal = 0.0;
@@ -449,6 +503,9 @@ class PyCachedStore : public StoreBase {
 
   void begin_step() { store_.begin_step(); }
   void add(const py::handle& dw, const py::object& row) { add_to(store_, dw, row); }
+  void add_change(const py::handle& now, const py::handle& before) {
+    add_change_to(store_, now, before);
+  }
   void apply_rule() { store_.apply_rule(); }
   void update(const py::handle& dw, const py::object& row) {
     add(dw, row);
@@ -582,6 +639,9 @@ class PyPlainStore : public StoreBase {
   }
   void begin_step() { store_.begin_step(); }
   void add(const py::handle& dw, const py::object& row) { add_to(store_, dw, row); }
+  void add_change(const py::handle& now, const py::handle& before) {
+    add_change_to(store_, now, before);
+  }
   void apply_rule() {}
   void update(const py::handle& dw, const py::object& row) { add(dw, row); }
   void finish() { store_.finish(); }
@@ -802,6 +862,7 @@ template <class Store>
 void bind_store(py::class_<Store> c) {
   c.def("begin_step", &Store::begin_step)
       .def("add", &Store::add, py::arg("dw"), py::kw_only(), py::arg("row") = py::none())
+      .def("add_change", &Store::add_change, py::arg("new"), py::arg("old"))
       .def("apply_rule", &Store::apply_rule)
       .def("update", &Store::update, py::arg("dw"), py::kw_only(), py::arg("row") = py::none())
       .def("finish", &Store::finish)

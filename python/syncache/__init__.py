@@ -65,7 +65,9 @@ class CachedStore(_core.CachedStore):
     weights and their gain, the row statistics, the running costs, the consolidation
     events, the starting weights) as a dict of arrays and numbers, for checkpoints (taken
     between steps; pickling uses them); ``write_weights(out)`` writes w = l + s into a
-    C-contiguous float32 or float64 array of rows * cols values (a tensor's ``.numpy()``).
+    C-contiguous float32 or float64 array of rows * cols values (a tensor's ``.numpy()``);
+    ``add_change(new, old)`` adds the change ``new - old`` of two such arrays (taken in
+    double: exact for float32) without a difference array.
     ``decay()`` and ``charge_maintenance()`` are the two halves of ``begin_step()``, for
     another order within a step (the MNIST network's: add, apply_rule, maintenance, decay).
 

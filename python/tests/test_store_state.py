@@ -271,3 +271,33 @@ def test_mnist_bad_arguments(kw, exc, key):
     with pytest.raises(exc) as info:
         syncache.mnist.load(kw.pop("folder"), **kw)
     assert str(info.value).startswith(key + ":"), str(info.value)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kind", ["cached", "plain"])
+def test_add_change_adds_new_minus_old_in_double(dtype, kind):
+    rng = np.random.default_rng(5)
+    old = rng.normal(size=(3, 4)).astype(dtype)
+    new = (old + rng.normal(0, 0.3, size=(3, 4))).astype(dtype)
+    make = (lambda: _cached()) if kind == "cached" else (lambda: syncache.PlainStore(3, 4))
+    a, b = make(), make()
+    a.add_change(new.reshape(12), old)  # any shape of rows * cols values
+    b.add(new.astype(np.float64) - old.astype(np.float64))  # the difference, exact in double
+    _same(a, b)
+
+
+@pytest.mark.parametrize("args, exc, key", [
+    ((np.full((3, 4), np.nan), np.zeros((3, 4))), ValueError, "new"),
+    ((np.zeros((3, 4)), np.full((3, 4), np.inf, dtype=np.float32)), ValueError, "old"),
+    ((np.zeros((3, 4)), np.zeros((3, 4), dtype=np.int32)), TypeError, "old"),
+    ((np.zeros((3, 3)), np.zeros((3, 4))), ValueError, "new"),
+    ((np.zeros((4, 3)).T, np.zeros((3, 4))), ValueError, "new"),
+    (([0.0] * 12, np.zeros((3, 4))), TypeError, "new"),
+])
+def test_add_change_bad_input_adds_nothing(args, exc, key):
+    store = _decayed()
+    energy = store.energy
+    with pytest.raises(exc) as info:
+        store.add_change(*args)
+    assert str(info.value).startswith(key + ":"), str(info.value)
+    assert store.energy == energy

@@ -179,8 +179,8 @@ class _Wrapper(torch.optim.Optimizer):
             e.rows, e.cols = _shape(p, kind)
             initial = p.detach().to(torch.float64).reshape(e.rows, e.cols).numpy()
             e.store = self._new_store(settings, e.rows, e.cols, initial)
-            e.snap = torch.empty(p.shape, dtype=torch.float64)
-            e.delta = torch.empty(p.shape, dtype=torch.float64)
+            e.snap = torch.empty_like(p, memory_format=torch.contiguous_format).detach()
+            e.delta = None  # the change as a tensor, made only for a restriction
             if settings["cache"]:
                 self._write(e)  # w = l + s (= the initial weights)
             self._entries.append(e)
@@ -215,7 +215,7 @@ class _Wrapper(torch.optim.Optimizer):
         for e in self._entries:
             if e.param.grad is not None and e.param.grad.is_sparse:
                 raise ValueError(f"{e.name}: sparse gradients are not supported")
-            e.snap.copy_(e.param)
+            e.snap.copy_(e.param)  # w(t), in the parameter's dtype
         if closure is None:
             loss = self.optimizer.step()
         else:
@@ -224,21 +224,24 @@ class _Wrapper(torch.optim.Optimizer):
             p = e.param
             grad = p.grad
             if grad is None:
-                if not torch.equal(p, e.snap.to(p.dtype)):
+                if not torch.equal(p, e.snap):
                     raise ValueError(f"{e.name}: changed by the optimizer without a gradient")
                 continue
             if grad.is_sparse:
                 raise ValueError(f"{e.name}: sparse gradients are not supported")
-            # Delta w = w(t+1) - w(t), exact in double (the conversion first: a subtraction
-            # of mixed dtypes takes PyTorch's slow casting path)
-            e.delta.copy_(p)
-            e.delta.sub_(e.snap)
             s = e.settings
-            if s["restrict"] is not None:
-                _restrict(e.delta, e.rows, s["restrict"], s["keep"])
-            d = e.delta.numpy().reshape(e.rows, e.cols)
             store = e.store
-            store.add(d)
+            if s["restrict"] is None:
+                # Delta w = w(t+1) - w(t), both as the parameter's dtype holds them,
+                # subtracted in double by the store (exact for float32)
+                store.add_change(p.detach().numpy(), e.snap.numpy())
+            else:
+                if e.delta is None:
+                    e.delta = torch.empty(p.shape, dtype=torch.float64)
+                e.delta.copy_(p)
+                e.delta.sub_(e.snap)
+                _restrict(e.delta, e.rows, s["restrict"], s["keep"])
+                store.add(e.delta.numpy().reshape(e.rows, e.cols))
             if s["cache"]:
                 # The MNIST network's order (docs/model.md section 3): add, consolidate by the
                 # rule, maintenance c sum|s| on what stays transient, decay.
