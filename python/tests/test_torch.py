@@ -501,6 +501,9 @@ def test_meta_device_sparse_gradient_and_half_precision_name_the_parameter():
     with pytest.raises(ValueError) as info:
         opt.step()
     assert str(info.value).startswith("weight:") and "sparse" in str(info.value)
+    strided = torch.nn.Parameter(torch.zeros(3, 4, dtype=torch.float64).t())
+    _refused(lambda: sct.Metered(torch.optim.SGD([strided], lr=0.1)), ValueError,
+             "param_groups[0][0]")
     half = torch.nn.Linear(2, 2).half()
     _refused(lambda: sct.Metered(_sgd(half)), TypeError, "param_groups[0][0]")
 

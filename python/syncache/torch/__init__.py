@@ -165,6 +165,9 @@ class _Wrapper(torch.optim.Optimizer):
                 raise TypeError(f"{name}: must be float32 or float64 (got {p.dtype})")
             if p.is_sparse or p.layout != torch.strided:
                 raise ValueError(f"{name}: sparse parameters are not supported")
+            if not p.is_contiguous():
+                raise ValueError(f"{name}: must be contiguous (its store writes w = l + s into "
+                                 "the parameter's memory in row-major order)")
             row_rule = settings["cache"] and settings["rule"] in ROW_RULES
             if kind is None and (row_rule or settings["restrict"] == "neuron"):
                 what = (f"rule: {settings['rule']!r}" if row_rule else "restrict: 'neuron'")
