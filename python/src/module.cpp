@@ -187,15 +187,16 @@ using Array = py::array_t<double, py::array::c_style | py::array::forcecast>;
 
 // x * 0 is +-0 for a finite x and NaN for inf or NaN; eight independent sums of these
 // vectorise (a test per element with an early exit does not).
-bool all_finite(const double* p, std::size_t n) {
-  double acc[8] = {};
+template <class T>
+bool all_finite(const T* p, std::size_t n) {
+  T acc[8] = {};
   std::size_t i = 0;
   for (; i + 8 <= n; i += 8)
-    for (std::size_t k = 0; k < 8; ++k) acc[k] += p[i + k] * 0.0;
-  double t = 0.0;
-  for (; i < n; ++i) t += p[i] * 0.0;
-  for (double v : acc) t += v;
-  return t == 0.0;
+    for (std::size_t k = 0; k < 8; ++k) acc[k] += p[i + k] * T(0);
+  T t = 0;
+  for (; i < n; ++i) t += p[i] * T(0);
+  for (T v : acc) t += v;
+  return t == T(0);
 }
 
 // A (rows, cols) array or, with a row, a 1-D array of length cols; finite values.
@@ -450,12 +451,11 @@ struct StoreBase {
     const py::array b = float_buffer(before, n, "old", false);
     const auto check = [n](const py::array& x, const char* key) {
       with_data(x, [&](const auto* p) {
-        for (std::size_t i = 0; i < n; ++i) {
-          if (!std::isfinite(static_cast<double>(p[i]))) {
-            throw ParamError(
-                key, "must be finite (a NaN or inf at flat index " + std::to_string(i) + ")");
-          }
-        }
+        if (all_finite(p, n)) return;
+        std::size_t i = 0;
+        while (std::isfinite(static_cast<double>(p[i]))) ++i;
+        throw ParamError(key,
+                         "must be finite (a NaN or inf at flat index " + std::to_string(i) + ")");
       });
     };
     check(a, "new");
