@@ -1,7 +1,6 @@
 """MNIST read by syncache's own IDX reader (the one ``syncache mlp`` uses); nothing downloads."""
 
 import numbers
-import os
 
 from . import _core
 from ._args import _existing, _shown
