@@ -11,6 +11,7 @@
 #include <cmath>
 #include <condition_variable>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -27,6 +28,7 @@
 #include "syncache/experiments/mlp_training.hpp"
 #include "syncache/io/interrupt.hpp"
 #include "syncache/io/limits.hpp"
+#include "syncache/io/mnist.hpp"
 #include "syncache/io/params.hpp"
 #include "syncache/io/results.hpp"
 #include "syncache/models/mlp.hpp"
@@ -185,15 +187,16 @@ using Array = py::array_t<double, py::array::c_style | py::array::forcecast>;
 
 // x * 0 is +-0 for a finite x and NaN for inf or NaN; eight independent sums of these
 // vectorise (a test per element with an early exit does not).
-bool all_finite(const double* p, std::size_t n) {
-  double acc[8] = {};
+template <class T>
+bool all_finite(const T* p, std::size_t n) {
+  T acc[8] = {};
   std::size_t i = 0;
   for (; i + 8 <= n; i += 8)
-    for (std::size_t k = 0; k < 8; ++k) acc[k] += p[i + k] * 0.0;
-  double t = 0.0;
-  for (; i < n; ++i) t += p[i] * 0.0;
-  for (double v : acc) t += v;
-  return t == 0.0;
+    for (std::size_t k = 0; k < 8; ++k) acc[k] += p[i + k] * T(0);
+  T t = 0;
+  for (; i < n; ++i) t += p[i] * T(0);
+  for (T v : acc) t += v;
+  return t == T(0);
 }
 
 // A (rows, cols) array or, with a row, a 1-D array of length cols; finite values.
@@ -253,6 +256,162 @@ py::array_t<double> matrix(std::size_t rows, std::size_t cols,
   return out;
 }
 
+// ---- Checkpoints and writing into a caller's buffer ----
+
+// A C-contiguous NumPy array of n float32 or float64 values (any shape; a tensor's .numpy()
+// shares the tensor's memory), writable when asked; `key` names it in errors.
+py::array float_buffer(const py::handle& h, std::size_t n, const std::string& key, bool writable) {
+  if (!py::isinstance<py::array>(h)) {
+    throw py::type_error(key + ": must be a NumPy array of float32 or float64 (got " +
+                         py::str(py::type::of(h).attr("__name__")).cast<std::string>() + ")");
+  }
+  auto a = py::reinterpret_borrow<py::array>(h);
+  if (!a.dtype().is(py::dtype::of<float>()) && !a.dtype().is(py::dtype::of<double>())) {
+    throw py::type_error(key + ": must hold float32 or float64 (got " +
+                         py::str(a.dtype()).cast<std::string>() + ")");
+  }
+  if (writable && !a.writeable()) throw ParamError(key, "must be writable");
+  if ((a.flags() & py::array::c_style) == 0) throw ParamError(key, "must be C-contiguous");
+  if (static_cast<std::size_t>(a.size()) != n) {
+    throw ParamError(key, "must hold rows * cols = " + std::to_string(n) + " values (got " +
+                              std::to_string(a.size()) + ")");
+  }
+  return a;
+}
+
+bool is_float32(const py::array& a) {
+  return a.dtype().is(py::dtype::of<float>());
+}
+
+// Writes at(i) for i < n into `out` (float_buffer's kinds of array).
+template <class F>
+void write_into(const py::handle& out, std::size_t n, F&& at) {
+  py::array a = float_buffer(out, n, "out", true);
+  if (is_float32(a)) {
+    auto* p = static_cast<float*>(a.mutable_data());
+    for (std::size_t i = 0; i < n; ++i) p[i] = static_cast<float>(at(i));
+  } else {
+    auto* p = static_cast<double*>(a.mutable_data());
+    for (std::size_t i = 0; i < n; ++i) p[i] = at(i);
+  }
+}
+
+// Calls f(p) with p the array's data as const float* or const double*.
+template <class F>
+void with_data(const py::array& a, F&& f) {
+  if (is_float32(a)) {
+    f(static_cast<const float*>(a.data()));
+  } else {
+    f(static_cast<const double*>(a.data()));
+  }
+}
+
+py::array_t<double> vector_array(const std::vector<double>& v) {
+  py::array_t<double> out(static_cast<py::ssize_t>(v.size()));
+  std::copy(v.begin(), v.end(), out.mutable_data());
+  return out;
+}
+
+py::array_t<double> matrix_of(const std::vector<double>& v, std::size_t rows, std::size_t cols) {
+  py::array_t<double> out({rows, cols});
+  std::copy(v.begin(), v.end(), out.mutable_data());
+  return out;
+}
+
+// A state dict's entry (get_state()'s keys), reported as "state['key']".
+struct StateReader {
+  py::dict d;
+
+  explicit StateReader(const py::handle& state) {
+    if (!py::isinstance<py::dict>(state)) {
+      throw py::type_error("state: must be a dict from get_state() (got " +
+                           py::str(py::type::of(state).attr("__name__")).cast<std::string>() + ")");
+    }
+    d = py::reinterpret_borrow<py::dict>(state);
+  }
+  static std::string key(const std::string& k) { return "state['" + k + "']"; }
+  py::object at(const std::string& k) const {
+    if (!d.contains(k)) throw ParamError("state", "missing the entry '" + k + "'");
+    return d[py::str(k)];
+  }
+  // A (rows, cols) array of finite values, row-major.
+  std::vector<double> matrix(const std::string& k, std::size_t rows, std::size_t cols) const {
+    const std::string name = key(k);
+    Array a = change_array(at(k), rows, cols, false, name.c_str());
+    return {a.data(), a.data() + a.size()};
+  }
+  // A 1-D array of n finite values >= 0.
+  std::vector<double> vector(const std::string& k, std::size_t n) const {
+    Array a = Array::ensure(at(k));
+    if (!a) {
+      PyErr_Clear();
+      throw py::type_error(key(k) + ": must be an array of numbers");
+    }
+    if (a.ndim() != 1 || static_cast<std::size_t>(a.shape(0)) != n) {
+      throw ParamError(key(k), "must have shape (" + std::to_string(n) + ",)");
+    }
+    std::vector<double> v(a.data(), a.data() + n);
+    for (double x : v) {
+      if (!(std::isfinite(x) && x >= 0.0)) throw ParamError(key(k), "must be finite and >= 0");
+    }
+    return v;
+  }
+  // A finite number >= 0 (> 0 with `positive`).
+  double number(const py::handle& h, const std::string& name, bool positive = false) const {
+    if (py::isinstance<py::bool_>(h) || py::isinstance<py::str>(h)) {
+      throw py::type_error(name + ": must be a number");
+    }
+    double v = 0.0;
+    try {
+      v = h.cast<double>();
+    } catch (const py::cast_error&) {
+      throw py::type_error(name + ": must be a number");
+    }
+    if (!std::isfinite(v) || v < 0.0 || (positive && v == 0.0)) {
+      throw ParamError(name, std::string("must be finite and ") + (positive ? "> 0" : ">= 0") +
+                                 " (got " + std::to_string(v) + ")");
+    }
+    return v;
+  }
+  std::int64_t count(const std::string& k) const {
+    const py::object h = at(k);
+    if (py::isinstance<py::bool_>(h) || PyIndex_Check(h.ptr()) == 0) {
+      throw py::type_error(key(k) + ": must be an integer");
+    }
+    const auto v = h.cast<long long>();
+    if (v < 0) throw ParamError(key(k), "must be >= 0");
+    return v;
+  }
+  // The four running costs of a store (energy dict keys classic, consolidation,
+  // maintenance, change).
+  syncache::EnergyTally tally() const {
+    const py::object e = at("energy");
+    if (!py::isinstance<py::dict>(e)) throw py::type_error(key("energy") + ": must be a dict");
+    const auto ed = py::reinterpret_borrow<py::dict>(e);
+    const auto term = [&](const char* name) {
+      const std::string k = key("energy") + "['" + name + "']";
+      if (!ed.contains(name))
+        throw ParamError(key("energy"), std::string("missing '") + name + "'");
+      return number(ed[name], k);
+    };
+    syncache::EnergyTally t;
+    t.classic = term("classic");
+    t.consolidation = term("consolidation");
+    t.maintenance = term("maintenance");
+    t.change = term("change");
+    return t;
+  }
+};
+
+py::dict tally_dict(const syncache::EnergyTally& e) {
+  py::dict d;
+  d["classic"] = e.classic;
+  d["consolidation"] = e.consolidation;
+  d["maintenance"] = e.maintenance;
+  d["change"] = e.change;
+  return d;
+}
+
 // Common to both stores: the starting weights and the energy dict.
 struct StoreBase {
   std::size_t rows, cols;
@@ -279,6 +438,40 @@ struct StoreBase {
       Array a = change_array(dw, rows, cols, true, "dw");
       store.add(r, a.data());
     }
+  }
+
+  // add_change(new, old): the change new - old of a tensor (float32 or float64 arrays of
+  // rows * cols values; the difference taken in double, exact for float32) added row by
+  // row, without a difference array in Python. Both are checked finite first, so a refused
+  // change adds nothing.
+  template <class Store>
+  void add_change_to(Store& store, const py::handle& now, const py::handle& before) const {
+    const std::size_t n = rows * cols;
+    const py::array a = float_buffer(now, n, "new", false);
+    const py::array b = float_buffer(before, n, "old", false);
+    const auto check = [n](const py::array& x, const char* key) {
+      with_data(x, [&](const auto* p) {
+        if (all_finite(p, n)) return;
+        std::size_t i = 0;
+        while (std::isfinite(static_cast<double>(p[i]))) ++i;
+        throw ParamError(key,
+                         "must be finite (a NaN or inf at flat index " + std::to_string(i) + ")");
+      });
+    };
+    check(a, "new");
+    check(b, "old");
+    std::vector<double> dw(cols);
+    with_data(a, [&](const auto* pa) {
+      with_data(b, [&](const auto* pb) {
+        for (std::size_t r = 0; r < rows; ++r) {
+          const std::size_t o = r * cols;
+          for (std::size_t i = 0; i < cols; ++i) {
+            dw[i] = static_cast<double>(pa[o + i]) - static_cast<double>(pb[o + i]);  // Delta w
+          }
+          store.add(r, dw.data());
+        }
+      });
+    });
   }
 
   py::dict energy_dict(const syncache::EnergyTally& e, double pending, std::int64_t events,
@@ -310,12 +503,81 @@ class PyCachedStore : public StoreBase {
 
   void begin_step() { store_.begin_step(); }
   void add(const py::handle& dw, const py::object& row) { add_to(store_, dw, row); }
+  void add_change(const py::handle& now, const py::handle& before) {
+    add_change_to(store_, now, before);
+  }
   void apply_rule() { store_.apply_rule(); }
   void update(const py::handle& dw, const py::object& row) {
     add(dw, row);
     store_.apply_rule();
   }
   void finish() { store_.finish(); }
+  void decay() { store_.decay(); }
+  void charge_maintenance() { store_.charge_maintenance(); }
+
+  // w = l + g s~ (the expression of CachedStore::weight) into the caller's buffer.
+  void write_weights(const py::handle& out) const {
+    const double* l = store_.persistent_row(0);
+    const double* s = store_.scaled_transient_row(0);
+    const double g = store_.gain();
+    write_into(out, rows * cols, [&](std::size_t i) { return l[i] + g * s[i]; });
+  }
+
+  // The whole state: l, s~ with its gain g (s = g s~), each row's sum and max |s~| as the
+  // store keeps them (so that a restored store decides exactly as the original), the
+  // running costs, the consolidation events and the starting weights (for minimal).
+  py::dict get_state() const {
+    const auto st = store_.state();
+    py::dict d;
+    d["persistent"] = matrix_of(st.l, rows, cols);
+    d["scaled_transient"] = matrix_of(st.s, rows, cols);
+    d["gain"] = st.gain;
+    d["row_sum"] = vector_array(st.row_sum);
+    d["row_max"] = vector_array(st.row_max);
+    d["energy"] = tally_dict(st.energy);
+    d["consolidation_events"] = st.events;
+    d["initial"] = matrix_of(initial, rows, cols);
+    return d;
+  }
+  void set_state(const py::handle& state) {
+    const StateReader in(state);
+    syncache::CachedStore::State st;
+    st.l = in.matrix("persistent", rows, cols);
+    st.s = in.matrix("scaled_transient", rows, cols);
+    st.gain = in.number(in.at("gain"), StateReader::key("gain"), true);
+    st.row_sum = in.vector("row_sum", rows);
+    st.row_max = in.vector("row_max", rows);
+    // The row statistics must be those of s~: the max exactly, the sum up to the order
+    // of summation.
+    for (std::size_t r = 0; r < rows; ++r) {
+      double sum = 0.0, mx = 0.0;
+      for (std::size_t c = 0; c < cols; ++c) {
+        sum += std::fabs(st.s[r * cols + c]);
+        mx = std::max(mx, std::fabs(st.s[r * cols + c]));
+      }
+      if (st.row_max[r] != mx) {
+        throw ParamError(StateReader::key("row_max"),
+                         "row " + std::to_string(r) + " is not max |s~| of the row");
+      }
+      if (std::fabs(st.row_sum[r] - sum) > 1e-9 * sum) {
+        throw ParamError(StateReader::key("row_sum"),
+                         "row " + std::to_string(r) + " is not sum |s~| of the row");
+      }
+    }
+    st.energy = in.tally();
+    st.events = in.count("consolidation_events");
+    std::vector<double> init = in.matrix("initial", rows, cols);
+    store_ = syncache::CachedStore(rows, cols, store_.params(), cost, std::move(st));
+    initial = std::move(init);
+  }
+  // The constructor's arguments, for pickling.
+  py::tuple arguments() const {
+    const auto& p = store_.params();
+    return py::make_tuple(
+        rows, cols, std::string(syncache::rule_name(p.rule)), p.theta, p.tau, p.c, p.b,
+        cost.alpha(), cost.potentiation_only(),
+        std::string(p.decay == syncache::DecayForm::linear ? "linear" : "exponential"));
+  }
 
   py::array_t<double> weights() const {
     return matrix(rows, cols, [&](std::size_t r, std::size_t c) { return store_.weight(r, c); });
@@ -377,9 +639,37 @@ class PyPlainStore : public StoreBase {
   }
   void begin_step() { store_.begin_step(); }
   void add(const py::handle& dw, const py::object& row) { add_to(store_, dw, row); }
+  void add_change(const py::handle& now, const py::handle& before) {
+    add_change_to(store_, now, before);
+  }
   void apply_rule() {}
   void update(const py::handle& dw, const py::object& row) { add(dw, row); }
   void finish() { store_.finish(); }
+  void decay() {}
+  void charge_maintenance() {}
+  void write_weights(const py::handle& out) const {
+    write_into(out, rows * cols, [&](std::size_t i) { return store_.weight(i / cols, i % cols); });
+  }
+  // The weights, the running costs and the starting weights.
+  py::dict get_state() const {
+    py::dict d;
+    d["weights"] = weights();
+    d["energy"] = tally_dict(store_.energy());
+    d["initial"] = matrix_of(initial, rows, cols);
+    return d;
+  }
+  void set_state(const py::handle& state) {
+    const StateReader in(state);
+    const std::vector<double> w = in.matrix("weights", rows, cols);
+    const syncache::EnergyTally e = in.tally();
+    std::vector<double> init = in.matrix("initial", rows, cols);
+    store_.set_weights(w.data());
+    store_.set_energy(e);
+    initial = std::move(init);
+  }
+  py::tuple arguments() const {
+    return py::make_tuple(rows, cols, cost.alpha(), cost.potentiation_only());
+  }
   py::array_t<double> weights() const {
     return matrix(rows, cols, [&](std::size_t r, std::size_t c) { return store_.weight(r, c); });
   }
@@ -531,6 +821,27 @@ std::string sweep(const std::string& text, const std::string& source, int thread
   });
 }
 
+// MNIST through the library's IDX reader: images (count, 784) float32 (pixel / 255) and
+// labels (count,) uint8 of the training and test sets; limits > 0 keep the first ones.
+py::dict mnist_load(const std::string& dir, std::size_t train_limit, std::size_t test_limit) {
+  auto m = std::make_shared<syncache::mnist::Mnist>(
+      interruptible([&] { return syncache::mnist::load(dir, train_limit, test_limit); }));
+  // The arrays view the loaded vectors (no copy) and keep them alive.
+  py::capsule owner(new std::shared_ptr<syncache::mnist::Mnist>(m), [](void* p) {
+    delete static_cast<std::shared_ptr<syncache::mnist::Mnist>*>(p);
+  });
+  py::dict d;
+  const auto put = [&](const char* name, syncache::mnist::Dataset& ds) {
+    d[(std::string(name) + "_images").c_str()] =
+        py::array_t<float>({ds.count, ds.pixels()}, ds.images.data(), owner);
+    d[(std::string(name) + "_labels").c_str()] =
+        py::array_t<std::uint8_t>({static_cast<py::ssize_t>(ds.count)}, ds.labels.data(), owner);
+  };
+  put("train", m->train);
+  put("test", m->test);
+  return d;
+}
+
 // The parameter tables, for the wrappers' signatures and docs: name -> (kind, default, doc).
 py::list table(std::span<const syncache::ParamSpec> specs) {
   py::list l;
@@ -548,9 +859,16 @@ template <class Store>
 void bind_store(py::class_<Store> c) {
   c.def("begin_step", &Store::begin_step)
       .def("add", &Store::add, py::arg("dw"), py::kw_only(), py::arg("row") = py::none())
+      .def("add_change", &Store::add_change, py::arg("new"), py::arg("old"))
       .def("apply_rule", &Store::apply_rule)
       .def("update", &Store::update, py::arg("dw"), py::kw_only(), py::arg("row") = py::none())
       .def("finish", &Store::finish)
+      .def("decay", &Store::decay)
+      .def("charge_maintenance", &Store::charge_maintenance)
+      .def("write_weights", &Store::write_weights, py::arg("out"))
+      .def("get_state", &Store::get_state)
+      .def("set_state", &Store::set_state, py::arg("state"))
+      .def("_arguments", &Store::arguments)
       .def_property_readonly("rows", [](const Store& s) { return s.rows; })
       .def_property_readonly("cols", [](const Store& s) { return s.cols; })
       .def_property_readonly("weights", &Store::weights)
@@ -589,6 +907,7 @@ PYBIND11_MODULE(_core, m) {
                  .def(py::init<std::size_t, std::size_t, double, bool, const py::object&>(),
                       py::arg("rows"), py::arg("cols"), py::arg("alpha"),
                       py::arg("potentiation_only"), py::arg("initial")));
+  m.def("mnist_load", &mnist_load, py::arg("dir"), py::arg("train_limit"), py::arg("test_limit"));
 
   m.def("perceptron", &perceptron, py::arg("kw"), py::arg("patterns"), py::arg("targets"));
   m.def("spiking", &spiking, py::arg("kw"));

@@ -26,7 +26,7 @@ import os
 
 import numpy as np
 
-from . import _core, theory
+from . import _core, mnist, theory
 from ._args import _count, _existing, _flag, _plain, _real, _shown, _text
 from ._core import __version__
 
@@ -37,6 +37,7 @@ __all__ = [
     "mlp",
     "spiking",
     "theory",
+    "mnist",
     "figure",
     "figure_names",
     "sweep",
@@ -95,6 +96,30 @@ class CachedStore(_core.CachedStore):
        The final consolidation: every transient weight goes into the persistent weights
        (and is charged); call it once when learning ends.
 
+    .. method:: decay()
+                charge_maintenance()
+
+       The two halves of :meth:`begin_step`, for another order within a step (the MNIST
+       network's: add, apply_rule, maintenance, decay).
+
+    .. method:: get_state()
+                set_state(state)
+
+       The whole state (l, the scaled transient weights and their gain, the row
+       statistics, the running costs, the consolidation events, the starting weights) as
+       a dict of arrays and numbers, for checkpoints taken between steps; pickling uses
+       them.
+
+    .. method:: write_weights(out)
+
+       Writes w = l + s into a C-contiguous float32 or float64 array of rows * cols
+       values (a tensor's ``.numpy()``).
+
+    .. method:: add_change(new, old)
+
+       Adds the change ``new - old`` of two such arrays (taken in double: exact for
+       float32) without a difference array.
+
     .. attribute:: rows
                    cols
 
@@ -121,6 +146,9 @@ class CachedStore(_core.CachedStore):
                          _real("alpha", alpha), _flag("potentiation_only", potentiation_only),
                          _text("decay", decay), initial)
 
+    def __reduce__(self):  # pickling: the constructor's arguments and get_state()
+        return _rebuild, (type(self), _core.CachedStore, self._arguments(), self.get_state())
+
 
 class PlainStore(_core.PlainStore):
     """Classic learning: every change goes to the persistent weights of ``rows`` neurons
@@ -134,6 +162,17 @@ class PlainStore(_core.PlainStore):
     def __init__(self, rows, cols, *, alpha=1.0, potentiation_only=False, initial=None):
         super().__init__(_count("rows", rows), _count("cols", cols), _real("alpha", alpha),
                          _flag("potentiation_only", potentiation_only), initial)
+
+    def __reduce__(self):
+        return _rebuild, (type(self), _core.PlainStore, self._arguments(), self.get_state())
+
+
+def _rebuild(cls, core, arguments, state):
+    """A pickled store: built with its constructor's arguments, then given its state."""
+    store = cls.__new__(cls)
+    core.__init__(store, *arguments, None)
+    store.set_state(state)
+    return store
 
 
 # ---- commands ----

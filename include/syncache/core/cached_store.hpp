@@ -228,6 +228,9 @@ class CachedStore {
   double transient_abs_sum() const;
   const EnergyTally& energy() const { return energy_; }
   const ChangeCost& cost() const { return cost_; }
+  // The state to continue from (a checkpoint; the constructor above takes it back). Taken
+  // between steps: changes added since the last apply_rule() are not part of it.
+  State state() const { return State{l_, s_, row_sum_, row_max_, g_, energy_, events_}; }
   // Number of synapse consolidations (one synapse consolidating once counts 1).
   std::int64_t consolidation_events() const { return events_; }
 

@@ -83,6 +83,9 @@ class PlainStore {
     std::copy(values, values + rows_ * cols_, w_.begin());
   }
 
+  // The energy tally to continue from (a checkpoint restored with set_weights()).
+  void set_energy(const EnergyTally& energy) { energy_ = energy; }
+
   // End of learning: nothing is pending in a plain store.
   void finish() {}
 
