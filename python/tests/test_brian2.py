@@ -255,3 +255,74 @@ def test_theta_in_the_units_of_the_variable():
     Network(inputs, neurons, S, st).run(1 * ms)
     assert st.energy["consolidation"] == pytest.approx(0.5e-9, rel=1e-12)
     assert st.energy["pending"] == 0
+
+
+STDP = """w : {unit}
+dpre/dt = -pre / (4*ms) : 1 (event-driven)
+dpost/dt = -post / (6*ms) : 1 (event-driven)
+"""
+
+
+def stdp_network(caching=None, unit="1", scale=1.0, seed=11, T=30.0):
+    """Pairwise STDP with clipping on 6 inputs x 3 outputs (all to all, plus a
+    multisynapse); the outputs fire on their own."""
+    inputs = SpikeGeneratorGroup(6, *spikes(6, T, seed))
+    neurons = NeuronGroup(3, "dv/dt = rate : 1\nrate : Hz (constant)\n" +
+                          (caching.post_model if caching else ""),
+                          threshold="v > 1", reset="v = 0", method="euler")
+    neurons.rate = [0.31, 0.23, 0.17] / ms
+    g = f"{scale!r}*{unit}"
+    S = Synapses(inputs, neurons, STDP.format(unit=unit) + (caching.model if caching else ""),
+                 on_pre=f"pre += 1\nw = clip(w + 0.3*post*{g}, 0*{g}, 1*{g})",
+                 on_post=f"post += 1\nw = clip(w - 0.2*pre*{g}, 0*{g}, 1*{g})")
+    S.connect()
+    S.connect(i=2, j=1)
+    S.w = f"0.5*{g}"
+    return Network(inputs, neurons, S), S
+
+
+@pytest.mark.parametrize("rule, decay, alpha, unit, scale", [
+    ("synapse", "linear", 1.0, "1", 1.0),
+    ("neuron", "exponential", 1.0, "siemens", 1e-9),
+    ("sum", "linear", 0.5, "1", 1.0),
+    ("neuron", "linear", 0.0, "1", 1.0),
+])
+def test_equations_agree_with_attach_at_every_dt(rule, decay, alpha, unit, scale):
+    q = scale * (nS / 1e-9 if unit == "siemens" else 1)  # 1 of w's scale, in w's units
+    theta = {"synapse": 0.25, "neuron": 0.3, "sum": 0.6}[rule] * q
+    kw = dict(rule=rule, theta=theta, tau=3 * ms, c=0.5, b=0.25, alpha=alpha, decay=decay,
+              every=DT * ms)
+    net, S = stdp_network(unit=unit, scale=scale)
+    st = sb.attach(S, "w", **kw)
+    net.add(st)
+    net.run(30 * ms)
+    caching = sb.equations("w", **kw)
+    net2, S2 = stdp_network(caching, unit=unit, scale=scale)
+    caching.install(S2)
+    net2.run(30 * ms)
+    w, w2 = np.asarray(S.w_[:]), np.asarray(S2.w_[:])
+    assert np.ptp(w) > 0.1 * scale  # the weights moved apart
+    np.testing.assert_allclose(w2, w, rtol=1e-12, atol=1e-15 * scale)
+    e, e2 = st.energy, caching.energy(S2)
+    assert e["consolidation_events"] > 0 and e["maintenance"] > 0 and e["change"] > 0
+    assert e2["consolidation_events"] == e["consolidation_events"]
+    for key in e:
+        assert e2[key] == pytest.approx(e[key], rel=1e-12, abs=1e-15), key
+
+
+def test_equations_bad_arguments_name_themselves():
+    with pytest.raises(ValueError, match="^rule: "):
+        sb.equations("w", rule="layer", theta=1, every=1 * ms)
+    with pytest.raises(ValueError, match="^every: "):
+        sb.equations("w", theta=1, every=-1 * ms)
+    with pytest.raises(ValueError, match="^alpha: "):
+        sb.equations("w", theta=1, alpha=3, every=1 * ms)
+    caching = sb.equations("w", theta=1 * mV, every=1 * ms)
+    net, S = stdp_network(caching)  # w is dimensionless, theta in volt
+    with pytest.raises(ValueError, match="^theta: must be in the units of w"):
+        caching.install(S)
+    with pytest.raises(ValueError, match="^synapses: .* lacks the caching variables"):
+        sb.equations("w", theta=1, every=1 * ms).install(stdp_network()[1])
+    with pytest.raises(ValueError, match="^every: must be a whole number"):
+        sb.equations("w", theta=1, every=0.25 * ms).install(
+            stdp_network(sb.equations("w", theta=1, every=0.25 * ms))[1])

@@ -11,5 +11,6 @@ units) whose message starts with the argument's name.
 """
 
 from ._attach import Attached, attach
+from ._equations import Caching, equations
 
-__all__ = ["attach", "Attached"]
+__all__ = ["attach", "Attached", "equations", "Caching"]

@@ -44,12 +44,15 @@ def variable_of(synapses, var):
 
 
 def interval(key, value, dt):
-    """A time > 0 that is a whole number of steps of `dt` (seconds); returns seconds."""
+    """A time > 0 that is a whole number of steps of `dt` (seconds; None: any); returns
+    seconds."""
     v, dim = _number(key, value)
     if dim != _SECOND:
         raise ValueError(f"{key}: must be a time, e.g. 1*ms (got {_shown(value)})")
     if not v > 0 or math.isinf(v):
         raise ValueError(f"{key}: must be > 0 and finite (got {_shown(value)})")
+    if dt is None:
+        return v
     steps = v / dt
     if abs(steps - round(steps)) > 1e-9 * steps or round(steps) < 1:
         raise ValueError(f"{key}: must be a whole number of the synapses' time steps "
