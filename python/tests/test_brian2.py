@@ -10,7 +10,12 @@ Rows are the postsynaptic neurons, a row holding its synapses in synapse order.
 Run:  PYTHONPATH=build/python /usr/bin/python3 -m pytest -q python/tests/test_brian2.py
 """
 
+import json
 import math
+import os
+import subprocess
+import sys
+import tempfile
 
 import numpy as np
 import pytest
@@ -281,6 +286,14 @@ def stdp_network(caching=None, unit="1", scale=1.0, seed=11, T=30.0):
     return Network(inputs, neurons, S), S
 
 
+def attached_stdp(kw, unit="1", scale=1.0):
+    net, S = stdp_network(unit=unit, scale=scale)
+    st = sb.attach(S, "w", **kw)
+    net.add(st)
+    net.run(30 * ms)
+    return S, st
+
+
 @pytest.mark.parametrize("rule, decay, alpha, unit, scale", [
     ("synapse", "linear", 1.0, "1", 1.0),
     ("neuron", "exponential", 1.0, "siemens", 1e-9),
@@ -292,10 +305,7 @@ def test_equations_agree_with_attach_at_every_dt(rule, decay, alpha, unit, scale
     theta = {"synapse": 0.25, "neuron": 0.3, "sum": 0.6}[rule] * q
     kw = dict(rule=rule, theta=theta, tau=3 * ms, c=0.5, b=0.25, alpha=alpha, decay=decay,
               every=DT * ms)
-    net, S = stdp_network(unit=unit, scale=scale)
-    st = sb.attach(S, "w", **kw)
-    net.add(st)
-    net.run(30 * ms)
+    S, st = attached_stdp(kw, unit, scale)
     caching = sb.equations("w", **kw)
     net2, S2 = stdp_network(caching, unit=unit, scale=scale)
     caching.install(S2)
@@ -326,3 +336,49 @@ def test_equations_bad_arguments_name_themselves():
     with pytest.raises(ValueError, match="^every: must be a whole number"):
         sb.equations("w", theta=1, every=0.25 * ms).install(
             stdp_network(sb.equations("w", theta=1, every=0.25 * ms))[1])
+
+
+STANDALONE = """
+import json, sys
+sys.path.insert(0, {tests!r})
+import test_brian2 as t
+from brian2 import Network, ms, prefs, set_device
+import syncache.brian2 as sb
+prefs.codegen.cpp.extra_compile_args_gcc = ["-w", "-O0"]  # quick to build; no fast-math
+set_device("cpp_standalone", directory={out!r})
+kw = dict(tau=3 * ms, c=0.5, b=0.25, decay="linear", every=0.1 * ms)
+cached = {{}}
+for rule, theta in (("neuron", 0.3), ("sum", 0.6)):
+    caching = sb.equations("w", rule=rule, theta=theta, prefix=rule + "_", **kw)
+    net, S = t.stdp_network(caching)
+    caching.install(S)
+    cached[rule] = caching, S, net
+Network(*[o for _, _, net in cached.values() for o in net.objects]).run(30 * ms)
+print(json.dumps({{rule: dict(w=[float(x) for x in S.w_[:]], energy=caching.energy(S))
+                   for rule, (caching, S, _) in cached.items()}}))
+"""
+
+
+def test_equations_under_cpp_standalone():
+    # the device is global: a child process builds and runs the C++ program (about a
+    # minute on 2 cores, most of it the compiler)
+    with tempfile.TemporaryDirectory() as out:
+        script = os.path.join(out, "child.py")
+        with open(script, "w", encoding="utf-8") as f:
+            f.write(STANDALONE.format(tests=os.path.dirname(os.path.abspath(__file__)),
+                                      out=os.path.join(out, "build")))
+        env = dict(os.environ)
+        package_parent = os.path.dirname(os.path.dirname(os.path.abspath(syncache.__file__)))
+        env["PYTHONPATH"] = os.pathsep.join([package_parent, env.get("PYTHONPATH", "")])
+        proc = subprocess.run([sys.executable, script], env=env, capture_output=True, text=True,
+                              timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    results = json.loads(proc.stdout.strip().splitlines()[-1])
+    for rule, theta in (("neuron", 0.3), ("sum", 0.6)):
+        S, st = attached_stdp(dict(rule=rule, theta=theta, tau=3 * ms, c=0.5, b=0.25,
+                                   decay="linear", every=DT * ms))
+        np.testing.assert_allclose(results[rule]["w"], np.asarray(S.w[:]), rtol=1e-12)
+        e = st.energy
+        assert e["consolidation_events"] > 0
+        for key in e:
+            assert results[rule]["energy"][key] == pytest.approx(e[key], rel=1e-12), key

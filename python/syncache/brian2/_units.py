@@ -5,6 +5,7 @@ import math
 
 import brian2
 import numpy as np
+from brian2.core.variables import ArrayVariable
 from brian2.units.fundamentalunits import DIMENSIONLESS, Quantity, get_dimensions
 
 from .._args import _real, _shown, _text
@@ -32,8 +33,9 @@ def variable_of(synapses, var):
     _text("var", var)
     variables = synapses.variables
     names = sorted(k for k, v in variables.items()
-                   if not k.startswith("_") and getattr(v, "size", 0) == len(synapses)
-                   and not v.read_only and not v.scalar and k not in ("i", "j", "N"))
+                   if not k.startswith("_") and isinstance(v, ArrayVariable)
+                   and getattr(v.owner, "name", None) == synapses.name and not v.read_only
+                   and not v.scalar and k not in ("lastupdate", "delay"))
     if var not in variables:
         raise ValueError(f"var: {synapses.name} has no variable '{var}' (its per-synapse "
                          f"variables: {', '.join(names) or 'none'})")
