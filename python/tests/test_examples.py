@@ -146,3 +146,18 @@ def test_tutorial_notebook(monkeypatch):
     assert images >= 3, out
     saving = float(re.search(r"caching saves (" + NUMBER + r") %", out).group(1))
     assert 50 < saving < 100
+
+
+def test_brian2_stdp(tmp_path):
+    pytest.importorskip("brian2")
+    png = tmp_path / "stdp.png"
+    out = run_example("brian2_stdp.py", "--short", "--target", "numpy", "--plot", str(png),
+                      timeout=300)
+    # energy, minimal, consolidation, maintenance, run time
+    metered = table_row(out, "metered (classic)")
+    cached = table_row(out, "cached (neuron rule)")
+    assert metered[1] == pytest.approx(cached[1], rel=1e-9)  # no decay: the same weights
+    assert metered[1] > 0 and metered[0] > 3 * metered[1]  # STDP's changes cancel a lot
+    assert metered[1] <= cached[0] < metered[0]  # caching saves, down to the minimal
+    assert table_row(out, "weights metered") == table_row(out, "weights cached")
+    assert png.stat().st_size > 10_000

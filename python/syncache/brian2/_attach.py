@@ -128,7 +128,7 @@ def attach(synapses, var, *, rule="neuron", theta=None, tau=math.inf, c=0.0, b=0
     variable = variable_of(synapses, var)
     if len(synapses) == 0:
         raise ValueError(f"synapses: {synapses.name} has no synapses (attach after connect())")
-    every = interval("every", every, float(synapses.clock.dt_))
+    every = interval("every", every, float(np.asarray(synapses.clock.dt)))
     alpha = _real("alpha", alpha)
     potentiation_only = _flag("potentiation_only", potentiation_only)
     if _text("rule", rule) == "classic":

@@ -61,7 +61,7 @@ class Caching:
             raise ValueError(f"theta: must be in the units of {self.var} "
                              f"({brian2.get_unit(variable.dim)!r}), as they set the units of "
                              f"the caching variables")
-        interval("every", self.every * brian2.second, float(synapses.clock.dt_))
+        interval("every", self.every * brian2.second, float(np.asarray(synapses.clock.dt)))
         n = self.names
         setattr(synapses, n["l"], self.var)
         setattr(synapses, n["w0"], self.var)
