@@ -14,7 +14,7 @@ to a syncache store (syncache.brian2.attach):
 Prints the energies, and draws energy against time and the final weight histograms.
 
 Run:  PYTHONPATH=build/python python3 examples/brian2_stdp.py [--duration 100] [--short]
-      [--every 1] [--theta 0.5] [--tau inf] [--c 0] [--target cython] [--plot FILE]
+      [--every 1] [--theta 0.1] [--tau inf] [--c 0] [--target cython] [--plot FILE]
       [--plain]  (also times the plain Brian2 run: the overhead of attach)
 """
 
@@ -91,7 +91,7 @@ def main():
     ap.add_argument("--duration", type=float, default=100.0, help="simulated seconds")
     ap.add_argument("--short", action="store_true", help="1 simulated second (a smoke test)")
     ap.add_argument("--every", type=float, default=1.0, help="check interval, ms")
-    ap.add_argument("--theta", type=float, default=0.5,
+    ap.add_argument("--theta", type=float, default=0.1,
                     help="consolidation threshold, in units of gmax")
     ap.add_argument("--tau", type=float, default=math.inf, help="decay time constant, s")
     ap.add_argument("--c", type=float, default=0.0, help="maintenance cost per |s| per ms")
