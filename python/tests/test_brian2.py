@@ -382,3 +382,15 @@ def test_equations_under_cpp_standalone():
         assert e["consolidation_events"] > 0
         for key in e:
             assert results[rule]["energy"][key] == pytest.approx(e[key], rel=1e-12), key
+
+
+def test_magic_network_collects_the_attached_store():
+    brian2.start_scope()
+    inputs, neurons, S = network(4, 4, I, J, w0=0.0)
+    st = sb.attach(S, "w", rule="synapse", theta=0.3, every=1 * ms)
+    monitor = SpikeMonitor(inputs)
+    brian2.run(5 * ms)  # collects inputs, neurons, S, st and monitor from this scope
+    assert st.checks == 5
+    st.finish()
+    dw = interval_changes(S, monitor, 1.0, 6)
+    assert st.energy["classic"] == np.abs(dw).sum() > 0
