@@ -102,7 +102,8 @@ def replay(trial):
     # 3-4. membrane with the weights at the start of the step (g_in: Brian2's summed
     # variable, computed in the groups slot before these); spike, reset, adaptation
     post.run_regularly("""
-        current = -G_L * (v - E_L) + (G_V * syn_v + g_in) * (E_EX - v) - gk * (v - E_K) + G_B * syn_b * (v - E_L)
+        current = -G_L * (v - E_L) + (G_V * syn_v + g_in) * (E_EX - v) - gk * (v - E_K)
+        current += G_B * syn_b * (v - E_L)
         v += K * current
         spiked = int(v > V_TH)
         v = spiked * E_L + (1 - spiked) * v

@@ -43,7 +43,8 @@ class Caching:
                  cost):
         self.var, self.prefix, self.unit, self.dim, self.rule = var, prefix, unit, dim, rule
         self.every = every
-        self.model, self.post_model, self.check, self.rule_code = model, post_model, check, rule_code
+        self.model, self.post_model = model, post_model
+        self.check, self.rule_code = check, rule_code
         self._cost = cost
         self.names = {k: prefix + k for k in
                       ("l", "s", "dw", "w0", "classic", "cons", "maint", "change", "events")}
