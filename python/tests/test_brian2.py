@@ -338,6 +338,14 @@ def test_equations_bad_arguments_name_themselves():
             stdp_network(sb.equations("w", theta=1, every=0.25 * ms))[1])
 
 
+def child_env():
+    """This environment, with the syncache this process imported first on PYTHONPATH."""
+    env = dict(os.environ)
+    package_parent = os.path.dirname(os.path.dirname(os.path.abspath(syncache.__file__)))
+    env["PYTHONPATH"] = os.pathsep.join([package_parent, env.get("PYTHONPATH", "")])
+    return env
+
+
 STANDALONE = """
 import json, sys
 sys.path.insert(0, {tests!r})
@@ -367,11 +375,8 @@ def test_equations_under_cpp_standalone():
         with open(script, "w", encoding="utf-8") as f:
             f.write(STANDALONE.format(tests=os.path.dirname(os.path.abspath(__file__)),
                                       out=os.path.join(out, "build")))
-        env = dict(os.environ)
-        package_parent = os.path.dirname(os.path.dirname(os.path.abspath(syncache.__file__)))
-        env["PYTHONPATH"] = os.pathsep.join([package_parent, env.get("PYTHONPATH", "")])
-        proc = subprocess.run([sys.executable, script], env=env, capture_output=True, text=True,
-                              timeout=900)
+        proc = subprocess.run([sys.executable, script], env=child_env(), capture_output=True,
+                              text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     results = json.loads(proc.stdout.strip().splitlines()[-1])
     for rule, theta in (("neuron", 0.3), ("sum", 0.6)):
@@ -394,3 +399,16 @@ def test_magic_network_collects_the_attached_store():
     st.finish()
     dw = interval_changes(S, monitor, 1.0, 6)
     assert st.energy["classic"] == np.abs(dw).sum() > 0
+
+
+def test_attach_refuses_standalone_mode():
+    # the device is global: in a child process
+    code = ("from brian2 import *\n"
+            "set_device('cpp_standalone', build_on_run=False)\n"
+            "import syncache.brian2 as sb\n"
+            "G = NeuronGroup(2, 'v : 1'); S = Synapses(G, G, 'w : 1'); S.connect()\n"
+            "try:\n    sb.attach(S, 'w', theta=1)\n"
+            "except ValueError as e:\n    print(e)\n")
+    proc = subprocess.run([sys.executable, "-c", code], env=child_env(), capture_output=True,
+                          text=True, timeout=300)
+    assert proc.stdout.startswith("synapses: attach() runs in Brian2's runtime mode"), proc
