@@ -163,17 +163,21 @@ def test_brian2_stdp(tmp_path):
     assert png.stat().st_size > 10_000
 
 
-def test_brian2_fig2s1_replay():
+@pytest.mark.parametrize("rule", [[], ["--rule", "neuron", "--theta", "0.05"],
+                                  ["--rule", "synapse", "--theta", "0.02"]])
+def test_brian2_fig2s1_replay(rule):
     pytest.importorskip("brian2")
     cli = os.environ.get("SYNCACHE", str(ROOT / "build" / "bin" / "syncache"))
     out = run_example("brian2_fig2s1.py", "--patterns", "3", "--seed", "2", "--max-rounds", "2",
-                      "--syncache", cli, timeout=300)
+                      "--syncache", cli, *rule, timeout=300)
     lines = out.splitlines()
     header = next(k for k, line in enumerate(lines) if line.startswith("trial"))
     rows = [line.split() for line in lines[header + 1:header + 4]]
     assert [r[0] for r in rows] == ["0", "1", "2"]
     assert sum(int(r[1]) for r in rows) > 0  # output spikes to compare
+    assert sum(int(r[6]) for r in rows) > 0  # consolidations (classic: every change)
     for r in rows:
         assert r[2] == "True"  # the same output spike steps
         assert float(r[3]) <= 1e-9  # |dV| in mV
-        assert float(r[4]) <= 1e-12 and float(r[5]) <= 1e-12  # weights, energy (relative)
+        assert float(r[4]) <= 1e-12 and float(r[5]) <= 1e-12  # weights, energies (relative)
+        assert len(r) == 7  # no "(differ)": the same consolidation events at every step
