@@ -189,7 +189,8 @@ void add_spiking(CLI::App& app) {
       "JSON");
   add_table_options(cmd, syncache::spiking::spiking_parameters(), sa->table);
   cmd->add_option("--record", sa->record,
-                  "write every time step of the last round (voltage, spikes, weights) as CSV")
+                  "write every time step of the last round (voltage, spikes, weights, energies; l "
+                  "and s at each trial's start) as CSV")
       ->type_name("FILE");
   cmd->callback([sa, cmd]() {
     const json given = table_values(cmd, syncache::spiking::spiking_parameters(), sa->table);

@@ -333,6 +333,35 @@ TEST(SpikingLearner, WeightsStayInRangeAndPersistentPlusTransientIsTheWeight) {
   }
 }
 
+TEST(SpikingLearner, RecordHoldsTheStateAtTheStartOfEachTrial) {
+  // What a replay starts from: l and s of every synapse at a trial's start, and the
+  // store's energies at the start of every step.
+  auto cfg = small_config(syncache::Rule::neuron, 0.3);
+  cfg.params.A_plus = 0.02;
+  sp::Learner L(cfg);
+  for (int t = 0; t < 6; ++t) {
+    std::vector<double> l, s;
+    for (std::size_t i = 0; i < 100; ++i) {
+      l.push_back(L.store().persistent(0, i));
+      s.push_back(L.store().transient(0, i));
+    }
+    const auto e = L.store().energy();
+    const auto events = L.store().consolidation_events();
+    std::vector<sp::StepRecord> rec;
+    L.trial(L.patterns()[static_cast<std::size_t>(t) % 4], &rec, t);
+    ASSERT_EQ(rec.front().l_start, l);
+    ASSERT_EQ(rec.front().s_start, s);
+    ASSERT_EQ(rec.front().classic, e.classic);
+    ASSERT_EQ(rec.front().consolidation, e.consolidation);
+    ASSERT_EQ(rec.front().consolidation_events, events);
+    for (std::size_t k = 1; k < rec.size(); ++k) {
+      ASSERT_TRUE(rec[k].l_start.empty() && rec[k].s_start.empty());
+      ASSERT_GE(rec[k].classic, rec[k - 1].classic);
+    }
+  }
+  EXPECT_GT(L.store().consolidation_events(), 0);  // some trial started after consolidations
+}
+
 TEST(SpikingLearner, SameSeedSameSpikeTrains) {
   auto run = [](std::uint64_t seed) {
     auto cfg = small_config();

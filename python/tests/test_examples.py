@@ -149,3 +149,38 @@ def test_tutorial_notebook(monkeypatch):
     assert images >= 3, out
     saving = float(re.search(r"caching saves (" + NUMBER + r") %", out).group(1))
     assert 50 < saving < 100
+
+
+def test_brian2_stdp(tmp_path):
+    pytest.importorskip("brian2")
+    png = tmp_path / "stdp.png"
+    out = run_example("brian2_stdp.py", "--short", "--target", "numpy", "--plot", str(png),
+                      timeout=300)
+    # energy, minimal, consolidation, maintenance, run time
+    metered = table_row(out, "metered (classic)")
+    cached = table_row(out, "cached (neuron rule)")
+    assert metered[1] == pytest.approx(cached[1], rel=1e-9)  # no decay: the same weights
+    assert metered[1] > 0 and metered[0] > 3 * metered[1]  # STDP's changes cancel a lot
+    assert metered[1] <= cached[0] < metered[0]  # caching saves, down to the minimal
+    assert table_row(out, "weights metered") == table_row(out, "weights cached")
+    assert png.stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("rule", [[], ["--rule", "neuron", "--theta", "0.05"],
+                                  ["--rule", "synapse", "--theta", "0.02"]])
+def test_brian2_fig2s1_replay(rule):
+    pytest.importorskip("brian2")
+    cli = os.environ.get("SYNCACHE", str(ROOT / "build" / "bin" / "syncache"))
+    out = run_example("brian2_fig2s1.py", "--patterns", "3", "--seed", "2", "--max-rounds", "2",
+                      "--syncache", cli, *rule, timeout=300)
+    lines = out.splitlines()
+    header = next(k for k, line in enumerate(lines) if line.startswith("trial"))
+    rows = [line.split() for line in lines[header + 1:header + 4]]
+    assert [r[0] for r in rows] == ["0", "1", "2"]
+    assert sum(int(r[1]) for r in rows) > 0  # output spikes to compare
+    assert sum(int(r[6]) for r in rows) > 0  # consolidations (classic: every change)
+    for r in rows:
+        assert r[2] == "True"  # the same output spike steps
+        assert float(r[3]) <= 1e-9  # |dV| in mV
+        assert float(r[4]) <= 1e-12 and float(r[5]) <= 1e-12  # weights, energies (relative)
+        assert len(r) == 7  # no "(differ)": the same consolidation events at every step

@@ -284,6 +284,16 @@ void Learner::trial(const Pattern& pat, std::vector<StepRecord>* record, int ind
   for (std::size_t j = 0; j < n; ++j) w[j] = store_.weight(0, static_cast<std::size_t>(in[j]));
   double syn_v = 0.0, syn_b = 0.0;
   for (int k = 0; k < steps; ++k) {
+    StepRecord r;
+    if (record) {  // the state at the start of the step
+      r.classic = store_.energy().classic;
+      r.consolidation = store_.energy().consolidation;
+      r.consolidation_events = store_.consolidation_events();
+      for (std::size_t i = 0; k == 0 && i < store_.cols(); ++i) {
+        r.l_start.push_back(store_.persistent(0, i));
+        r.s_start.push_back(store_.transient(0, i));
+      }
+    }
     // 1-2: input spikes; depression on pre spikes.
     const int nb = rng_() < background_threshold_ ? 1 : 0;
     syn_b += nb;
@@ -341,7 +351,6 @@ void Learner::trial(const Pattern& pat, std::vector<StepRecord>* record, int ind
       for (std::size_t j = 0; j < n; ++j) w[j] = store_.weight(0, static_cast<std::size_t>(in[j]));
     }
     if (record) {
-      StepRecord r;
       r.pattern = index;
       r.step = k;
       r.v = neuron_.v();

@@ -99,7 +99,7 @@ void write_record_csv(std::ostream& out, const Params& p, const std::vector<Patt
     const std::string name = std::to_string(j + 1);
     out << ",input_" << name << ",spikes_" << name << ",g_" << name;
   }
-  out << "\n";
+  out << ",energy_classic,energy_consolidation,consolidation_events,l_start,s_start\n";
   for (const StepRecord& r : steps) {
     const Pattern& pat = patterns[static_cast<std::size_t>(r.pattern)];
     out << r.pattern << ',' << pat.cls << ',' << round_trip(r.step * p.dt) << ',' << round_trip(r.v)
@@ -110,6 +110,12 @@ void write_record_csv(std::ostream& out, const Params& p, const std::vector<Patt
       } else {
         out << ",,,";
       }
+    }
+    out << ',' << round_trip(r.classic) << ',' << round_trip(r.consolidation) << ','
+        << r.consolidation_events;
+    for (const auto* v : {&r.l_start, &r.s_start}) {  // space-separated, one per synapse
+      out << ',';
+      for (std::size_t i = 0; i < v->size(); ++i) out << (i ? " " : "") << round_trip((*v)[i]);
     }
     out << "\n";
   }

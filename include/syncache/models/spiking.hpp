@@ -172,6 +172,12 @@ struct StepRecord {
   int visual_spikes = 0;
   int background_spikes = 0;
   std::vector<double> weights;  // total weights of the pattern's active inputs after the step
+  // The store's energies at the start of the step (a replay's starting point).
+  double classic = 0.0, consolidation = 0.0;
+  std::int64_t consolidation_events = 0;
+  // At a trial's first step only (empty otherwise): l and s of every auditory synapse at
+  // the start of the trial (V, g_K, traces and synaptic variables start at rest).
+  std::vector<double> l_start, s_start;
 };
 
 // The caching defaults of the neuron: classic, theta = tau = inf.

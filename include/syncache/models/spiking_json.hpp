@@ -35,7 +35,10 @@ nlohmann::json result_json(const LearningConfig& cfg, const LearningResult& r);
 
 // The recorded steps as CSV: pattern,class,t_ms,v_mv,output_spike,visual_spikes,
 // background_spikes, then input_k,spikes_k,g_k for each active input k = 1, 2, ... of the
-// pattern (its index, the spikes arriving in the step, its weight in nS after the step).
+// pattern (its index, the spikes arriving in the step, its weight in nS after the step),
+// then energy_classic,energy_consolidation,consolidation_events (the store's, at the start
+// of the step) and, in a trial's first row only, l_start,s_start: l and s of every
+// auditory synapse at the start of the trial, space-separated (what a replay starts from).
 void write_record_csv(std::ostream& out, const Params& p, const std::vector<Pattern>& patterns,
                       const std::vector<StepRecord>& steps);
 
