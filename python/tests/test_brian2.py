@@ -367,6 +367,7 @@ print(json.dumps({{rule: dict(w=[float(x) for x in S.w_[:]], energy=caching.ener
 """
 
 
+@pytest.mark.slow  # a C++ compile: `make check` runs it, `make test` does not
 def test_equations_under_cpp_standalone():
     # the device is global: a child process builds and runs the C++ program (about a
     # minute on 2 cores, most of it the compiler)

@@ -118,7 +118,7 @@ def attach(synapses, var, *, rule="neuron", theta=None, tau=math.inf, c=0.0, b=0
     ``layer`` (a :class:`syncache.CachedStore`), or ``classic`` (a
     :class:`syncache.PlainStore`: classic metering; theta, tau, c and b not used).
     ``theta`` in the units of ``var``; ``tau`` a time (or inf); ``c`` the maintenance cost
-    per unit |s| per ms (or a rate such as 0.01/ms); energies in the SI base units of
+    per unit ``|s|`` per ms (or a rate such as 0.01/ms); energies in the SI base units of
     ``var``.
     """
     synapses_of(synapses)
