@@ -114,6 +114,20 @@ TEST(ExperimentFile, EmptyArrayAndEmptyGrid) {
                   "grid key 'P' must be an array");
 }
 
+TEST(ExperimentFile, CachingRuleOfTheModel) {
+  // The MNIST network's files accept its layer rule; the perceptron's refuse it, naming
+  // the file, line and key and the rules it has.
+  const auto cfg = parse("rule = \"layer\"\nrules = [\"sum\", \"layer\"]\n");
+  EXPECT_EQ(caching_rule(cfg, "rule", kMlp), Rule::layer);
+  EXPECT_EQ(caching_rule_named(cfg, "rules", "layer", kMlp), Rule::layer);
+  const std::string msg = error_of([&] { caching_rule(cfg); });
+  EXPECT_CONTAINS(msg, "bad.toml:1: key 'rule'");
+  EXPECT_CONTAINS(msg, "the perceptron");
+  EXPECT_EQ(msg.find("layer;"), std::string::npos) << msg;
+  const auto classic = parse("rule = \"classic\"\n");
+  EXPECT_CONTAINS(error_of([&] { caching_rule(classic, "rule", kMlp); }), "the MNIST network");
+}
+
 TEST(ExperimentFile, SyntaxErrorGivesLineNumber) {
   const std::string msg = error_of([] { parse("N = 1000\nP = 10\n\nrepeats = = 3\n"); });
   EXPECT_CONTAINS(msg, "bad.toml:4:");

@@ -1,5 +1,6 @@
-"""The README's examples run and print what is shown: the Python example exactly, and the
-command-line example's JSON commands exactly as docs/guide/cli.md shows their output.
+"""The README's examples run and print what is shown: the Python examples (NumPy, PyTorch)
+exactly, and the command-line example's JSON commands exactly as docs/guide/cli.md shows
+their output.
 The site includes the README's marked blocks (<!-- name --> ... <!-- /name -->), so the
 pages show the same tested text."""
 
@@ -10,6 +11,8 @@ import re
 import shlex
 import subprocess
 import sys
+
+import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CLI = os.environ.get("SYNCACHE", os.path.join(ROOT, "build", "bin", "syncache"))
@@ -28,8 +31,9 @@ def marked(name):
     return text[text.index(start) + len(start):text.index(end)]
 
 
-def test_readme_python_example_prints_what_the_readme_says():
-    blocks = re.findall(r"```(\w*)\n(.*?)```", marked("python-example"), re.S)
+@pytest.mark.parametrize("name", ["python-example", "torch-example"])
+def test_readme_python_example_prints_what_the_readme_says(name):
+    blocks = re.findall(r"```(\w*)\n(.*?)```", marked(name), re.S)
     code = next(body for lang, body in blocks if lang == "python")
     shown = blocks[[b[1] for b in blocks].index(code) + 1][1]
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

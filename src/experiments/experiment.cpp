@@ -478,17 +478,17 @@ PerceptronConfig perceptron_base(const ExperimentConfig& cfg) {
   return base;
 }
 
-Rule caching_rule(const ExperimentConfig& cfg, const std::string& key) {
-  return caching_rule_named(cfg, key, cfg.text(key));
+Rule caching_rule(const ExperimentConfig& cfg, const std::string& key, unsigned model) {
+  return caching_rule_named(cfg, key, cfg.text(key), model);
 }
 
 Rule caching_rule_named(const ExperimentConfig& cfg, const std::string& key,
-                        const std::string& name) {
-  const auto rule = find_rule(name, kPerceptron);
+                        const std::string& name, unsigned model) {
+  const auto rule = find_rule(name, model);
   if (!rule || *rule == Rule::classic) {
-    throw std::invalid_argument(cfg.where(key) + ": needs a caching rule of the perceptron (" +
-                                rule_names(kPerceptron, ", ", true) + "; got '" + shown(name) +
-                                "')");
+    const char* whose = model == kMlp ? "the MNIST network" : "the perceptron";
+    throw std::invalid_argument(cfg.where(key) + ": needs a caching rule of " + whose + " (" +
+                                rule_names(model, ", ", true) + "; got '" + shown(name) + "')");
   }
   return *rule;
 }
@@ -674,9 +674,9 @@ std::string run_sweep(const ExperimentConfig& config, const ExperimentEnv& env_i
       {"energy_total", {"energy", "total"}},
       {"energy_minimal", {"energy", "minimal"}},
       {"inefficiency", {"inefficiency"}}};
-  // The epoch-cap policy (docs/guide/results.md): a run that stopped at the cap has not learnt, so it
-  // enters only `converged` (the fraction over every run); the other quantities are means
-  // over the converged runs, and their n says how many.
+  // The epoch-cap policy (docs/guide/results.md): a run that stopped at the cap has not learnt, so
+  // it enters only `converged` (the fraction over every run); the other quantities are means over
+  // the converged runs, and their n says how many.
   for (std::size_t p = 0; p < points.size(); ++p) {
     for (const auto& [qname, path] : quantities) {
       std::vector<double> v;

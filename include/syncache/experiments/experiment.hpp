@@ -134,11 +134,14 @@ ParamError optimiser_error_in_file(const ParamError& e, const std::string& suffi
 // The perceptron settings every figure file states: N and P (required, >= 1), eta
 // (default 1) and max_epochs (default 10 000); errors name the file, line and key.
 PerceptronConfig perceptron_base(const ExperimentConfig& cfg);
-// The caching rule named by `key` (synapse, neuron, sum); classic or unknown is an error.
-Rule caching_rule(const ExperimentConfig& cfg, const std::string& key = "rule");
+// The caching rule named by `key` among those `model` (a ModelBit) accepts: the
+// perceptron's synapse, neuron, sum; the MNIST network's also layer. Classic or unknown is
+// an error naming the file, line and key.
+Rule caching_rule(const ExperimentConfig& cfg, const std::string& key = "rule",
+                  unsigned model = kPerceptron);
 // The same for one of several names given under `key` (a list of rules).
 Rule caching_rule_named(const ExperimentConfig& cfg, const std::string& key,
-                        const std::string& name);
+                        const std::string& name, unsigned model = kPerceptron);
 // An integer >= 1 (repeats, points), with the error naming file, line and key.
 std::int64_t positive_integer(const ExperimentConfig& cfg, const std::string& key);
 // An array of maintenance costs, each finite and >= 0.

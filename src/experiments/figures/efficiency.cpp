@@ -79,7 +79,7 @@ FigureData figure_efficiency(FigureContext& ctx) {
   }
   const std::vector<double> thetas = cfg.numbers("thetas");
   MlpConfig cache_base = set.base.net;
-  cache_base.cache.rule = caching_rule(cfg);
+  cache_base.cache.rule = caching_rule(cfg, "rule", kMlp);
   cache_base.cache.theta = thetas.front();
   cache_base.cache.tau = cfg.number("tau");
   cache_base.cache.c = cfg.number("c");

@@ -39,7 +39,7 @@ FigureData figure_fig3s1b(FigureContext& ctx) {
   const double t0 = cfg.number("theta_start"), t1 = cfg.number("theta_stop"),
                dt = cfg.number("theta_step");
   MlpConfig cached = set.base.net;
-  cached.cache.rule = caching_rule(cfg);
+  cached.cache.rule = caching_rule(cfg, "rule", kMlp);
   cached.cache.tau = cfg.number("tau");
   cached.cache.c = kCRef;
 

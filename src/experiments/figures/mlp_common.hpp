@@ -86,7 +86,7 @@ inline Settings read_settings(const ExperimentConfig& cfg, const FigureContext& 
 // The caching settings of a file: rule, theta, tau, c (all required; validated with the
 // network).
 inline MlpConfig with_caching(const ExperimentConfig& cfg, MlpConfig net) {
-  net.cache.rule = caching_rule(cfg);
+  net.cache.rule = caching_rule(cfg, "rule", kMlp);
   net.cache.theta = cfg.number("theta");
   net.cache.tau = cfg.number("tau");
   net.cache.c = cfg.number("c");

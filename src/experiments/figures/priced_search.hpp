@@ -17,10 +17,10 @@
 // and once the right side exceeds S * B (1 + 1e-9: rounding never stops a tie) for every
 // search that asked for the threshold (each at its own c), the run stops and the threshold's seeds
 // that have not started are skipped. A run that hits the epoch cap excludes its threshold for every
-// c (a threshold at which some seed does not learn is never theta_hat: docs/guide/results.md, "Runs that hit the
-// epoch cap"), so its siblings stop too. Stopped runs are not stored. The optimiser excludes a
-// threshold whenever its mean exceeds B, stopped or not, so the result does not depend on
-// which runs stopped in time: theta_hat, its energy and the flat band are those of the
+// c (a threshold at which some seed does not learn is never theta_hat: docs/guide/results.md, "Runs
+// that hit the epoch cap"), so its siblings stop too. Stopped runs are not stored. The optimiser
+// excludes a threshold whenever its mean exceeds B, stopped or not, so the result does not depend
+// on which runs stopped in time: theta_hat, its energy and the flat band are those of the
 // exhaustive search (tests/test_experiment.cpp, PricedSearch.*).
 #pragma once
 
