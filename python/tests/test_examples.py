@@ -1,6 +1,7 @@
 """The examples run and say something sensible: each script in examples/ (a subprocess of
 /usr/bin/python3 with this environment and MPLBACKEND=Agg) and the tutorial notebook
-(executed top to bottom by nbclient on the python3 kernel).
+(executed top to bottom by nbclient on the python3 kernel), and the PyTorch tutorial
+notebook (on the first 2 000 MNIST images, when MNIST is in the user cache).
 
 Run:  PYTHONPATH=build/python /usr/bin/python3 -m pytest -q python/tests/test_examples.py
 """
@@ -117,10 +118,12 @@ def test_perceptron_energy(tmp_path):
     assert png.is_file() and png.stat().st_size > 1000
 
 
-def test_tutorial_notebook(monkeypatch):
+def run_notebook(name, monkeypatch, timeout=120):
+    """Executes examples/NAME top to bottom on the python3 kernel (nbclient); returns the
+    text of its stream outputs and the number of images it drew."""
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
-    path = EXAMPLES / "tutorial.ipynb"
+    path = EXAMPLES / name
     nb = nbformat.read(path, as_version=4)
     nbformat.validate(nb)
     assert nb.metadata.kernelspec.name == "python3"
@@ -133,7 +136,7 @@ def test_tutorial_notebook(monkeypatch):
     monkeypatch.setenv("PYTHONPATH", env["PYTHONPATH"])
     monkeypatch.delenv("MPLBACKEND", raising=False)
     monkeypatch.setenv("PYDEVD_DISABLE_FILE_VALIDATION", "1")
-    client = nbclient.NotebookClient(nb, kernel_name="python3", timeout=120,
+    client = nbclient.NotebookClient(nb, kernel_name="python3", timeout=timeout,
                                      resources={"metadata": {"path": str(EXAMPLES)}})
     client.execute()  # raises CellExecutionError on any cell error
     text, images = [], 0
@@ -144,11 +147,58 @@ def test_tutorial_notebook(monkeypatch):
                 text.append(o.text)
             if "image/png" in o.get("data", {}):
                 images += 1
-    out = "".join(text)
+    return "".join(text), images
+
+
+def test_tutorial_notebook(monkeypatch):
+    out, images = run_notebook("tutorial.ipynb", monkeypatch)
     assert f"syncache {syncache.__version__}" in out
     assert images >= 3, out
     saving = float(re.search(r"caching saves (" + NUMBER + r") %", out).group(1))
     assert 50 < saving < 100
+
+
+def mnist_present():
+    """MNIST where syncache.mnist.load looks by default ($SYNCACHE_MNIST_DIR, else the user
+    cache ~/.cache/syncache/mnist)."""
+    try:
+        syncache.mnist.load(train=1, test=1)
+    except (RuntimeError, OSError, ValueError):
+        return False
+    return True
+
+
+def test_torch_tutorial_notebook(monkeypatch):
+    pytest.importorskip("torch")
+    if not mnist_present():
+        pytest.skip("MNIST is fetched into the user cache by scripts/bootstrap")
+    out, images = run_notebook("torch_tutorial.ipynb", monkeypatch)
+    assert f"syncache {syncache.__version__}" in out
+    assert images >= 1, out
+    energy = re.search(r"energy: metered (" + NUMBER + r"), cached (" + NUMBER + r"), minimal ("
+                       + NUMBER + r") \(metered run's minimal (" + NUMBER + r")\)", out)
+    assert energy, out
+    metered, cached, minimal, metered_minimal = (float(v) for v in energy.groups())
+    assert 0 < minimal < cached < metered, out  # caching saves, down to no less than the minimum
+    assert 0 < metered_minimal < metered, out
+    saving = float(re.search(r"caching saves (" + NUMBER + r") %", out).group(1))
+    assert saving == pytest.approx(100 * (1 - cached / metered), abs=0.06)
+    assert 50 < saving < 100, out
+    # Every tensor of the 784-64-10 network has its row, each cached below metered.
+    rows = {}
+    for name in ("0.weight", "0.bias", "2.weight", "2.bias"):
+        line = next((l for l in out.splitlines() if l.startswith(name + " ")), None)
+        assert line, out
+        values = [float(v) for v in re.findall(NUMBER, line.split(None, 2)[2])]
+        rows[name] = values  # metered, cached, maintenance, minimal, saved %
+        assert 0 < values[3] <= values[1] < values[0], line
+    assert sum(r[0] for r in rows.values()) == pytest.approx(metered, abs=0.05)
+    assert sum(r[1] for r in rows.values()) == pytest.approx(cached, abs=0.05)
+    assert "same energies True, same weights True" in out  # the checkpoint round trip
+    accuracies = re.search(r"test accuracy: metered (" + NUMBER + r"), cached (" + NUMBER + ")",
+                           out).groups()
+    assert all(float(a) > 0.7 for a in accuracies), out  # it learnt (10 classes: 0.1 by chance)
+    assert re.search(r"layer 0: classic", out) and re.search(r"layer 2: classic", out), out
 
 
 def test_brian2_stdp(tmp_path):
