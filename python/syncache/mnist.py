@@ -15,8 +15,8 @@ def _limit(key, value):
 
 
 def load(folder=None, *, train=0, test=0):
-    """The four IDX files of ``folder`` (default: $SYNCACHE_MNIST_DIR, else the source
-    tree's data/mnist, as ``syncache mlp``). Returns a dict of NumPy arrays:
+    """The four IDX files of ``folder`` (default, as ``syncache mlp``: $SYNCACHE_MNIST_DIR,
+    else the user cache ``~/.cache/syncache/mnist``, which scripts/fetch-mnist fills). Returns a dict of NumPy arrays:
     ``train_images`` (n, 784) float32, pixel / 255, ``train_labels`` (n,) uint8, and the
     same for ``test``. ``train`` / ``test`` > 0 keep only the first that many samples."""
     folder = "" if folder is None else _existing("folder", folder, folder=True)

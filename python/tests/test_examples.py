@@ -158,20 +158,8 @@ def test_tutorial_notebook(monkeypatch):
     assert 50 < saving < 100
 
 
-def mnist_present():
-    """MNIST where syncache.mnist.load looks by default ($SYNCACHE_MNIST_DIR, else the user
-    cache ~/.cache/syncache/mnist)."""
-    try:
-        syncache.mnist.load(train=1, test=1)
-    except (RuntimeError, OSError, ValueError):
-        return False
-    return True
-
-
 def test_torch_tutorial_notebook(monkeypatch):
     pytest.importorskip("torch")
-    if not mnist_present():
-        pytest.skip("MNIST is fetched into the user cache by scripts/bootstrap")
     out, images = run_notebook("torch_tutorial.ipynb", monkeypatch)
     assert f"syncache {syncache.__version__}" in out
     assert images >= 1, out

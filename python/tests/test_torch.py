@@ -557,9 +557,6 @@ def test_neuron_restriction_ranks_units_by_their_summed_change():
 # ---- the examples, on a few hundred images ----
 
 EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "..", "examples")
-MNIST = os.path.join(EXAMPLES, "..", "data", "mnist")
-needs_mnist = pytest.mark.skipif(not os.path.isfile(os.path.join(MNIST, "t10k-labels-idx1-ubyte")),
-                                 reason="MNIST is fetched by scripts/bootstrap")
 
 
 def _example(name):
@@ -592,10 +589,9 @@ def test_torch_mlp_step_is_syncache_mlps_step():
     np.testing.assert_allclose(new1 - w1, 0.1 * np.outer(d_hid, x), rtol=1e-9, atol=1e-18)
 
 
-@needs_mnist
 def test_torch_mlp_example_on_small_data(capsys):
     ex = _example("torch_mlp")
-    assert ex.main(["--data", MNIST, "--train", "200", "--test", "100", "--eval-every", "100",
+    assert ex.main(["--train", "200", "--test", "100", "--eval-every", "100",
                     "--targets", "0.3"]) == 0
     rows = [r.split(",") for r in capsys.readouterr().out.splitlines()]
     header, body = rows[0], {r[0]: dict(zip(rows[0], r)) for r in rows[1:]}
@@ -609,10 +605,9 @@ def test_torch_mlp_example_on_small_data(capsys):
     assert float(cached["energy_total"]) < float(classic["energy_total"])
 
 
-@needs_mnist
 def test_torch_cnn_example_on_small_data(capsys):
     ex = _example("torch_cnn")
-    assert ex.main(["--data", MNIST, "--train", "128", "--test", "64", "--batch", "32",
+    assert ex.main(["--train", "128", "--test", "64", "--batch", "32",
                     "--eval-every", "2", "--gru", "--threads", "1"]) == 0
     out = capsys.readouterr().out.splitlines()
     runs = [r.split(",") for r in out[1:] if not r.startswith("#")]
