@@ -908,6 +908,7 @@ PYBIND11_MODULE(_core, m) {
                       py::arg("rows"), py::arg("cols"), py::arg("alpha"),
                       py::arg("potentiation_only"), py::arg("initial")));
   m.def("mnist_load", &mnist_load, py::arg("dir"), py::arg("train_limit"), py::arg("test_limit"));
+  m.def("mnist_default_dir", [] { return syncache::mnist::default_dir(); });
 
   m.def("perceptron", &perceptron, py::arg("kw"), py::arg("patterns"), py::arg("targets"));
   m.def("spiking", &spiking, py::arg("kw"));

@@ -23,4 +23,10 @@ def load(folder=None, *, train=0, test=0):
     return _core.mnist_load(folder, _limit("train", train), _limit("test", test))
 
 
-__all__ = ["load"]
+def default_folder():
+    """Where :func:`load` and ``syncache mlp`` look without a folder: $SYNCACHE_MNIST_DIR,
+    else the user cache ``${XDG_CACHE_HOME:-~/.cache}/syncache/mnist``."""
+    return _core.mnist_default_dir()
+
+
+__all__ = ["load", "default_folder"]

@@ -19,7 +19,7 @@ import syncache
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CLI = os.environ.get("SYNCACHE", os.path.join(ROOT, "build", "bin", "syncache"))
-MNIST = os.path.join(ROOT, "data", "mnist")
+MNIST = syncache.mnist.default_folder()  # filled by scripts/bootstrap
 
 
 def cli(*args, cwd=None):
@@ -101,7 +101,6 @@ def test_theory_transient_equals_cli(kw):
     assert syncache.theory.transient(**kw) == cli_json("theory", "transient", *options(**kw))
 
 
-@pytest.mark.skipif(not os.path.isdir(MNIST), reason="MNIST not fetched (scripts/bootstrap)")
 def test_mlp_equals_cli():
     kw = dict(hidden=20, train_limit=600, test_limit=200, epochs=1, eval_every=200,
               rule="neuron", theta=0.1, seed=3)

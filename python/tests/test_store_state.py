@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 import syncache
 
-MNIST = os.path.join(os.path.dirname(__file__), "..", "..", "data", "mnist")
+MNIST = syncache.mnist.default_folder()  # filled by scripts/bootstrap
 FLOAT_KEYS = ("classic", "consolidation", "maintenance", "change", "pending", "total", "minimal")
 
 
@@ -247,8 +247,6 @@ def _idx(path, offset):
         return np.frombuffer(f.read(), dtype=np.uint8, offset=offset)
 
 
-@pytest.mark.skipif(not os.path.isfile(os.path.join(MNIST, "t10k-labels-idx1-ubyte")),
-                    reason="MNIST is fetched by scripts/bootstrap")
 def test_mnist_load_matches_the_idx_files():
     d = syncache.mnist.load(MNIST, train=7, test=5)
     assert d["train_images"].shape == (7, 784) and d["train_images"].dtype == np.float32
