@@ -73,3 +73,157 @@ def test_a_store_built_after_new_works(cls):
     store.update(np.full((2, 3), 0.5))
     assert store.rows == 2 and store.cols == 3
     assert store.energy["classic"] == 3.0  # six changes of 0.5, alpha = 1
+
+
+# ---- the argument conversion layer (syncache/_args.py, numeric_array in module.cpp) ----
+
+_STR_ROWS = [["1", "2", "3"], ["4", "5", "6"]]
+
+
+def _new(**kw):
+    return syncache.CachedStore(2, 3, **{"theta": 1.0, **kw})
+
+
+def _made(**kw):
+    store = syncache.CachedStore(2, 3, theta=1.0)
+    return lambda f: f(store)
+
+
+# (call, exception class, keyword the message starts with)
+BAD_ARGUMENTS = [
+    # numbers
+    (lambda: _new(theta=10**400), ValueError, "theta"),
+    (lambda: _new(theta=-(10**400)), ValueError, "theta"),
+    (lambda: _new(theta=True), TypeError, "theta"),
+    (lambda: _new(theta=np.bool_(False)), TypeError, "theta"),
+    (lambda: _new(theta="1"), TypeError, "theta"),
+    (lambda: _new(theta=None), TypeError, "theta"),
+    (lambda: _new(alpha=1 + 0j), TypeError, "alpha"),
+    (lambda: _new(c=np.array([1.0])), TypeError, "c"),  # 1-d, not a scalar
+    (lambda: _new(c=np.array("1")), TypeError, "c"),
+    # counts
+    (lambda: syncache.PlainStore(2.0, 3), TypeError, "rows"),
+    (lambda: syncache.PlainStore(np.array(2.0), 3), TypeError, "rows"),
+    (lambda: syncache.PlainStore(2, np.bool_(True)), TypeError, "cols"),
+    (lambda: syncache.PlainStore(2, np.int8(0)), ValueError, "cols"),
+    # flags and texts
+    (lambda: _new(potentiation_only="yes"), TypeError, "potentiation_only"),
+    (lambda: _new(potentiation_only=np.array(True)), TypeError, "potentiation_only"),
+    (lambda: _new(rule=b"neuron"), TypeError, "rule"),
+    # arrays
+    (lambda: _new(initial=_STR_ROWS), TypeError, "initial"),
+    (lambda: _new(initial=np.array(_STR_ROWS, dtype=object)), TypeError, "initial"),
+    (lambda: _new(initial=np.zeros((2, 3), dtype=complex)), TypeError, "initial"),
+    (lambda: _new(initial=np.zeros((2, 3), dtype=bool)), TypeError, "initial"),
+    (lambda: _new(initial=[[0, 0, 0], [0, 0]]), TypeError, "initial"),  # ragged
+    (lambda: _made()(lambda s: s.add([["1.5", "2", "3"], ["0", "0", "0"]])), TypeError, "dw"),
+    (lambda: _made()(lambda s: s.add(["1.5", "2", "3"], row=0)), TypeError, "dw"),
+    (lambda: _made()(lambda s: s.update(None)), TypeError, "dw"),
+    (lambda: _made()(lambda s: s.add({"a": 1})), TypeError, "dw"),
+    (lambda: _made()(lambda s: s.add(np.zeros((2, 3), dtype="datetime64[s]"))), TypeError, "dw"),
+    (lambda: _made()(lambda s: s.set_state({**s.get_state(), "row_sum": ["0", "0"]})),
+     TypeError, "state['row_sum']"),
+    (lambda: _made()(lambda s: s.set_state({**s.get_state(), "persistent": _STR_ROWS})),
+     TypeError, "state['persistent']"),
+    (lambda: syncache.perceptron(patterns=[["1", "2"]], targets=[1]), TypeError, "patterns"),
+    (lambda: syncache.perceptron(patterns=np.ones((2, 2)) * 1j, targets=[1, -1]), TypeError,
+     "patterns"),
+    (lambda: syncache.perceptron(patterns=np.ones((2, 2)), targets=["1", "-1"]), TypeError,
+     "targets"),
+    (lambda: syncache.perceptron(patterns=b"/some/file.csv", targets=[1]), TypeError, "patterns"),
+    # command keywords, by the kind of their parameter table
+    (lambda: syncache.perceptron(N="abc"), TypeError, "N"),
+    (lambda: syncache.perceptron(N=50.0), TypeError, "N"),
+    (lambda: syncache.perceptron(P=np.array(5.0)), TypeError, "P"),
+    (lambda: syncache.perceptron(theta=10**400, rule="neuron"), ValueError, "theta"),
+    (lambda: syncache.perceptron(eta=np.bool_(True)), TypeError, "eta"),
+    (lambda: syncache.perceptron(seed=2**64), ValueError, "seed"),
+    (lambda: syncache.perceptron(seed=-1), ValueError, "seed"),
+    (lambda: syncache.perceptron(seed=1.0), TypeError, "seed"),
+    (lambda: syncache.perceptron(zero_mean=1), TypeError, "zero_mean"),
+    (lambda: syncache.perceptron(rule=3), TypeError, "rule"),
+    (lambda: syncache.perceptron(patterns="bad\0name"), ValueError, "patterns"),
+    (lambda: syncache.spiking(patterns="10"), TypeError, "patterns"),
+    (lambda: syncache.spiking(background=None), TypeError, "background"),
+    (lambda: syncache.mlp(data=None), TypeError, "data"),
+    (lambda: syncache.mlp(data=123), TypeError, "data"),
+    (lambda: syncache.mlp(hidden=1.5), TypeError, "hidden"),
+    (lambda: syncache.mlp(lazy="no"), TypeError, "lazy"),
+    (lambda: syncache.theory.perceptron(N=True, P=1), TypeError, "N"),
+    (lambda: syncache.theory.perceptron(N=10, P="5"), TypeError, "P"),
+    (lambda: syncache.theory.transient(theta=10**400, tau=1, p=0.5), ValueError, "theta"),
+    # paths and the other keywords of figure and sweep
+    (lambda: syncache.figure("fig1", out=123), TypeError, "out"),
+    (lambda: syncache.figure("fig1", out=b"results"), TypeError, "out"),
+    (lambda: syncache.figure("fig1", out="r", store=123), TypeError, "store"),
+    (lambda: syncache.figure("fig1", out="r", threads=1.0), TypeError, "threads"),
+    (lambda: syncache.figure("fig1", out="r", threads=-1), ValueError, "threads"),
+    (lambda: syncache.figure("fig1", out="r", plot=1), TypeError, "plot"),
+    (lambda: syncache.sweep(b"sweep.toml"), TypeError, "spec"),
+    (lambda: syncache.sweep("sweep\0.toml"), ValueError, "spec"),
+    (lambda: syncache.sweep({"name": "x", "repeats": 1, "grid": {"P": [5]}}, store=123), TypeError,
+     "store"),
+    (lambda: syncache.sweep({"name": "x", "repeats": 1, "grid": {"P": [5]}}, threads=True),
+     TypeError, "threads"),
+]
+
+
+@pytest.mark.parametrize("call, exc, key", BAD_ARGUMENTS,
+                         ids=[f"{k}-{i}" for i, (_, _, k) in enumerate(BAD_ARGUMENTS)])
+def test_bad_arguments(call, exc, key, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(exc) as info:
+        call()
+    assert type(info.value) is exc
+    message = str(info.value)
+    assert message.startswith(key + ":"), message
+    assert len(message) < 120 and "\n" not in message, message
+    assert not (tmp_path / "r").exists()  # refused before the output folder is made
+
+
+# accepted forms: NumPy scalars and 0-d integer or float arrays as numbers and counts
+def test_numpy_scalars_and_0d_arrays_are_numbers():
+    a = syncache.CachedStore(np.int64(2), np.array(3), theta=np.float32(0.5), tau=np.array(10),
+                             c=np.array(0.25))
+    b = syncache.CachedStore(2, 3, theta=0.5, tau=10.0, c=0.25)
+    assert a._arguments() == b._arguments()
+    assert syncache.theory.perceptron(N=np.array(10.0), P=np.int16(5)) == \
+        syncache.theory.perceptron(N=10, P=5)
+
+
+def test_integer_arrays_are_numbers():
+    a, b = syncache.PlainStore(2, 3), syncache.PlainStore(2, 3)
+    a.add(np.array([[1, -2, 3], [0, 0, 4]], dtype=np.int8))
+    b.add([[1.0, -2.0, 3.0], [0.0, 0.0, 4.0]])
+    assert a.energy == b.energy and a.energy["classic"] == 10.0
+
+
+def test_seed_range_is_the_documented_one():
+    small = dict(N=20, P=10, max_epochs=50)
+    top = syncache.perceptron(seed=2**64 - 1, **small)
+    assert top["seed"] == 2**64 - 1
+    assert syncache.perceptron(seed=np.uint64(2**64 - 1), **small) == top
+
+
+def test_figure_out_that_cannot_be_made_names_out():
+    with pytest.raises(OSError) as info:
+        syncache.figure("fig1", out="/proc/x", plot=False)
+    assert str(info.value).startswith("out: "), str(info.value)
+    assert info.value.errno is not None
+
+
+def test_unknown_figure_makes_no_folder(tmp_path):
+    with pytest.raises(ValueError, match="^name: "):
+        syncache.figure("nonesuch", out=tmp_path / "d")
+    with pytest.raises(ValueError, match="^scale: "):
+        syncache.figure("fig1", scale="huge", out=tmp_path / "d")
+    assert not (tmp_path / "d").exists()
+
+
+def test_sweep_file_not_utf8_names_spec(tmp_path):
+    path = tmp_path / "sweep.toml"
+    path.write_bytes(b'name = "x"\nrepeats = 1\n# \xff\xfe\n[grid]\nP = [5]\n')
+    with pytest.raises(ValueError) as info:
+        syncache.sweep(path)
+    assert str(info.value).startswith("spec: "), str(info.value)
+    assert "UTF-8" in str(info.value)
