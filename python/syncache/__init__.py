@@ -23,11 +23,12 @@ import io
 import math
 import numbers
 import os
+import re
 
 import numpy as np
 
 from . import _core, mnist, theory
-from ._args import _command, _count, _existing, _flag, _path, _real, _shown, _text
+from ._args import _command, _count, _existing, _flag, _path, _real, _scalar, _shown, _text
 from ._core import __version__
 
 __all__ = [
@@ -299,7 +300,38 @@ def _columns(text):
     return out
 
 
-def _toml_value(key, v):
+# A sweep dict's keys and table names: ASCII letters, digits and underscores only, so that
+# no key can carry TOML syntax (=, newlines, brackets, quotes) into the rendered text.
+_NAME = re.compile(r"[A-Za-z0-9_]+")
+
+
+def _toml_key(where, key):
+    if not isinstance(key, str):
+        raise TypeError(f"{where}: keys must be strings (got {_shown(key)})")
+    if not _NAME.fullmatch(key):
+        raise ValueError(f"{where}: key {_shown(key)} is not a name (letters, digits, _)")
+    return key
+
+
+def _toml_string(key, v):
+    """A TOML basic string: quotes, backslashes and every control character escaped."""
+    try:
+        v.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(f"{key}: not encodable as UTF-8 (got {_shown(v)})") from None
+    out = []
+    for ch in v:
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04X}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def _toml_value(key, v, inner=False):
+    v = _scalar(v)
     if isinstance(v, np.generic):
         v = v.item()
     if isinstance(v, bool):
@@ -307,25 +339,28 @@ def _toml_value(key, v):
     if isinstance(v, numbers.Integral):
         return str(int(v))
     if isinstance(v, numbers.Real):
-        v = float(v)
+        v = _real(key, v)
         if math.isinf(v):
             return '"inf"' if v > 0 else "-inf"
         if math.isnan(v):
             return "nan"
         return repr(v)
     if isinstance(v, str):
-        return '"' + v.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
-    if isinstance(v, (list, tuple, np.ndarray)):
-        return "[" + ", ".join(_toml_value(key, x) for x in v) + "]"
+        return _toml_string(key, v)
+    if isinstance(v, (list, tuple, np.ndarray)) and not inner:
+        if isinstance(v, np.ndarray) and (v.ndim != 1 or v.dtype.kind not in "biufU"):
+            raise TypeError(f"{key}: an array must be 1-d of numbers or texts (got {_shown(v)})")
+        return "[" + ", ".join(_toml_value(key, x, inner=True) for x in v) + "]"
     raise TypeError(f"{key}: unsupported value {_shown(v)}")
 
 
 def _toml(spec):
-    """A sweep dict as TOML text: top-level values first, then one table per dict."""
+    """A sweep dict as TOML text: top-level values first, then one table per dict. Keys
+    and values are checked first (names of letters, digits and _; numbers, bools, texts
+    and flat lists of them), so the text holds exactly the dict."""
     lines, tables = [], []
     for key, value in spec.items():
-        if not isinstance(key, str):
-            raise TypeError(f"spec: keys must be strings (got {_shown(key)})")
+        key = _toml_key("spec", key)
         if isinstance(value, dict):
             tables.append((key, value))
         else:
@@ -333,6 +368,7 @@ def _toml(spec):
     for name, table in tables:
         lines.append(f"[{name}]")
         for key, value in table.items():
+            key = _toml_key(name, key)
             if isinstance(value, dict):
                 raise TypeError(f"{name}.{key}: nested tables are not part of a sweep")
             lines.append(f"{key} = {_toml_value(name + '.' + key, value)}")

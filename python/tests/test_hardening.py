@@ -227,3 +227,62 @@ def test_sweep_file_not_utf8_names_spec(tmp_path):
         syncache.sweep(path)
     assert str(info.value).startswith("spec: "), str(info.value)
     assert "UTF-8" in str(info.value)
+
+
+# ---- sweeps from dicts: keys are names, values typed; no TOML syntax gets through ----
+
+_SWEEP = {"name": "x", "repeats": 1, "fixed": {"N": 20, "max_epochs": 50}, "grid": {"P": [5]}}
+
+
+@pytest.mark.parametrize("where, key", [
+    ("fixed", "N = 5\nrepeats"),
+    ("fixed", "N=5"),
+    ("grid", "P]\n[fixed"),
+    ("grid", "a b"),
+    ("grid", ""),
+    ("fixed", "théta"),
+    ("fixed", 'N"'),
+    ("fixed", "N.x"),
+    (None, "repeats = 5\n[grid]\nP"),
+    (None, "fixed]\nN = 3\n[grid"),
+])
+def test_sweep_dict_keys_must_be_names(where, key):
+    spec = {k: dict(v) if isinstance(v, dict) else v for k, v in _SWEEP.items()}
+    if where is None:
+        spec[key] = {"N": 1}
+    else:
+        spec[where][key] = 3
+    with pytest.raises(ValueError) as info:
+        syncache.sweep(spec)
+    message = str(info.value)
+    assert message.startswith((where or "spec") + ": key "), message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize("value", [{"a": 1}, None, b"x", 1 + 2j, [[1, 2]], [{"a": 1}],
+                                   np.zeros((2, 2)), np.array(["a"], dtype=object), object()])
+def test_sweep_dict_values_must_be_typed(value):
+    spec = {**_SWEEP, "grid": {"P": value}}
+    with pytest.raises(TypeError) as info:
+        syncache.sweep(spec)
+    assert str(info.value).startswith("grid.P: "), str(info.value)
+
+
+def test_sweep_dict_renders_exactly_its_values():
+    import tomllib
+    nasty = 'a"b\\c\nd = 1\n[grid]\r\t\x00\x7f é ∞ \U0001F600'
+    spec = {"name": nasty, "repeats": np.int64(2), "master_seed": 2**63 - 1,
+            "fixed": {"rule": nasty, "theta": np.float32(0.5), "zero_mean": np.bool_(True),
+                      "tau": float("inf")},
+            "grid": {"P": np.array([5, 7]), "c": (0.0, 1e-300), "rule": ["neuron", nasty]}}
+    got = tomllib.loads(syncache._toml(spec))
+    assert got == {"name": nasty, "repeats": 2, "master_seed": 2**63 - 1,
+                   "fixed": {"rule": nasty, "theta": 0.5, "zero_mean": True, "tau": "inf"},
+                   "grid": {"P": [5, 7], "c": [0.0, 1e-300], "rule": ["neuron", nasty]}}
+
+
+def test_sweep_dict_string_cannot_end_its_value():
+    spec = {**_SWEEP, "name": 'x"\nrepeats = 0\nname = "y'}
+    # the text stays the name: the sweep runs (repeats = 0 would be refused)
+    out = syncache.sweep(spec)
+    assert set(out["P"]) == {5.0} and set(out["n"]) == {1.0}  # one run, every quantity

@@ -366,6 +366,22 @@ std::string quote(const std::string& s) {
   }
   return out + "\"";
 }
+// Text for a '#' comment line of a CSV: control characters (a newline would end the
+// comment and start a data row) as \xNN; everything else as it is.
+std::string comment_text(const std::string& s) {
+  std::string out;
+  for (const char ch : s) {
+    const auto u = static_cast<unsigned char>(ch);
+    if (u < 0x20 || u == 0x7F) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02X", static_cast<unsigned>(u));
+      out += buf;
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
 }  // namespace
 
 std::string FigureData::csv() const {
@@ -658,8 +674,8 @@ std::string run_sweep(const ExperimentConfig& config, const ExperimentEnv& env_i
   }
   const auto results = run_perceptrons(configs, env, name);
   std::ostringstream out;
-  out << "# sweep " << name << " from " << config.source() << "; " << repeats
-      << " repeats; master_seed " << env.master_seed << "\n";
+  out << "# sweep " << comment_text(name) << " from " << comment_text(config.source()) << "; "
+      << repeats << " repeats; master_seed " << env.master_seed << "\n";
   for (const auto& k : keys) out << quote(k) << ',';
   out << "quantity,mean,se,n\n";
   const std::vector<std::pair<std::string, std::vector<std::string>>> quantities = {
@@ -674,9 +690,9 @@ std::string run_sweep(const ExperimentConfig& config, const ExperimentEnv& env_i
       {"energy_total", {"energy", "total"}},
       {"energy_minimal", {"energy", "minimal"}},
       {"inefficiency", {"inefficiency"}}};
-  // The epoch-cap policy (docs/guide/results.md): a run that stopped at the cap has not learnt, so it
-  // enters only `converged` (the fraction over every run); the other quantities are means
-  // over the converged runs, and their n says how many.
+  // The epoch-cap policy (docs/guide/results.md): a run that stopped at the cap has not learnt, so
+  // it enters only `converged` (the fraction over every run); the other quantities are means over
+  // the converged runs, and their n says how many.
   for (std::size_t p = 0; p < points.size(); ++p) {
     for (const auto& [qname, path] : quantities) {
       std::vector<double> v;
