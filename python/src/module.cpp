@@ -951,6 +951,10 @@ PYBIND11_MODULE(_core, m) {
   m.doc() = "syncache's C++ core (use the package syncache)";
   m.attr("__version__") = SYNCACHE_VERSION;
 
+  // Results-store problems (a foreign or newer file, a folder, a read-only file, a stored
+  // run of the wrong shape): an OSError of their own, "results store PATH: what".
+  py::register_exception<syncache::ResultsStoreError>(m, "ResultsStoreError", PyExc_OSError);
+
   // ParamError -> ValueError "key: message"; Interrupted -> KeyboardInterrupt.
   py::register_exception_translator([](std::exception_ptr p) {
     try {

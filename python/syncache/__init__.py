@@ -14,7 +14,9 @@ efficient synaptic plasticity", eLife 2020):
 
 A bad argument raises ``ValueError`` (or ``TypeError`` for a wrong type) whose message
 starts with the keyword, e.g. ``theta: must be >= 0 (got -1)``; a missing file raises
-``FileNotFoundError`` (docs/hardening.md, "Python", states which types are accepted). Long calls release the GIL and stop with ``KeyboardInterrupt`` on
+``FileNotFoundError`` (docs/hardening.md, "Python", states which types are accepted); a
+problem of a results store raises :class:`ResultsStoreError` (an ``OSError``) naming its
+path. Long calls release the GIL and stop with ``KeyboardInterrupt`` on
 Ctrl-C. Nothing is printed on standard output.
 """
 
@@ -29,7 +31,7 @@ import numpy as np
 
 from . import _core, mnist, theory
 from ._args import _command, _count, _existing, _flag, _path, _real, _scalar, _shown, _text
-from ._core import __version__
+from ._core import ResultsStoreError, __version__
 
 __all__ = [
     "CachedStore",
@@ -42,6 +44,7 @@ __all__ = [
     "figure",
     "figure_names",
     "sweep",
+    "ResultsStoreError",
     "__version__",
 ]
 

@@ -286,3 +286,152 @@ def test_sweep_dict_string_cannot_end_its_value():
     # the text stays the name: the sweep runs (repeats = 0 would be refused)
     out = syncache.sweep(spec)
     assert set(out["P"]) == {5.0} and set(out["n"]) == {1.0}  # one run, every quantity
+
+
+# ---- the results store: marked, foreign files refused unchanged, stored rows checked ----
+
+import json  # noqa: E402
+import os  # noqa: E402
+import sqlite3  # noqa: E402
+
+_APP_ID = 0x53594E43  # "SYNC", include/syncache/io/results.hpp
+_RUNS = """CREATE TABLE runs (experiment TEXT NOT NULL, params TEXT NOT NULL,
+  seed INTEGER NOT NULL, result TEXT NOT NULL, version TEXT NOT NULL, created TEXT NOT NULL,
+  PRIMARY KEY (experiment, params, seed)) WITHOUT ROWID"""
+
+
+def _sqlite(path, *statements):
+    db = sqlite3.connect(path)
+    for s in statements:
+        db.execute(s)
+    db.commit()
+    db.close()
+
+
+def _pragma(path, name):
+    db = sqlite3.connect(path)
+    try:
+        return db.execute(f"PRAGMA {name}").fetchone()[0]
+    finally:
+        db.close()
+
+
+def _refused(path, *words):
+    with pytest.raises(syncache.ResultsStoreError) as info:
+        syncache.sweep(_SWEEP, store=path)
+    message = str(info.value)
+    assert isinstance(info.value, OSError)
+    assert message.startswith(f"results store {path}: "), message
+    for w in words:
+        assert w in message, message
+    return message
+
+
+def test_a_new_store_is_marked(tmp_path):
+    path = tmp_path / "r.sqlite"
+    syncache.sweep(_SWEEP, store=path)
+    assert _pragma(path, "application_id") == _APP_ID
+    assert _pragma(path, "user_version") == 1
+
+
+def test_an_unmarked_syncache_store_is_accepted_and_marked(tmp_path):
+    path = tmp_path / "old.sqlite"
+    _sqlite(path, _RUNS, "PRAGMA user_version=1")
+    assert _pragma(path, "application_id") == 0
+    first = syncache.sweep(_SWEEP, store=path)
+    assert _pragma(path, "application_id") == _APP_ID
+    assert syncache.sweep(_SWEEP, store=path)["mean"].tolist() == first["mean"].tolist()
+
+
+@pytest.mark.parametrize("statements, words", [
+    (["CREATE TABLE people (name TEXT)"], ["not a syncache results store", "table people"]),
+    ([_RUNS, "CREATE TABLE extra (x)"], ["table extra"]),
+    (["CREATE TABLE runs (experiment TEXT, params TEXT, seed INTEGER, result TEXT)"],
+     ["table runs"]),
+    ([_RUNS, "CREATE VIEW v AS SELECT 1"], ["view v"]),
+    (["PRAGMA application_id=1234"], ["application_id 0x000004D2"]),
+    ([_RUNS, "PRAGMA user_version=1", "PRAGMA application_id=-1"], ["application_id 0xFFFFFFFF"]),
+])
+def test_a_foreign_sqlite_file_is_refused_unchanged(tmp_path, statements, words):
+    path = tmp_path / "other.sqlite"
+    _sqlite(path, *statements)
+    before = path.read_bytes()
+    _refused(path, *words)
+    assert path.read_bytes() == before
+    assert sorted(os.listdir(tmp_path)) == ["other.sqlite"]  # no journal, WAL or table left
+
+
+def test_store_problems_are_results_store_errors(tmp_path):
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    _refused(folder, "cannot open")
+    text = tmp_path / "notes.txt"
+    text.write_text("these are notes, not a database, but long enough for a header" * 3)
+    before = text.read_bytes()
+    _refused(text, "not a database")
+    assert text.read_bytes() == before
+    newer = tmp_path / "newer.sqlite"
+    _sqlite(newer, _RUNS, "PRAGMA user_version=2", f"PRAGMA application_id={_APP_ID}")
+    _refused(newer, "schema version 2 is newer")
+
+
+def test_figure_refuses_a_foreign_store(tmp_path):
+    path = tmp_path / "other.sqlite"
+    _sqlite(path, "CREATE TABLE people (name TEXT)")
+    with pytest.raises(syncache.ResultsStoreError, match="not a syncache results store"):
+        syncache.figure("fig1", out=tmp_path / "out", store=path, plot=False)
+
+
+def _corrupt(path, change):
+    db = sqlite3.connect(path)
+    rows = db.execute("SELECT params, seed, result FROM runs").fetchall()
+    assert len(rows) == 1
+    params, seed, result = rows[0]
+    db.execute("UPDATE runs SET result=?", (change(json.loads(result)),))
+    db.commit()
+    db.close()
+    return params, seed
+
+
+def _without(key):
+    def f(r):
+        r.pop(key)
+        return json.dumps(r)
+    return f
+
+
+def _energy(key, value):
+    def f(r):
+        r["energy"][key] = value
+        return json.dumps(r)
+    return f
+
+
+@pytest.mark.parametrize("change, words", [
+    (lambda r: "{}", ["missing 'converged'"]),
+    (lambda r: "[]", ["not a JSON object"]),
+    (lambda r: "null", ["not a JSON object"]),
+    (_without("energy"), ["missing 'energy'"]),
+    (_without("inefficiency"), ["missing 'inefficiency'"]),
+    (_energy("total", "84"), ["'total' is not a number"]),
+    (lambda r: json.dumps({**r, "converged": 1}), ["'converged' is not true or false"]),
+    (lambda r: json.dumps({**r, "epochs": 2.5}), ["'epochs' is not an integer"]),
+    (lambda r: json.dumps({**r, "energy": [1]}), ["'energy' is not an object"]),
+    (lambda r: json.dumps({**r, "inefficiency": "x"}), ["'inefficiency' is not a number"]),
+])
+def test_a_bad_stored_run_names_the_store_and_the_run(tmp_path, change, words):
+    path = tmp_path / "r.sqlite"
+    spec = {**_SWEEP, "fixed": {"N": 20, "max_epochs": 50}}
+    syncache.sweep(spec, store=path)
+    params, seed = _corrupt(path, change)
+    message = _refused(path, "stored run perceptron", f"seed {seed}", *words)
+    assert params[:40] in message
+    assert "json.exception" not in message
+
+
+def test_a_stored_run_read_back_is_the_same(tmp_path):
+    path = tmp_path / "r.sqlite"
+    first = syncache.sweep(_SWEEP, store=path)
+    _corrupt(path, json.dumps)  # rewritten unchanged: still valid
+    again = syncache.sweep(_SWEEP, store=path)
+    assert {k: v.tolist() for k, v in again.items()} == {k: v.tolist() for k, v in first.items()}

@@ -444,6 +444,7 @@ std::vector<json> run_perceptrons(const std::vector<PerceptronConfig>& configs,
   };
   RunnerOptions opt = env.runner;
   opt.label = label;
+  opt.check_stored = check_perceptron_result;
   return run_all(specs, work, env.store, opt);
 }
 
