@@ -264,7 +264,7 @@ def _os_error(e, what):
 
 
 def _threads(threads):
-    return _count("threads", threads, minimum=0)
+    return _count("threads", threads, minimum=0, maximum=1024)  # the command line's range
 
 
 def sweep(spec, *, threads=0, store=None):

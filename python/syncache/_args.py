@@ -5,9 +5,9 @@ its keyword first; a wrong type is a TypeError, a bad value a ValueError.
   included) and 0-d integer or float arrays; bools, strings, None and complex refused;
   an integer too large for a double is a ValueError;
 * integers (``_integer``, ``_count``): int, NumPy integer scalars, 0-d integer arrays;
-  floats (even 2.0) and bools refused;
+  floats (even 2.0) and bools refused; counts at most 2**62 (``threads`` 1024);
 * flags (``_flag``): bool and ``numpy.bool_`` only;
-* texts (``_text``): str only;
+* texts (``_text``): str only, without NUL characters;
 * paths (``_path``, ``_existing``): str or ``os.PathLike`` giving str; bytes refused; a
   NUL character is a ValueError;
 * arrays: converted in the C++ module (``numeric_array``), the same rules: integers and
@@ -55,10 +55,12 @@ def _integer(key, value):
     return int(value)
 
 
-def _count(key, value, minimum=1):
+def _count(key, value, minimum=1, maximum=2**62):
     value = _integer(key, value)
     if value < minimum:
         raise ValueError(f"{key}: must be >= {minimum} (got {value})")
+    if value > maximum:
+        raise ValueError(f"{key}: must be <= {maximum} (got {_shown(value)})")
     return value
 
 
@@ -71,6 +73,8 @@ def _flag(key, value):
 def _text(key, value):
     if not isinstance(value, str):
         raise TypeError(f"{key}: must be a string (got {_shown(value)})")
+    if "\0" in value:
+        raise ValueError(f"{key}: a text may not contain a NUL character")
     return str(value)
 
 
