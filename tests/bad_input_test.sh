@@ -213,6 +213,25 @@ expect 2 --out -- results export --store bad_row.sqlite --out /nonexistent/x.csv
 printf 'name = "ok"\nrepeats = 1\n[fixed]\nN = 10\n[grid]\nP = [5]\n' >"$TMP/ok.toml"
 expect 2 --out -- sweep ok.toml --store none --out /nonexistent/x.csv
 expect 2 --out -- sweep ok.toml --store none --out "$TMP"
+# An SQLite file of another application is refused (application_id or tables) and left
+# byte for byte as it was.
+$PY - "$TMP/foreign.sqlite" "$TMP/foreign_id.sqlite" <<'EOF2'
+import sqlite3, sys
+for path, sql in zip(sys.argv[1:], ["CREATE TABLE people (name TEXT)", "PRAGMA application_id=7"]):
+    db = sqlite3.connect(path)
+    db.execute(sql)
+    db.commit()
+    db.close()
+EOF2
+for f in foreign foreign_id; do
+  cp "$TMP/$f.sqlite" "$TMP/$f.before"
+  expect 2 "not a syncache results store" -- sweep ok.toml --store $f.sqlite
+  expect 2 "not a syncache results store" -- results export --store $f.sqlite
+  if ! cmp -s "$TMP/$f.sqlite" "$TMP/$f.before"; then
+    echo "FAIL a foreign SQLite file ($f) was modified"
+    FAILS=$((FAILS + 1))
+  fi
+done
 # A failing plotter (SYNCACHE_PLOT replaces the plot folder): exit 1, one line naming the
 # figure, the Python exception and the log; the CSV is kept.
 printf 'import sys\nraise RuntimeError("no display for %%s" %% sys.argv[1])\n' >"$TMP/badplot.py"

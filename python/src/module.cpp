@@ -17,6 +17,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 #include "syncache/core/cached_store.hpp"
@@ -43,6 +44,10 @@ namespace {
 
 // ---- Python values <-> JSON ----
 
+std::string type_name(const py::handle& h) {
+  return py::str(py::type::of(h).attr("__name__")).cast<std::string>();
+}
+
 // kwargs -> JSON for the parameter tables: bool, int, float (inf as "inf", the tables'
 // spelling), str, and lists / dicts of these. Anything else is a ParamError of its key.
 json to_json(const py::handle& v, const std::string& key) {
@@ -51,6 +56,10 @@ json to_json(const py::handle& v, const std::string& key) {
   if (py::isinstance<py::int_>(v)) {
     try {
       return v.cast<long long>();
+    } catch (const py::cast_error&) {
+    }
+    try {
+      return v.cast<unsigned long long>();  // a seed up to 2^64 - 1
     } catch (const py::cast_error&) {
       throw ParamError(key, "integer out of range (got " + py::str(v).cast<std::string>() + ")");
     }
@@ -74,8 +83,7 @@ json to_json(const py::handle& v, const std::string& key) {
     }
     return o;
   }
-  throw ParamError(
-      key, "unsupported type " + py::str(py::type::of(v).attr("__name__")).cast<std::string>());
+  throw ParamError(key, "unsupported type " + type_name(v));
 }
 
 json kwargs_json(const py::dict& kw) {
@@ -199,17 +207,44 @@ bool all_finite(const T* p, std::size_t n) {
   return t == T(0);
 }
 
+// The one conversion of an array argument (docs/hardening.md, "Python"): whatever
+// numpy.asarray makes of it must hold integers or floats; booleans, strings, objects and
+// complex numbers are a TypeError naming `key`. NumPy's MemoryError passes through.
+py::array numeric_array(const py::handle& h, const std::string& key) {
+  py::array raw;
+  if (py::isinstance<py::array>(h)) {
+    raw = py::reinterpret_borrow<py::array>(h);
+  } else {
+    try {
+      raw = py::module_::import("numpy").attr("asarray")(h);
+    } catch (py::error_already_set& e) {
+      if (e.matches(PyExc_MemoryError)) throw;
+      throw py::type_error(key + ": must be an array of numbers (got " + type_name(h) + ")");
+    }
+  }
+  const char kind = raw.dtype().kind();
+  if (kind != 'i' && kind != 'u' && kind != 'f') {
+    throw py::type_error(key + ": must hold real numbers (got dtype " +
+                         py::str(raw.dtype()).cast<std::string>() + ")");
+  }
+  return raw;
+}
+
+// A numeric_array as C-contiguous doubles (no copy when it already is; a copy otherwise,
+// where running out of memory is a MemoryError).
+Array as_doubles(const py::array& raw) {
+  if (raw.dtype().is(py::dtype::of<double>()) && (raw.flags() & py::array::c_style) != 0) {
+    return py::reinterpret_borrow<Array>(raw);
+  }
+  return py::module_::import("numpy")
+      .attr("ascontiguousarray")(raw, py::dtype::of<double>())
+      .cast<Array>();
+}
+
 // A (rows, cols) array or, with a row, a 1-D array of length cols; finite values.
 Array change_array(const py::handle& dw, std::size_t rows, std::size_t cols, bool one_row,
                    const char* key) {
-  if (py::isinstance<py::array>(dw) && dw.cast<py::array>().dtype().kind() == 'c') {
-    throw py::type_error(std::string(key) + ": must hold real numbers (got complex)");
-  }
-  Array a = Array::ensure(dw);
-  if (!a) {
-    PyErr_Clear();
-    throw py::type_error(std::string(key) + ": must be an array of numbers");
-  }
+  const py::array a = numeric_array(dw, key);
   const auto shape = [&] {
     std::string s = "(";
     for (py::ssize_t k = 0; k < a.ndim(); ++k) s += (k ? ", " : "") + std::to_string(a.shape(k));
@@ -225,13 +260,14 @@ Array change_array(const py::handle& dw, std::size_t rows, std::size_t cols, boo
     throw ParamError(key, "must have shape (" + std::to_string(rows) + ", " + std::to_string(cols) +
                               ") (got " + shape() + ")");
   }
-  if (!all_finite(a.data(), static_cast<std::size_t>(a.size()))) {
-    const double* p = a.data();
+  Array d = as_doubles(a);
+  if (!all_finite(d.data(), static_cast<std::size_t>(d.size()))) {
+    const double* p = d.data();
     py::ssize_t i = 0;
     while (std::isfinite(p[i])) ++i;
     throw ParamError(key, "must be finite (a NaN or inf at flat index " + std::to_string(i) + ")");
   }
-  return a;
+  return d;
 }
 
 std::size_t row_index(const py::handle& row, std::size_t rows) {
@@ -263,7 +299,7 @@ py::array_t<double> matrix(std::size_t rows, std::size_t cols,
 py::array float_buffer(const py::handle& h, std::size_t n, const std::string& key, bool writable) {
   if (!py::isinstance<py::array>(h)) {
     throw py::type_error(key + ": must be a NumPy array of float32 or float64 (got " +
-                         py::str(py::type::of(h).attr("__name__")).cast<std::string>() + ")");
+                         type_name(h) + ")");
   }
   auto a = py::reinterpret_borrow<py::array>(h);
   if (!a.dtype().is(py::dtype::of<float>()) && !a.dtype().is(py::dtype::of<double>())) {
@@ -324,8 +360,7 @@ struct StateReader {
 
   explicit StateReader(const py::handle& state) {
     if (!py::isinstance<py::dict>(state)) {
-      throw py::type_error("state: must be a dict from get_state() (got " +
-                           py::str(py::type::of(state).attr("__name__")).cast<std::string>() + ")");
+      throw py::type_error("state: must be a dict from get_state() (got " + type_name(state) + ")");
     }
     d = py::reinterpret_borrow<py::dict>(state);
   }
@@ -342,14 +377,11 @@ struct StateReader {
   }
   // A 1-D array of n finite values >= 0.
   std::vector<double> vector(const std::string& k, std::size_t n) const {
-    Array a = Array::ensure(at(k));
-    if (!a) {
-      PyErr_Clear();
-      throw py::type_error(key(k) + ": must be an array of numbers");
-    }
-    if (a.ndim() != 1 || static_cast<std::size_t>(a.shape(0)) != n) {
+    const py::array raw = numeric_array(at(k), key(k));
+    if (raw.ndim() != 1 || static_cast<std::size_t>(raw.shape(0)) != n) {
       throw ParamError(key(k), "must have shape (" + std::to_string(n) + ",)");
     }
+    const Array a = as_doubles(raw);
     std::vector<double> v(a.data(), a.data() + n);
     for (double x : v) {
       if (!(std::isfinite(x) && x >= 0.0)) throw ParamError(key(k), "must be finite and >= 0");
@@ -425,7 +457,25 @@ struct StoreBase {
       Array a = change_array(init, rows, cols, false, "initial");
       std::copy(a.data(), a.data() + a.size(), initial.begin());
     }
+    const std::lock_guard lock(live_mutex);
+    live.insert(this);
   }
+  StoreBase(const StoreBase&) = delete;
+  StoreBase& operator=(const StoreBase&) = delete;
+  ~StoreBase() {
+    const std::lock_guard lock(live_mutex);
+    live.erase(this);
+  }
+
+  // Whether `s` was built by a constructor. For an object whose __init__ never ran
+  // (X.__new__(X)) pybind11 hands the methods an allocated but unconstructed block; its
+  // address is not in this set, so nothing of it is read.
+  static bool constructed(const StoreBase* s) {
+    const std::lock_guard lock(live_mutex);
+    return live.count(s) != 0;
+  }
+  static inline std::mutex live_mutex;
+  static inline std::unordered_set<const StoreBase*> live;
 
   // add(dw): a (rows, cols) change, or with row= one row's change, checked, then added.
   template <class Store>
@@ -493,6 +543,7 @@ struct StoreBase {
 
 class PyCachedStore : public StoreBase {
  public:
+  static constexpr const char* kName = "CachedStore";
   PyCachedStore(std::size_t rows, std::size_t cols, const std::string& rule, double theta,
                 double tau, double c, double b, double alpha, bool potentiation_only,
                 const std::string& decay, const py::object& initial)
@@ -631,6 +682,7 @@ class PyCachedStore : public StoreBase {
 
 class PyPlainStore : public StoreBase {
  public:
+  static constexpr const char* kName = "PlainStore";
   PyPlainStore(std::size_t rows, std::size_t cols, double alpha, bool potentiation_only,
                const py::object& initial)
       : StoreBase((check_shape(rows, cols), rows), cols, alpha, potentiation_only, initial),
@@ -702,21 +754,14 @@ py::object perceptron(const py::dict& kw, const py::object& patterns, const py::
   }
   std::optional<syncache::PatternSet<double>> set;
   if (!patterns.is_none()) {
-    Array x = Array::ensure(patterns);
-    if (!x) {
-      PyErr_Clear();
-      throw py::type_error("patterns: must be an array of numbers");
-    }
-    if (x.ndim() != 2) throw ParamError("patterns", "must be a 2-D array (P, N)");
-    Array d = Array::ensure(targets);
-    if (!d) {
-      PyErr_Clear();
-      throw py::type_error("targets: must be an array of numbers");
-    }
-    const auto P = static_cast<std::size_t>(x.shape(0)), N = static_cast<std::size_t>(x.shape(1));
-    if (d.ndim() != 1 || static_cast<std::size_t>(d.shape(0)) != P) {
+    const py::array xr = numeric_array(patterns, "patterns");
+    if (xr.ndim() != 2) throw ParamError("patterns", "must be a 2-D array (P, N)");
+    const py::array dr = numeric_array(targets, "targets");
+    const auto P = static_cast<std::size_t>(xr.shape(0)), N = static_cast<std::size_t>(xr.shape(1));
+    if (dr.ndim() != 1 || static_cast<std::size_t>(dr.shape(0)) != P) {
       throw ParamError("targets", "must have shape (" + std::to_string(P) + ",), one per pattern");
     }
+    const Array x = as_doubles(xr), d = as_doubles(dr);
     set.emplace(syncache::patterns_from_values(x.data(), P, N, d.data()));
   }
   const syncache::PatternSet<double>* given_set = set ? &*set : nullptr;
@@ -854,28 +899,50 @@ py::list table(std::span<const syncache::ParamSpec> specs) {
   return l;
 }
 
-// The methods and properties both stores share (the same names and signatures).
+// A store whose constructor ran, or RuntimeError "CachedStore: not initialised ...".
+template <class Store>
+Store& ready(Store& s) {
+  if (!StoreBase::constructed(&s)) {
+    throw std::runtime_error(std::string(Store::kName) +
+                             ": not initialised (its __init__ was not called)");
+  }
+  return s;
+}
+
+// A member function as a function of the store that checks ready() first.
+template <class Store, class R, class... A>
+auto checked(R (Store::*f)(A...)) {
+  return [f](Store& s, A... a) -> R { return (ready(s).*f)(std::forward<A>(a)...); };
+}
+template <class Store, class R, class... A>
+auto checked(R (Store::*f)(A...) const) {
+  return [f](Store& s, A... a) -> R { return (ready(s).*f)(std::forward<A>(a)...); };
+}
+
+// The methods and properties both stores share (the same names and signatures); each one
+// refuses a store whose __init__ never ran.
 template <class Store>
 void bind_store(py::class_<Store> c) {
-  c.def("begin_step", &Store::begin_step)
-      .def("add", &Store::add, py::arg("dw"), py::kw_only(), py::arg("row") = py::none())
-      .def("add_change", &Store::add_change, py::arg("new"), py::arg("old"))
-      .def("apply_rule", &Store::apply_rule)
-      .def("update", &Store::update, py::arg("dw"), py::kw_only(), py::arg("row") = py::none())
-      .def("finish", &Store::finish)
-      .def("decay", &Store::decay)
-      .def("charge_maintenance", &Store::charge_maintenance)
-      .def("write_weights", &Store::write_weights, py::arg("out"))
-      .def("get_state", &Store::get_state)
-      .def("set_state", &Store::set_state, py::arg("state"))
-      .def("_arguments", &Store::arguments)
-      .def_property_readonly("rows", [](const Store& s) { return s.rows; })
-      .def_property_readonly("cols", [](const Store& s) { return s.cols; })
-      .def_property_readonly("weights", &Store::weights)
-      .def_property_readonly("persistent", &Store::persistent)
-      .def_property_readonly("transient", &Store::transient)
-      .def_property_readonly("energy", &Store::energy)
-      .def("__repr__", &Store::repr);
+  c.def("begin_step", checked(&Store::begin_step))
+      .def("add", checked(&Store::add), py::arg("dw"), py::kw_only(), py::arg("row") = py::none())
+      .def("add_change", checked(&Store::add_change), py::arg("new"), py::arg("old"))
+      .def("apply_rule", checked(&Store::apply_rule))
+      .def("update", checked(&Store::update), py::arg("dw"), py::kw_only(),
+           py::arg("row") = py::none())
+      .def("finish", checked(&Store::finish))
+      .def("decay", checked(&Store::decay))
+      .def("charge_maintenance", checked(&Store::charge_maintenance))
+      .def("write_weights", checked(&Store::write_weights), py::arg("out"))
+      .def("get_state", checked(&Store::get_state))
+      .def("set_state", checked(&Store::set_state), py::arg("state"))
+      .def("_arguments", checked(&Store::arguments))
+      .def_property_readonly("rows", [](Store& s) { return ready(s).rows; })
+      .def_property_readonly("cols", [](Store& s) { return ready(s).cols; })
+      .def_property_readonly("weights", checked(&Store::weights))
+      .def_property_readonly("persistent", checked(&Store::persistent))
+      .def_property_readonly("transient", checked(&Store::transient))
+      .def_property_readonly("energy", checked(&Store::energy))
+      .def("__repr__", checked(&Store::repr));
 }
 
 }  // namespace
@@ -883,6 +950,10 @@ void bind_store(py::class_<Store> c) {
 PYBIND11_MODULE(_core, m) {
   m.doc() = "syncache's C++ core (use the package syncache)";
   m.attr("__version__") = SYNCACHE_VERSION;
+
+  // Results-store problems (a foreign or newer file, a folder, a read-only file, a stored
+  // run of the wrong shape): an OSError of their own, "results store PATH: what".
+  py::register_exception<syncache::ResultsStoreError>(m, "ResultsStoreError", PyExc_OSError);
 
   // ParamError -> ValueError "key: message"; Interrupted -> KeyboardInterrupt.
   py::register_exception_translator([](std::exception_ptr p) {

@@ -14,7 +14,9 @@ efficient synaptic plasticity", eLife 2020):
 
 A bad argument raises ``ValueError`` (or ``TypeError`` for a wrong type) whose message
 starts with the keyword, e.g. ``theta: must be >= 0 (got -1)``; a missing file raises
-``FileNotFoundError``. Long calls release the GIL and stop with ``KeyboardInterrupt`` on
+``FileNotFoundError`` (docs/hardening.md, "Python", states which types are accepted); a
+problem of a results store raises :class:`ResultsStoreError` (an ``OSError``) naming its
+path. Long calls release the GIL and stop with ``KeyboardInterrupt`` on
 Ctrl-C. Nothing is printed on standard output.
 """
 
@@ -23,12 +25,13 @@ import io
 import math
 import numbers
 import os
+import re
 
 import numpy as np
 
 from . import _core, mnist, theory
-from ._args import _count, _existing, _flag, _plain, _real, _shown, _text
-from ._core import __version__
+from ._args import _command, _count, _existing, _flag, _path, _real, _scalar, _shown, _text
+from ._core import ResultsStoreError, __version__
 
 __all__ = [
     "CachedStore",
@@ -41,6 +44,7 @@ __all__ = [
     "figure",
     "figure_names",
     "sweep",
+    "ResultsStoreError",
     "__version__",
 ]
 
@@ -184,9 +188,9 @@ def perceptron(*, patterns=None, targets=None, **kw):
     c, b, alpha, potentiation_only, eta, max_epochs. ``patterns`` is a pattern file (CSV)
     or a (P, N) array given with ``targets`` (P values +-1), used as given."""
     if isinstance(patterns, (str, os.PathLike)):
-        kw["patterns"] = _existing("patterns", patterns)
+        kw["patterns"] = patterns
         patterns = None
-    return _core.perceptron(_plain(kw), patterns, targets)
+    return _core.perceptron(_command(kw, "perceptron"), patterns, targets)
 
 
 def spiking(**kw):
@@ -196,7 +200,7 @@ def spiking(**kw):
     ``saving`` = 1 - total/classic, ``success``, ``rounds``, the classes and responses).
     Keywords: patterns (10), rule, theta (nS), tau (ms), c, seed, max_rounds,
     background (``"authors"`` or ``"shunting"``)."""
-    return _core.spiking(_plain(kw))
+    return _core.spiking(_command(kw, "spiking"))
 
 
 def mlp(**kw):
@@ -209,10 +213,7 @@ def mlp(**kw):
     or ``"authors"``), lazy, lazy_margin, restrict (``"synapse"``, ``"neuron"``,
     ``"path"``), keep; the stopping rule's epochs, target_accuracy, patience,
     eval_every; the data's train_limit, test_limit and data (the MNIST folder)."""
-    kw = _plain(kw)
-    if "data" in kw:
-        kw["data"] = _existing("data", kw["data"], folder=True)
-    return _core.mlp(kw)
+    return _core.mlp(_command(kw, "mlp", "training", "mlp_data"))
 
 
 def figure_names():
@@ -233,13 +234,18 @@ def figure(name, *, scale="quick", out="results", threads=0, plot=True, store="d
         raise ValueError(f"name: unknown figure {_shown(name)} (allowed: {', '.join(known)}, all)")
     names = known if name == "all" else [name]
     scale = _text("scale", scale)
+    if scale not in ("quick", "full"):
+        raise ValueError(f"scale: must be quick or full (got {_shown(scale)})")
     plot = _flag("plot", plot)
     threads = _threads(threads)
-    out = os.fspath(out)
-    os.makedirs(out, exist_ok=True)
+    out = _path("out", out)
     if store == "default":
         store = os.path.join(out, "results.sqlite")
-    store = "" if store is None else os.fspath(store)
+    store = "" if store is None else _path("store", store)
+    try:
+        os.makedirs(out, exist_ok=True)
+    except OSError as e:
+        raise _os_error(e, f"out: cannot make the folder '{out}'") from None
     paths = []
     for n in names:
         csv_path = _core.figure(n, scale, out, threads, store, _EXPERIMENTS)
@@ -250,12 +256,15 @@ def figure(name, *, scale="quick", out="results", threads=0, plot=True, store="d
     return paths if name == "all" else paths[0]
 
 
+def _os_error(e, what):
+    """An OSError of the same class and errno whose message starts with the keyword."""
+    err = type(e)(f"{what}: {e.strerror or e}")
+    err.errno = e.errno  # str(err) stays the message (no strerror or filename set)
+    return err
+
+
 def _threads(threads):
-    if isinstance(threads, (bool, np.bool_)) or not isinstance(threads, numbers.Integral):
-        raise TypeError(f"threads: must be an integer (got {_shown(threads)})")
-    if threads < 0:
-        raise ValueError(f"threads: must be >= 0, 0 = the hardware threads (got {int(threads)})")
-    return int(threads)
+    return _count("threads", threads, minimum=0, maximum=1024)  # the command line's range
 
 
 def sweep(spec, *, threads=0, store=None):
@@ -268,11 +277,16 @@ def sweep(spec, *, threads=0, store=None):
         text, source = _toml(spec), "sweep"
     elif isinstance(spec, (str, os.PathLike)):
         source = _existing("spec", spec)
-        with open(source, encoding="utf-8") as f:
-            text = f.read()
+        try:
+            with open(source, encoding="utf-8") as f:
+                text = f.read()
+        except UnicodeDecodeError as e:
+            raise ValueError(f"spec: '{source}' is not UTF-8 text (byte {e.start})") from None
+        except OSError as e:
+            raise _os_error(e, f"spec: cannot read '{source}'") from None
     else:
         raise TypeError(f"spec: must be a TOML file's path or a dict (got {_shown(spec)})")
-    store = "" if store is None else os.fspath(store)
+    store = "" if store is None else _path("store", store)
     return _columns(_core.sweep(text, source, _threads(threads), store))
 
 
@@ -289,7 +303,38 @@ def _columns(text):
     return out
 
 
-def _toml_value(key, v):
+# A sweep dict's keys and table names: ASCII letters, digits and underscores only, so that
+# no key can carry TOML syntax (=, newlines, brackets, quotes) into the rendered text.
+_NAME = re.compile(r"[A-Za-z0-9_]+")
+
+
+def _toml_key(where, key):
+    if not isinstance(key, str):
+        raise TypeError(f"{where}: keys must be strings (got {_shown(key)})")
+    if not _NAME.fullmatch(key):
+        raise ValueError(f"{where}: key {_shown(key)} is not a name (letters, digits, _)")
+    return key
+
+
+def _toml_string(key, v):
+    """A TOML basic string: quotes, backslashes and every control character escaped."""
+    try:
+        v.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(f"{key}: not encodable as UTF-8 (got {_shown(v)})") from None
+    out = []
+    for ch in v:
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04X}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def _toml_value(key, v, inner=False):
+    v = _scalar(v)
     if isinstance(v, np.generic):
         v = v.item()
     if isinstance(v, bool):
@@ -297,25 +342,28 @@ def _toml_value(key, v):
     if isinstance(v, numbers.Integral):
         return str(int(v))
     if isinstance(v, numbers.Real):
-        v = float(v)
+        v = _real(key, v)
         if math.isinf(v):
             return '"inf"' if v > 0 else "-inf"
         if math.isnan(v):
             return "nan"
         return repr(v)
     if isinstance(v, str):
-        return '"' + v.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
-    if isinstance(v, (list, tuple, np.ndarray)):
-        return "[" + ", ".join(_toml_value(key, x) for x in v) + "]"
+        return _toml_string(key, v)
+    if isinstance(v, (list, tuple, np.ndarray)) and not inner:
+        if isinstance(v, np.ndarray) and (v.ndim != 1 or v.dtype.kind not in "biufU"):
+            raise TypeError(f"{key}: an array must be 1-d of numbers or texts (got {_shown(v)})")
+        return "[" + ", ".join(_toml_value(key, x, inner=True) for x in v) + "]"
     raise TypeError(f"{key}: unsupported value {_shown(v)}")
 
 
 def _toml(spec):
-    """A sweep dict as TOML text: top-level values first, then one table per dict."""
+    """A sweep dict as TOML text: top-level values first, then one table per dict. Keys
+    and values are checked first (names of letters, digits and _; numbers, bools, texts
+    and flat lists of them), so the text holds exactly the dict."""
     lines, tables = [], []
     for key, value in spec.items():
-        if not isinstance(key, str):
-            raise TypeError(f"spec: keys must be strings (got {_shown(key)})")
+        key = _toml_key("spec", key)
         if isinstance(value, dict):
             tables.append((key, value))
         else:
@@ -323,6 +371,7 @@ def _toml(spec):
     for name, table in tables:
         lines.append(f"[{name}]")
         for key, value in table.items():
+            key = _toml_key(name, key)
             if isinstance(value, dict):
                 raise TypeError(f"{name}.{key}: nested tables are not part of a sweep")
             lines.append(f"{key} = {_toml_value(name + '.' + key, value)}")

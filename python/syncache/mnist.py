@@ -1,17 +1,7 @@
 """MNIST read by syncache's own IDX reader (the one ``syncache mlp`` uses); nothing downloads."""
 
-import numbers
-
 from . import _core
-from ._args import _existing, _shown
-
-
-def _limit(key, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{key}: must be an integer (got {_shown(value)})")
-    if value < 0:
-        raise ValueError(f"{key}: must be >= 0, 0 = all (got {int(value)})")
-    return int(value)
+from ._args import _count, _existing
 
 
 def load(folder=None, *, train=0, test=0):
@@ -19,8 +9,9 @@ def load(folder=None, *, train=0, test=0):
     else the user cache ``~/.cache/syncache/mnist``, which scripts/fetch-mnist fills). Returns a dict of NumPy arrays:
     ``train_images`` (n, 784) float32, pixel / 255, ``train_labels`` (n,) uint8, and the
     same for ``test``. ``train`` / ``test`` > 0 keep only the first that many samples."""
+    train, test = _count("train", train, minimum=0), _count("test", test, minimum=0)
     folder = "" if folder is None else _existing("folder", folder, folder=True)
-    return _core.mnist_load(folder, _limit("train", train), _limit("test", test))
+    return _core.mnist_load(folder, train, test)
 
 
 def default_folder():

@@ -366,6 +366,22 @@ std::string quote(const std::string& s) {
   }
   return out + "\"";
 }
+// Text for a '#' comment line of a CSV: control characters (a newline would end the
+// comment and start a data row) as \xNN; everything else as it is.
+std::string comment_text(const std::string& s) {
+  std::string out;
+  for (const char ch : s) {
+    const auto u = static_cast<unsigned char>(ch);
+    if (u < 0x20 || u == 0x7F) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02X", static_cast<unsigned>(u));
+      out += buf;
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
 }  // namespace
 
 std::string FigureData::csv() const {
@@ -428,6 +444,7 @@ std::vector<json> run_perceptrons(const std::vector<PerceptronConfig>& configs,
   };
   RunnerOptions opt = env.runner;
   opt.label = label;
+  opt.check_stored = check_perceptron_result;
   return run_all(specs, work, env.store, opt);
 }
 
@@ -658,8 +675,8 @@ std::string run_sweep(const ExperimentConfig& config, const ExperimentEnv& env_i
   }
   const auto results = run_perceptrons(configs, env, name);
   std::ostringstream out;
-  out << "# sweep " << name << " from " << config.source() << "; " << repeats
-      << " repeats; master_seed " << env.master_seed << "\n";
+  out << "# sweep " << comment_text(name) << " from " << comment_text(config.source()) << "; "
+      << repeats << " repeats; master_seed " << env.master_seed << "\n";
   for (const auto& k : keys) out << quote(k) << ',';
   out << "quantity,mean,se,n\n";
   const std::vector<std::pair<std::string, std::vector<std::string>>> quantities = {

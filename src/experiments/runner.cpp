@@ -17,6 +17,7 @@
 #include "runner_internal.hpp"
 #include "syncache/experiments/cluster.hpp"
 #include "syncache/io/interrupt.hpp"
+#include "syncache/io/text_input.hpp"
 
 namespace syncache {
 
@@ -85,7 +86,7 @@ std::string run_key(const RunSpec& s) {
 }
 
 RunPlan plan_runs(const std::vector<RunSpec>& specs, ResultsStore* store,
-                  std::vector<nlohmann::json>& results) {
+                  std::vector<nlohmann::json>& results, const RunnerOptions& opt) {
   const std::size_t n = specs.size();
   RunPlan plan;
   plan.same.resize(n);
@@ -96,6 +97,16 @@ RunPlan plan_runs(const std::vector<RunSpec>& specs, ResultsStore* store,
     if (!fresh) continue;
     if (store != nullptr) {
       if (auto r = store->find(specs[i])) {
+        if (opt.check_stored) {
+          try {
+            opt.check_stored(*r);
+          } catch (const std::invalid_argument& e) {
+            throw ResultsStoreError(store->path(), "stored run " + specs[i].experiment + " " +
+                                                       shown(canonical_json(specs[i].params), 200) +
+                                                       " seed " + std::to_string(specs[i].seed) +
+                                                       ": " + e.what());
+          }
+        }
         results[i] = std::move(*r);
         continue;
       }
@@ -152,7 +163,7 @@ std::vector<nlohmann::json> run_all(const std::vector<RunSpec>& specs,
 #endif
   const std::size_t n = specs.size();
   std::vector<nlohmann::json> results(n);
-  const detail::RunPlan plan = detail::plan_runs(specs, store, results);
+  const detail::RunPlan plan = detail::plan_runs(specs, store, results, opt);
   const std::vector<std::size_t>& pending = plan.pending;
 
   if (!pending.empty()) {

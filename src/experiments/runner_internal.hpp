@@ -24,7 +24,7 @@ struct RunPlan {
   std::vector<std::size_t> pending;
 };
 RunPlan plan_runs(const std::vector<RunSpec>& specs, ResultsStore* store,
-                  std::vector<nlohmann::json>& results);
+                  std::vector<nlohmann::json>& results, const RunnerOptions& opt);
 
 // The key plan_runs compares: experiment, canonical parameters, seed.
 std::string run_key(const RunSpec& spec);

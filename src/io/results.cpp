@@ -119,6 +119,9 @@ std::string output_path_problem(const std::string& path) {
 
 // ---------------------------------------------------------------- SQLite store
 
+ResultsStoreError::ResultsStoreError(const std::string& path, const std::string& problem)
+    : std::runtime_error("results store " + path + ": " + problem), path_(path) {}
+
 namespace {
 
 constexpr int kSchemaVersion = 1;
@@ -162,8 +165,8 @@ struct ResultsStore::Db {
   ~Db() { sqlite3_close_v2(db); }
 
   [[noreturn]] void fail(const std::string& what) const {
-    throw std::runtime_error("results store " + path + ": " + what + ": " +
-                             (db != nullptr ? sqlite3_errmsg(db) : "out of memory"));
+    throw ResultsStoreError(path,
+                            what + ": " + (db != nullptr ? sqlite3_errmsg(db) : "out of memory"));
   }
 
   void exec(const char* sql) {
@@ -171,7 +174,7 @@ struct ResultsStore::Db {
     if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
       const std::string msg = err != nullptr ? err : sqlite3_errmsg(db);
       sqlite3_free(err);
-      throw std::runtime_error("results store " + path + ": " + msg);
+      throw ResultsStoreError(path, msg);
     }
   }
 
@@ -206,6 +209,44 @@ struct ResultsStore::Db {
     return sqlite3_column_int(st.get(), 0);
   }
 
+  // The first column of every row of `sql`, as text.
+  std::vector<std::string> column(const char* sql) {
+    Stmt st;
+    if (sqlite3_prepare_v2(db, sql, -1, &st.ref(), nullptr) != SQLITE_OK) fail("cannot read");
+    std::vector<std::string> out;
+    int rc;
+    while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) out.push_back(column_text(st.get(), 0));
+    if (rc != SQLITE_DONE) fail("cannot read");
+    return out;
+  }
+
+  // Refuses a file that is not a syncache results store, reading only: another
+  // application_id, or none and schema objects other than syncache's `runs` table with
+  // its columns. Returns whether the file still has to be marked.
+  bool check_ours() {
+    const int app = scalar_int("PRAGMA application_id");
+    if (app == kResultsApplicationId) return false;
+    if (app != 0) {
+      char id[16];
+      std::snprintf(id, sizeof id, "0x%08X", static_cast<unsigned>(app));
+      throw ResultsStoreError(
+          path, std::string("not a syncache results store (application_id ") + id + ")");
+    }
+    const auto objects = column(
+        "SELECT type || ' ' || name FROM sqlite_master WHERE name NOT LIKE 'sqlite\\_%'"
+        " ESCAPE '\\' ORDER BY name");
+    if (objects.empty()) return true;
+    const std::vector<std::string> ours = {"experiment", "params",  "seed",
+                                           "result",     "version", "created"};
+    if (objects == std::vector<std::string>{"table runs"} &&
+        column("SELECT name FROM pragma_table_info('runs') ORDER BY cid") == ours)
+      return true;
+    std::string list;
+    for (const auto& o : objects) list += (list.empty() ? "" : ", ") + shown(o);
+    throw ResultsStoreError(path,
+                            "not a syncache results store (it holds " + shown(list, 200) + ")");
+  }
+
   void insert(const std::string& experiment, const std::string& params, std::uint64_t seed,
               const std::string& result, const std::string& version) {
     sqlite3_stmt* s = put.get();
@@ -228,14 +269,14 @@ ResultsStore::ResultsStore(const std::string& path, std::string version, bool re
 
   // The first statement that reads the file reports a corrupt or foreign file.
   const int schema = db_->scalar_int("PRAGMA user_version");
+  const bool unmarked = db_->check_ours();
   if (schema > kSchemaVersion)
-    throw std::runtime_error("results store " + path + ": schema version " +
-                             std::to_string(schema) + " is newer than this program's (" +
-                             std::to_string(kSchemaVersion) + ")");
+    throw ResultsStoreError(path, "schema version " + std::to_string(schema) +
+                                      " is newer than this program's (" +
+                                      std::to_string(kSchemaVersion) + ")");
   if (read_only) {
     if (schema < kSchemaVersion)
-      throw std::runtime_error("results store " + path +
-                               ": not a results store (empty or foreign)");
+      throw ResultsStoreError(path, "not a results store (empty or foreign)");
     db_->prepare(db_->find,
                  "SELECT result FROM runs WHERE experiment=?1 AND params=?2 AND seed=?3");
     return;
@@ -255,7 +296,11 @@ ResultsStore::ResultsStore(const std::string& path, std::string version, bool re
         "  PRIMARY KEY (experiment, params, seed)"
         ") WITHOUT ROWID;"
         "PRAGMA user_version=1;"
+        "PRAGMA application_id=1398361667;"  // kResultsApplicationId
         "COMMIT;");
+  } else if (unmarked) {
+    static_assert(kResultsApplicationId == 1398361667);
+    db_->exec("PRAGMA application_id=1398361667");
   }
   db_->prepare(db_->find, "SELECT result FROM runs WHERE experiment=?1 AND params=?2 AND seed=?3");
   db_->prepare(db_->put,
@@ -283,9 +328,8 @@ std::optional<nlohmann::json> ResultsStore::find(const std::string& experiment,
   try {
     return nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& e) {
-    throw std::runtime_error("results store " + path_ + ": stored result of " + experiment + " " +
-                             key + " seed " + std::to_string(seed) +
-                             " is not valid JSON: " + e.what());
+    throw ResultsStoreError(path_, "stored result of " + experiment + " " + key + " seed " +
+                                       std::to_string(seed) + " is not valid JSON: " + e.what());
   }
 }
 
@@ -335,9 +379,9 @@ std::vector<Row> ResultsStore::rows(const std::string& experiment) const {
       row.spec.params = nlohmann::json::parse(column_text(st.get(), 0));
       row.result = nlohmann::json::parse(column_text(st.get(), 2));
     } catch (const nlohmann::json::exception&) {
-      throw std::runtime_error("results store " + path_ + ": a stored run of " + shown(experiment) +
-                               " (seed " + std::to_string(sqlite3_column_int64(st.get(), 1)) +
-                               ") is not valid JSON");
+      throw ResultsStoreError(path_, "a stored run of " + shown(experiment) + " (seed " +
+                                         std::to_string(sqlite3_column_int64(st.get(), 1)) +
+                                         ") is not valid JSON");
     }
     row.spec.seed = static_cast<std::uint64_t>(sqlite3_column_int64(st.get(), 1));
     row.version = column_text(st.get(), 3);

@@ -104,4 +104,24 @@ json perceptron_result_json(const PerceptronResult& r) {
   return j;
 }
 
+void check_perceptron_result(const json& j) {
+  if (!j.is_object()) throw std::invalid_argument("the result is not a JSON object");
+  const auto need = [](const json& o, const char* key, bool (json::*is)() const noexcept,
+                       const char* what) {
+    const auto it = o.find(key);
+    if (it == o.end()) throw std::invalid_argument(std::string("missing '") + key + "'");
+    if (!((*it).*is)()) throw std::invalid_argument(std::string("'") + key + "' is not " + what);
+  };
+  need(j, "converged", &json::is_boolean, "true or false");
+  for (const char* k : {"epochs", "presentations", "updates", "consolidation_events"})
+    need(j, k, &json::is_number_integer, "an integer");
+  need(j, "energy", &json::is_object, "an object");
+  for (const char* k : {"classic", "consolidation", "maintenance", "change", "total", "minimal"})
+    need(j["energy"], k, &json::is_number, "a number");
+  const auto it = j.find("inefficiency");
+  if (it == j.end()) throw std::invalid_argument("missing 'inefficiency'");
+  if (!it->is_null() && !it->is_number())
+    throw std::invalid_argument("'inefficiency' is not a number or null");
+}
+
 }  // namespace syncache

@@ -19,6 +19,9 @@ struct RunnerOptions {
   int threads = 0;       // 0 = all hardware threads; must not be negative
   bool progress = true;  // shown only when stderr is a terminal
   std::string label;     // progress prefix ("runs" when empty)
+  // Checks the shape of a result read from the store (throws std::invalid_argument
+  // saying what is wrong); a bad one is a ResultsStoreError naming the store and the run.
+  std::function<void(const nlohmann::json&)> check_stored;
 };
 
 /// Thrown by run_all when a run fails; names the run and nests the original exception

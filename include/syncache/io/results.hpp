@@ -8,11 +8,28 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
 
 namespace syncache {
+
+/// A problem of a results store: "results store PATH: what is wrong" (a file that is not
+/// a syncache results store, a newer schema, a folder, a read-only file, a stored run of
+/// the wrong shape). Python raises it as syncache.ResultsStoreError (an OSError).
+class ResultsStoreError : public std::runtime_error {
+ public:
+  ResultsStoreError(const std::string& path, const std::string& problem);
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+/// The SQLite application_id of a syncache results store ("SYNC"), set when the store
+/// creates its schema (and on the first writable open of a store made before the mark).
+inline constexpr int kResultsApplicationId = 0x53594E43;
 
 /// The key of one run. Experiments derive `seed` from their master seed and a run key
 /// with derive_seed(master, key) (random.hpp), so a run's seed does not depend on how
@@ -56,8 +73,10 @@ std::string output_path_problem(const std::string& path);
 /// Seeds are stored as the 64-bit two's complement of the unsigned value.
 class ResultsStore {
  public:
-  // Opens or creates `path` and its schema. Throws std::runtime_error naming the path
-  // and SQLite's message when the file cannot be opened or is not a results store.
+  // Opens or creates `path` and its schema. Throws ResultsStoreError naming the path
+  // and SQLite's message when the file cannot be opened or is not a results store: an
+  // SQLite file with another application_id, or without one and with tables other than
+  // syncache's, is refused before anything is written to it.
   // `version` is recorded with every put.
   // With read_only, the file must exist and hold a results store; nothing is written to
   // it (exports).

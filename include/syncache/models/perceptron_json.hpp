@@ -31,5 +31,8 @@ PerceptronConfig perceptron_config_from_json(const nlohmann::json& params);
 // converged, epochs, presentations, updates, consolidation_events, energy {classic,
 // consolidation, maintenance, change, total, minimal}, inefficiency (null if undefined).
 nlohmann::json perceptron_result_json(const PerceptronResult& r);
+// Throws std::invalid_argument saying what is wrong unless `j` has the shape of
+// perceptron_result_json's result (a stored run read back).
+void check_perceptron_result(const nlohmann::json& j);
 
 }  // namespace syncache

@@ -333,7 +333,7 @@ std::vector<json> run_root(const std::vector<RunSpec>& specs, const RunWork& wor
   const std::size_t n = specs.size();
   const std::uint64_t hash = specs_hash(specs);
   std::vector<json> results(n);
-  const RunPlan plan = plan_runs(specs, store, results);
+  const RunPlan plan = plan_runs(specs, store, results, opt);
   const std::vector<std::size_t>& pending = plan.pending;
 
   std::mutex m;
