@@ -593,7 +593,7 @@ check_mlp_errors() {
 }
 
 # Lazy learning and competitive plasticity (docs/beyond.md): the new columns come after the
-# old ones; the synapse restriction changes at most ceil(F n_l) synapses per layer and
+# old ones, then the same energies and counts per layer (adding up to the totals); the synapse restriction changes at most ceil(F n_l) synapses per layer and
 # sample (784 x 20 and 20 x 10 synapses); classic counts every update as persistent.
 check_mlp_plasticity() {
   local base="--train-limit 500 --test-limit 200 --epochs 1 --eval-every 250 --hidden 20"
@@ -618,10 +618,15 @@ d = sys.argv[1]
 def rows(name):
     return list(csv.DictReader(open(d + "/" + name + ".csv")))
 header = open(d + "/plain.csv").readline().strip().split(",")
-assert header == ["samples", "epoch", "accuracy", "energy_total", "energy_consolidation",
-                  "energy_maintenance", "energy_pending", "energy_minimal", "updates",
-                  "consolidation_events"], header
+totals = ["energy_total", "energy_consolidation", "energy_maintenance", "energy_pending",
+          "energy_minimal", "updates", "consolidation_events"]
+assert header[:10] == ["samples", "epoch", "accuracy"] + totals, header
+assert header[10:] == [l + "_" + k for l in ("hidden", "output") for k in totals], header
 plain, syn, lazy, path = rows("plain"), rows("synapse"), rows("lazy"), rows("path")
+for r in plain + syn + lazy + path:  # the layers add up to the totals
+    for k in totals:
+        h, o, t = (float(r[p + k]) for p in ("hidden_", "output_", ""))
+        assert math.isclose(h + o, t, rel_tol=1e-12), (k, r)
 for r in plain + syn + lazy:
     assert r["updates"] == r["consolidation_events"], r  # classic: every update persists
 per_sample = math.ceil(0.1 * 784 * 20) + math.ceil(0.1 * 20 * 10)

@@ -243,13 +243,19 @@ void mlp(const nlohmann::json& given, const std::function<void(const LearningPoi
   train_mlp(network, data.train, data.test, opt, on_point);
 }
 
-std::string mlp_csv_line(const LearningPoint& p) {
-  const EnergyTally& e = p.energy;
-  // Shortest round-trip forms: full precision (the energies add up exactly), no noise.
-  return std::to_string(p.samples) + ',' + std::to_string(p.epoch) + ',' + round_trip(p.accuracy) +
-         ',' + round_trip(e.total()) + ',' + round_trip(e.consolidation) + ',' +
+namespace {
+// energy_total, ..., energy_minimal, updates, consolidation_events of one tally.
+std::string energy_csv(const EnergyTally& e) {
+  return round_trip(e.total()) + ',' + round_trip(e.consolidation) + ',' +
          round_trip(e.maintenance) + ',' + round_trip(e.pending) + ',' + round_trip(e.minimal) +
          ',' + std::to_string(e.updates) + ',' + std::to_string(e.consolidation_events);
+}
+}  // namespace
+
+std::string mlp_csv_line(const LearningPoint& p) {
+  // Shortest round-trip forms: full precision (the energies add up exactly), no noise.
+  return std::to_string(p.samples) + ',' + std::to_string(p.epoch) + ',' + round_trip(p.accuracy) +
+         ',' + energy_csv(p.energy) + ',' + energy_csv(p.layers[0]) + ',' + energy_csv(p.layers[1]);
 }
 
 }  // namespace syncache::commands

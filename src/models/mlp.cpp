@@ -467,6 +467,7 @@ void Mlp::dense_change(Layer& L, const std::vector<double>& delta, const double*
       nonzero_rows += a != 0.0;
     }
     classic_energy_ += scale_abs * sum_abs;
+    L.classic_abs += scale_abs * sum_abs;
   } else {
     for (std::size_t i = 0; i < L.cols; ++i) nonzero_in += v[i] != 0.0;
     const Input<double> input{v, L.cols};
@@ -477,7 +478,7 @@ void Mlp::dense_change(Layer& L, const std::vector<double>& delta, const double*
       nonzero_rows += a != 0.0;
     }
   }
-  updates_ += nonzero_rows * nonzero_in;
+  L.updates += nonzero_rows * nonzero_in;
 }
 
 void Mlp::column_change(Layer& L, const std::vector<double>& delta, const char* row_mask,
@@ -503,8 +504,9 @@ void Mlp::column_change(Layer& L, const std::vector<double>& delta, const char* 
   } else {  // classic: w_row += eta delta x; M += sum |Delta w|
     kernels::column_axpy(L.wt.data(), padded_rows(L.rows), scale_.data(), p.in);
     classic_energy_ += scale_abs * p.x_abs_sum;
+    L.classic_abs += scale_abs * p.x_abs_sum;
   }
-  updates_ += nonzero_rows * p.x_nonzero;
+  L.updates += nonzero_rows * p.x_nonzero;
 }
 
 void Mlp::check_column_bound(const Pass& p) {
@@ -637,10 +639,11 @@ void Mlp::synapse_change(Layer& L, const std::vector<double>& delta, const doubl
       for (std::size_t i = 0; i < cols_.size(); ++i) {
         w[cols_[i] * stride] += dw_[i];
         classic_energy_ += std::fabs(dw_[i]);
+        L.classic_abs += std::fabs(dw_[i]);
       }
     }
   }
-  updates_ += static_cast<std::int64_t>(k);
+  L.updates += static_cast<std::int64_t>(k);
 }
 
 void Mlp::change_layer(int l, const Pass& p) {
@@ -718,14 +721,14 @@ void Mlp::train_sample(const float* x, int label) {
 }
 
 std::int64_t Mlp::consolidation_events() const {
-  if (cfg_.cache.rule == Rule::classic) return updates_;
-  std::int64_t n = 0;
-  for (std::size_t l = 0; l < 2; ++l) {
-    const Layer& L = layer_[l];
-    n += (L.store ? L.store->consolidation_events() : L.cstore->consolidation_events()) -
-         init_events_[l];
-  }
-  return n;
+  return layer_consolidation_events(0) + layer_consolidation_events(1);
+}
+
+std::int64_t Mlp::layer_consolidation_events(std::size_t layer) const {
+  const Layer& L = layer_.at(layer);
+  if (cfg_.cache.rule == Rule::classic) return L.updates;
+  return (L.store ? L.store->consolidation_events() : L.cstore->consolidation_events()) -
+         init_events_[layer];
 }
 
 std::int64_t Mlp::pending_changes() const {
@@ -808,30 +811,53 @@ double Mlp::accuracy(const SparseImages& images, const std::uint8_t* labels) con
   return static_cast<double>(correct) / static_cast<double>(images.count);
 }
 
-EnergyTally Mlp::energy() const {
-  EnergyTally e;
-  for (const Layer& L : layer_) {
-    const EnergyTally* tally = L.tally();
-    if (tally == nullptr) continue;
-    const EnergyTally& t = *tally;
-    e.classic += t.classic - L.init_classic;
-    e.consolidation += t.consolidation - L.init_consolidation;
-    e.maintenance += t.maintenance;
-    e.change += t.change;  // 0: the network's stores have b = 0
-    e.pending += L.store ? L.store->transient_abs_sum() : L.cstore->transient_abs_sum();
-  }
-  if (cfg_.cache.rule == Rule::classic) e.classic = e.consolidation = classic_energy_;
-  e.updates = updates_;
-  e.consolidation_events = consolidation_events();
-  for (int l = 0; l < 2; ++l) {  // M_min = sum |w(T) - w(0)|
-    const Layer& L = layer_[l];
-    for (std::size_t r = 0; r < L.rows; ++r) {
-      for (std::size_t c = 0; c < L.cols; ++c) {
-        e.minimal += std::fabs(L.weight(r, c) -
-                               w0_[l](static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(c)));
-      }
+void Mlp::add_minimal(std::size_t layer, double& sum) const {
+  const Layer& L = layer_[layer];
+  for (std::size_t r = 0; r < L.rows; ++r) {
+    for (std::size_t c = 0; c < L.cols; ++c) {
+      sum += std::fabs(L.weight(r, c) -
+                       w0_[layer](static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(c)));
     }
   }
+}
+
+EnergyTally Mlp::layer_energy(std::size_t layer) const {
+  const Layer& L = layer_.at(layer);
+  EnergyTally e;
+  if (const EnergyTally* tally = L.tally()) {
+    const EnergyTally& t = *tally;
+    e.classic = t.classic - L.init_classic;
+    e.consolidation = t.consolidation - L.init_consolidation;
+    e.maintenance = t.maintenance;
+    e.change = t.change;  // 0: the network's stores have b = 0
+    e.pending = L.store ? L.store->transient_abs_sum() : L.cstore->transient_abs_sum();
+  }
+  if (cfg_.cache.rule == Rule::classic) e.classic = e.consolidation = L.classic_abs;
+  e.updates = L.updates;
+  e.consolidation_events = layer_consolidation_events(layer);
+  add_minimal(layer, e.minimal);  // M_min of the layer: sum |w(T) - w(0)|
+  return e;
+}
+
+EnergyTally Mlp::energy() const {
+  // The layers' terms added to 0 in the order hidden, output: for the cached store each
+  // total is exactly layer_energy(0) + layer_energy(1). Classic energy is summed change by
+  // change over both layers, and M_min synapse by synapse, so those totals may differ from
+  // the sum of the layers' in the last bits.
+  EnergyTally e;
+  for (std::size_t l = 0; l < 2; ++l) {
+    if (layer_[l].tally() == nullptr) continue;
+    const EnergyTally t = layer_energy(l);
+    e.classic += t.classic;
+    e.consolidation += t.consolidation;
+    e.maintenance += t.maintenance;
+    e.change += t.change;
+    e.pending += t.pending;
+  }
+  if (cfg_.cache.rule == Rule::classic) e.classic = e.consolidation = classic_energy_;
+  e.updates = updates();
+  e.consolidation_events = consolidation_events();
+  for (std::size_t l = 0; l < 2; ++l) add_minimal(l, e.minimal);  // M_min = sum |w(T) - w(0)|
   return e;
 }
 

@@ -129,11 +129,18 @@ class Mlp {
   EnergyTally energy() const;
   // Non-zero synaptic changes eta delta_i x_j made so far (delta_i != 0 and x_j != 0): the
   // alpha = 0 energy of the learning rule, transient or not.
-  std::int64_t updates() const { return updates_; }
+  std::int64_t updates() const { return layer_[0].updates + layer_[1].updates; }
   // Synapse consolidations so far, each synapse consolidating once counts 1 (the alpha = 0
   // consolidation energy); classic: every update is written into the persistent weight,
   // so this equals updates().
   std::int64_t consolidation_events() const;
+  // The same terms and counts of one layer (0: hidden, inputs -> H; 1: output, H ->
+  // outputs). For the cached rules energy()'s consolidation, maintenance and pending are
+  // exactly layer 0's plus layer 1's; classic energy and M_min are summed term by term
+  // over both layers in one sum, so they may differ from the layers' sum in the last bits.
+  // updates and consolidation_events add up exactly.
+  EnergyTally layer_energy(std::size_t layer) const;
+  std::int64_t layer_consolidation_events(std::size_t layer) const;
   // Synapses whose transient weight is non-zero now (classic: 0).
   std::int64_t pending_changes() const;
   // Samples on which the weights changed (lazy learning skips the others).
@@ -162,6 +169,8 @@ class Mlp {
     mutable std::optional<CachedColumnStore> cstore;  // cached: l and s
     double init_consolidation = 0.0;  // M_cons of loading w(0) into the store, not charged
     double init_classic = 0.0;        // its sum |Delta w|, not charged either
+    double classic_abs = 0.0;         // classic: sum |Delta w| of this layer's changes
+    std::int64_t updates = 0;         // this layer's non-zero changes (Mlp::updates)
     bool by_column() const { return !wt.empty() || cstore.has_value(); }
     double field(std::size_t row, const double* x, const double* zeros) const;  // row-major
     double weight(std::size_t row, std::size_t col) const;
@@ -200,6 +209,7 @@ class Mlp {
   void synapse_change(Layer& L, const std::vector<double>& delta, const double* v, const Pass& p);
   Pass make_pass() const;
   void check_label(int label) const;
+  void add_minimal(std::size_t layer, double& sum) const;   // sum += |w - w(0)| of the layer
   MatrixF output_fields(const SparseImages& images) const;  // W1 sigma(W0 x)
 
   MlpConfig cfg_;
@@ -210,7 +220,7 @@ class Mlp {
   double drift_ = 0.0;                     // bound on |w| of the first layer by column
   double classic_energy_ = 0.0;            // classic: sum |Delta w|
   std::int64_t samples_ = 0;
-  std::int64_t updates_ = 0, plastic_samples_ = 0;
+  std::int64_t plastic_samples_ = 0;
   std::array<std::int64_t, 2> init_events_{};  // consolidations of loading w(0), not counted
   std::vector<std::size_t> path_units_;        // plastic hidden units
   std::vector<char> path_mask_;                // 1 for a plastic hidden unit
