@@ -610,6 +610,9 @@ check_mlp_plasticity() {
   run_ok mlp $base --restrict path --keep 0.5 --rule neuron --theta 0.05 --tau 1000 --c 0.001 ||
     return
   cp "$OUT" "$TMP/path.csv"
+  # shellcheck disable=SC2086
+  run_ok mlp $base --restrict neuron --keep 0.3,1 --keep-rounding authors || return
+  cp "$OUT" "$TMP/neuron.csv"
   # The figures' derived seeds fill 64 bits: the largest one is accepted.
   run_ok mlp --train-limit 10 --test-limit 10 --epochs 1 --seed 18446744073709551615 || return
   "$PY" - "$TMP" <<'PYCODE' || fail "mlp plasticity: $(head -3 "$TMP/synapse.csv")"
@@ -638,6 +641,11 @@ for a, b in zip(lazy, plain):
     assert float(a["energy_total"]) < float(b["energy_total"]), (a, b)
 for r in path:
     assert 0 < int(r["consolidation_events"]) < int(r["updates"]), r
+# F = 1 on the output layer: all 10 x 20 output synapses change on every sample; the hidden
+# layer's F = 0.3 changes at most 20 - round(0.7 * 19) = 7 units' 784 synapses (and ties).
+for r, p in zip(rows("neuron"), plain):
+    assert int(r["output_updates"]) == 200 * int(r["samples"]) == int(p["output_updates"]), r
+    assert 0 < int(r["hidden_updates"]) < int(p["hidden_updates"]), (r, p)
 PYCODE
 }
 

@@ -209,7 +209,8 @@ def mlp(**kw):
 
     Keywords: the network's hidden, eta, rule, theta, tau, c, seed, backprop (``"exact"``
     or ``"authors"``), lazy, lazy_margin, restrict (``"synapse"``, ``"neuron"``,
-    ``"path"``), keep; the stopping rule's epochs, target_accuracy, patience,
+    ``"path"``), keep (one fraction, or ``(hidden, output)``), keep_rounding (``"ceil"`` or
+    ``"authors"``); the stopping rule's epochs, target_accuracy, patience,
     eval_every; the data's train_limit, test_limit and data (the MNIST folder)."""
     kw = _plain(kw)
     if "data" in kw:

@@ -255,7 +255,10 @@ json mlp_run_params(const MlpRun& run, const MlpDataOptions& data) {
   }
   if (c.restriction != Restriction::none) {
     p["restrict"] = std::string(restriction_name(c.restriction));
-    p["keep"] = c.keep;
+    p["keep"] = c.keep;  // the hidden layer's F, and "keep_output" when it differs
+    if (c.keep_output) p["keep_output"] = *c.keep_output;
+    if (c.keep_rounding != KeepRounding::ceil)
+      p["keep_rounding"] = keep_rounding_name(c.keep_rounding);
   }
   if (c.cache.rule != Rule::classic) {
     p["theta"] = number_or_inf(c.cache.theta);

@@ -87,7 +87,18 @@ Restriction parse_restriction(const std::string& name) {
   throw ParamError("restrict", "must be none, synapse, neuron or path (got '" + name + "')");
 }
 
-std::size_t keep_count(double keep, std::size_t n) {
+const char* keep_rounding_name(KeepRounding r) {
+  return r == KeepRounding::authors ? "authors" : "ceil";
+}
+
+std::size_t keep_count(double keep, std::size_t n, KeepRounding rounding) {
+  if (rounding == KeepRounding::authors) {
+    // k = n - round((1 - F)(n - 1)): std::nearbyint rounds half to even in the default
+    // rounding mode, as Python's round and numpy.round do.
+    const double dropped = std::nearbyint((1.0 - keep) * static_cast<double>(n - 1));
+    const auto d = static_cast<std::size_t>(std::clamp(dropped, 0.0, static_cast<double>(n - 1)));
+    return n - d;
+  }
   const double k = std::ceil(keep * static_cast<double>(n) - 1e-9);
   return std::clamp<std::size_t>(k < 1.0 ? 1 : static_cast<std::size_t>(k), 1, n);
 }
@@ -118,8 +129,15 @@ void MlpConfig::validate() const {
     default:
       throw ParamError("restrict", "must be none, synapse, neuron or path");
   }
-  if (!(keep > 0.0 && keep <= 1.0)) {
-    throw ParamError("keep", "must lie in (0, 1] (got " + num(keep) + ")");
+  for (double f : {keep, keep_output.value_or(keep)}) {
+    if (!(f > 0.0 && f <= 1.0)) throw ParamError("keep", "must lie in (0, 1] (got " + num(f) + ")");
+  }
+  if (restriction == Restriction::path && keep_output) {
+    throw ParamError("keep", "one fraction with restrict path (its plastic hidden units)");
+  }
+  if (keep_rounding != KeepRounding::ceil && restriction != Restriction::synapse &&
+      restriction != Restriction::neuron) {
+    throw ParamError("keep_rounding", "only with restrict synapse or neuron");
   }
   // theta, tau and c are checked for every rule, so that a bad value never passes silently.
   CacheParams p = cache;
@@ -163,8 +181,15 @@ std::span<const ParamSpec> mlp_parameters() {
                     .with_default("none")
                     .one_of("none|synapse|neuron|path"));
     v.push_back(ParamSpec("keep", ParamKind::real,
-                          "with a restriction: the fraction F of weights that may change")
-                    .in(0.0, 1.0, true));
+                          "with a restriction: the fraction F of weights that may change "
+                          "(F or F_hidden,F_output)")
+                    .in(0.0, 1.0, true)
+                    .up_to(2));
+    v.push_back(ParamSpec("keep_rounding", ParamKind::text,
+                          "with restrict synapse or neuron: k = ceil(F n), or the authors' n - "
+                          "round((1 - F)(n - 1)) with ties kept")
+                    .with_default("ceil")
+                    .one_of("ceil|authors"));
     return v;
   }();
   return specs;
@@ -190,7 +215,22 @@ MlpConfig mlp_config_from_json(const nlohmann::json& params) {
     if (key == "lazy") cfg.lazy = spec->read_json_flag(value);
     if (key == "lazy_margin") cfg.lazy_margin = spec->read_json_real(value);
     if (key == "restrict") cfg.restriction = parse_restriction(spec->read_json_text(value));
-    if (key == "keep") cfg.keep = spec->read_json_real(value);
+    if (key == "keep") {
+      if (value.is_array()) {  // [F] or [F_hidden, F_output]
+        if (value.empty() || value.size() > 2) {
+          throw ParamError("keep", "one or two fractions (hidden, output) (got " +
+                                       std::to_string(value.size()) + ")");
+        }
+        cfg.keep = spec->read_json_real(value[0]);
+        if (value.size() == 2) cfg.keep_output = spec->read_json_real(value[1]);
+      } else {
+        cfg.keep = spec->read_json_real(value);
+      }
+    }
+    if (key == "keep_rounding") {
+      cfg.keep_rounding =
+          spec->read_json_text(value) == "authors" ? KeepRounding::authors : KeepRounding::ceil;
+    }
   }
   if (cfg.cache.rule != Rule::classic && !params.contains("theta")) {
     throw ParamError("theta", "required for rule '" + std::string(rule_name(cfg.cache.rule)) +
@@ -198,6 +238,9 @@ MlpConfig mlp_config_from_json(const nlohmann::json& params) {
   }
   if (params.contains("lazy_margin") && !cfg.lazy) {
     throw ParamError("lazy_margin", "only with lazy learning (lazy)");
+  }
+  if (params.contains("keep_rounding") && cfg.restriction == Restriction::none) {
+    throw ParamError("keep_rounding", "only with restrict synapse or neuron");
   }
   if (params.contains("keep") && cfg.restriction == Restriction::none) {
     throw ParamError("keep", "only with a restriction (restrict synapse, neuron or path)");
@@ -548,14 +591,21 @@ void Mlp::to_row_major(Layer& L) {
   }
 }
 
-void Mlp::synapse_change(Layer& L, const std::vector<double>& delta, const double* v,
+std::size_t Mlp::keep_count_of(std::size_t layer, std::size_t n) const {
+  return keep_count(cfg_.keep_of(layer), n, cfg_.keep_rounding);
+}
+
+void Mlp::synapse_change(std::size_t l, const std::vector<double>& delta, const double* v,
                          const Pass& p) {
+  Layer& L = layer_[l];
   // Competitive plasticity per synapse (van Rossum & Pache 2024): of the layer's n_l =
   // rows x cols synapses (this network has no biases), keep the k = ceil(F n_l) changes
   // with the largest |Delta w| = |eta delta_r v_c|; equal sizes are taken in row-major
-  // order (lower index first); a zero change is never kept. The rest are discarded.
+  // order (lower index first); a zero change is never kept. The rest are discarded. With the
+  // authors' rounding, k = n_l - round((1 - F)(n_l - 1)) and every change equal to the k-th
+  // largest is kept too.
   const double eta = cfg_.eta;
-  const std::size_t k = keep_count(cfg_.keep, L.rows * L.cols);
+  const std::size_t k = keep_count_of(l, L.rows * L.cols);
   nz_rows_.clear();
   by_a_.clear();
   by_v_.clear();
@@ -607,7 +657,8 @@ void Mlp::synapse_change(Layer& L, const std::vector<double>& delta, const doubl
     }
   }
   const double cut = std::bit_cast<double>(lo);
-  std::size_t ties = k - count_ge(std::nextafter(cut, std::numeric_limits<double>::infinity()));
+  const std::size_t kept = cfg_.keep_rounding == KeepRounding::authors ? count_ge(cut) : k;
+  std::size_t ties = kept - count_ge(std::nextafter(cut, std::numeric_limits<double>::infinity()));
   // Rows in ascending order; in each, the columns above the cut, then the equal ones with
   // the lowest column indices while ties are left.
   for (std::size_t r : nz_rows_) {
@@ -643,7 +694,7 @@ void Mlp::synapse_change(Layer& L, const std::vector<double>& delta, const doubl
       }
     }
   }
-  L.updates += static_cast<std::int64_t>(k);
+  L.updates += static_cast<std::int64_t>(kept);
 }
 
 void Mlp::change_layer(int l, const Pass& p) {
@@ -663,13 +714,14 @@ void Mlp::change_layer(int l, const Pass& p) {
       change(v, nullptr);
       return;
     case Restriction::synapse:
-      synapse_change(L, delta, v, p);
+      synapse_change(static_cast<std::size_t>(l), delta, v, p);
       return;
     case Restriction::neuron: {
       // Competitive plasticity per neuron (van Rossum & Pache 2024): the ceil(F rows)
       // postsynaptic units with the largest |delta| (equal ones: lower index first) change
-      // their incoming weights. delta_h came from the unrestricted output error.
-      const std::size_t k = keep_count(cfg_.keep, L.rows);
+      // their incoming weights. delta_h came from the unrestricted output error. With the
+      // authors' rounding, the units tied with the k-th largest |delta| change too.
+      const std::size_t k = keep_count_of(static_cast<std::size_t>(l), L.rows);
       order_.resize(L.rows);
       for (std::size_t r = 0; r < L.rows; ++r) order_[r] = r;
       std::partial_sort(order_.begin(), order_.begin() + static_cast<std::ptrdiff_t>(k),
@@ -679,6 +731,10 @@ void Mlp::change_layer(int l, const Pass& p) {
                         });
       row_keep_.assign(L.rows, 0);
       for (std::size_t i = 0; i < k; ++i) row_keep_[order_[i]] = 1;
+      if (cfg_.keep_rounding == KeepRounding::authors) {
+        const double cut = std::fabs(delta[order_[k - 1]]);
+        for (std::size_t r = 0; r < L.rows; ++r) row_keep_[r] |= std::fabs(delta[r]) == cut;
+      }
       change(v, row_keep_.data());
       return;
     }

@@ -108,7 +108,8 @@ struct MlpDataOptions {
 };
 
 // The key of one run (experiment "mlp"): network, caching and stopping settings, limits;
-// "lazy" (with "lazy_margin") and "restrict" (with "keep") only when they are on, so that
+// "lazy" (with "lazy_margin") and "restrict" (with "keep", and "keep_output" and
+// "keep_rounding" when set) only when they are on, so that
 // the keys of plain runs are those stored before they existed.
 nlohmann::json mlp_run_params(const MlpRun& run, const MlpDataOptions& data);
 
