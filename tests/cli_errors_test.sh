@@ -181,6 +181,11 @@ check_mlp() {
     names --keep-rounding $m --restrict synapse --keep 0.3 --keep-rounding floor
     names --keep-rounding $m --restrict path --keep 0.3 --keep-rounding authors
     names --keep-rounding $m --keep-rounding authors
+    # The authors' input preprocessing.
+    names --inputs $m --inputs bogus
+    names --input-noise $m --input-noise 0.01
+    names --input-noise $m --inputs centred-noise --input-noise -1
+    names --input-noise $m --inputs centred-noise --input-noise x
   }
 }
 

@@ -211,7 +211,8 @@ def mlp(**kw):
     or ``"authors"``), lazy, lazy_margin, restrict (``"synapse"``, ``"neuron"``,
     ``"path"``), keep (one fraction, or ``(hidden, output)``), keep_rounding (``"ceil"`` or
     ``"authors"``); the stopping rule's epochs, target_accuracy, patience,
-    eval_every; the data's train_limit, test_limit and data (the MNIST folder)."""
+    eval_every; the data's train_limit, test_limit, data (the MNIST folder), inputs
+    (``"raw"`` or ``"centred-noise"``) and input_noise."""
     kw = _plain(kw)
     if "data" in kw:
         kw["data"] = _existing("data", kw["data"], folder=True)
