@@ -142,8 +142,26 @@ json table_values(const CLI::App* cmd, std::span<const syncache::ParamSpec> spec
           p[name] = spec.read_seed(a.text.at(name));
           break;
         case ParamKind::real: {
-          const double v = spec.read_real(a.text.at(name));
-          p[name] = std::isinf(v) ? json("inf") : json(v);
+          const auto real = [&spec](std::string_view text) {
+            const double v = spec.read_real(text);
+            return std::isinf(v) ? json("inf") : json(v);
+          };
+          const std::string& text = a.text.at(name);
+          if (spec.max_values > 1 && text.find(',') != std::string::npos) {
+            json values = json::array();  // "a,b": one value each
+            for (std::size_t start = 0; start <= text.size();) {
+              const std::size_t end = std::min(text.find(',', start), text.size());
+              values.push_back(real(std::string_view(text).substr(start, end - start)));
+              start = end + 1;
+            }
+            if (values.size() > spec.max_values) {
+              throw syncache::ParamError(name, "at most " + std::to_string(spec.max_values) +
+                                                   " comma-separated values (got '" + text + "')");
+            }
+            p[name] = values;
+          } else {
+            p[name] = real(text);
+          }
           break;
         }
         case ParamKind::flag:

@@ -91,6 +91,12 @@ expect 2 --N/--P -- theory perceptron --N 1e308 --P 1e308
 # Words.
 expect 2 --rule -- perceptron --rule "$(printf 'neu\x01ron')"
 expect 2 --backprop -- mlp --backprop "$BIG"
+expect 2 --keep-rounding -- mlp --restrict neuron --keep 0.5 --keep-rounding "$BIG"
+for v in "${BAD_NUMBERS[@]}"; do
+  expect 2 --keep -- mlp --restrict synapse "--keep=0.5,$v"
+  expect 2 --input-noise -- mlp --inputs centred-noise "--input-noise=$v"
+done
+expect 2 --inputs -- mlp --inputs "$BIG"
 expect 2 --background -- spiking --background x
 expect 2 figure -- figure "$(printf 'fig\xff')"
 

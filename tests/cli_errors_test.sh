@@ -170,6 +170,22 @@ check_mlp() {
     names --theta $m --rule neuron
     names --tau $m --rule neuron --theta 1 --tau 0
     names --c $m --rule neuron --theta 1 --c -1
+    # Keep fractions per layer and their rounding.
+    names --keep $m --restrict synapse --keep 0.3,1,1
+    names --keep $m --restrict synapse --keep 0.3,0
+    names --keep $m --restrict synapse --keep 0.3,
+    names --keep $m --restrict synapse --keep ,1
+    names --keep $m --restrict synapse --keep 0.3,x
+    names --keep $m --restrict path --keep 0.3,1
+    names --keep $m --keep 0.3,1
+    names --keep-rounding $m --restrict synapse --keep 0.3 --keep-rounding floor
+    names --keep-rounding $m --restrict path --keep 0.3 --keep-rounding authors
+    names --keep-rounding $m --keep-rounding authors
+    # The authors' input preprocessing.
+    names --inputs $m --inputs bogus
+    names --input-noise $m --input-noise 0.01
+    names --input-noise $m --inputs centred-noise --input-noise -1
+    names --input-noise $m --inputs centred-noise --input-noise x
   }
 }
 

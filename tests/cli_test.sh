@@ -593,7 +593,7 @@ check_mlp_errors() {
 }
 
 # Lazy learning and competitive plasticity (docs/beyond.md): the new columns come after the
-# old ones; the synapse restriction changes at most ceil(F n_l) synapses per layer and
+# old ones, then the same energies and counts per layer (adding up to the totals); the synapse restriction changes at most ceil(F n_l) synapses per layer and
 # sample (784 x 20 and 20 x 10 synapses); classic counts every update as persistent.
 check_mlp_plasticity() {
   local base="--train-limit 500 --test-limit 200 --epochs 1 --eval-every 250 --hidden 20"
@@ -610,6 +610,9 @@ check_mlp_plasticity() {
   run_ok mlp $base --restrict path --keep 0.5 --rule neuron --theta 0.05 --tau 1000 --c 0.001 ||
     return
   cp "$OUT" "$TMP/path.csv"
+  # shellcheck disable=SC2086
+  run_ok mlp $base --restrict neuron --keep 0.3,1 --keep-rounding authors || return
+  cp "$OUT" "$TMP/neuron.csv"
   # The figures' derived seeds fill 64 bits: the largest one is accepted.
   run_ok mlp --train-limit 10 --test-limit 10 --epochs 1 --seed 18446744073709551615 || return
   "$PY" - "$TMP" <<'PYCODE' || fail "mlp plasticity: $(head -3 "$TMP/synapse.csv")"
@@ -618,10 +621,15 @@ d = sys.argv[1]
 def rows(name):
     return list(csv.DictReader(open(d + "/" + name + ".csv")))
 header = open(d + "/plain.csv").readline().strip().split(",")
-assert header == ["samples", "epoch", "accuracy", "energy_total", "energy_consolidation",
-                  "energy_maintenance", "energy_pending", "energy_minimal", "updates",
-                  "consolidation_events"], header
+totals = ["energy_total", "energy_consolidation", "energy_maintenance", "energy_pending",
+          "energy_minimal", "updates", "consolidation_events"]
+assert header[:10] == ["samples", "epoch", "accuracy"] + totals, header
+assert header[10:] == [l + "_" + k for l in ("hidden", "output") for k in totals], header
 plain, syn, lazy, path = rows("plain"), rows("synapse"), rows("lazy"), rows("path")
+for r in plain + syn + lazy + path:  # the layers add up to the totals
+    for k in totals:
+        h, o, t = (float(r[p + k]) for p in ("hidden_", "output_", ""))
+        assert math.isclose(h + o, t, rel_tol=1e-12), (k, r)
 for r in plain + syn + lazy:
     assert r["updates"] == r["consolidation_events"], r  # classic: every update persists
 per_sample = math.ceil(0.1 * 784 * 20) + math.ceil(0.1 * 20 * 10)
@@ -633,6 +641,11 @@ for a, b in zip(lazy, plain):
     assert float(a["energy_total"]) < float(b["energy_total"]), (a, b)
 for r in path:
     assert 0 < int(r["consolidation_events"]) < int(r["updates"]), r
+# F = 1 on the output layer: all 10 x 20 output synapses change on every sample; the hidden
+# layer's F = 0.3 changes at most 20 - round(0.7 * 19) = 7 units' 784 synapses (and ties).
+for r, p in zip(rows("neuron"), plain):
+    assert int(r["output_updates"]) == 200 * int(r["samples"]) == int(p["output_updates"]), r
+    assert 0 < int(r["hidden_updates"]) < int(p["hidden_updates"]), (r, p)
 PYCODE
 }
 

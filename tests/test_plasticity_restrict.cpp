@@ -356,44 +356,7 @@ TEST(Lazy, SkippedSamplesStillDecayAndPayMaintenance) {
   EXPECT_GT(checked, 20);
 }
 
-// The updates count equals the weights that moved, counted sample by sample, for every
-// algorithm; with caching the consolidation events equal the persistent weights that moved.
-TEST(Counts, UpdatesAndConsolidationEventsMatchWeightsThatMoved) {
-  const Data d = random_data(25, 300, 4, 71, 0.35);
-  struct Algo {
-    Restriction r;
-    double keep;
-    bool lazy;
-  };
-  const Algo algos[] = {{Restriction::none, 1.0, false},   {Restriction::synapse, 0.2, false},
-                        {Restriction::neuron, 0.4, false}, {Restriction::path, 0.5, false},
-                        {Restriction::none, 1.0, true},    {Restriction::synapse, 0.2, true}};
-  for (const Algo& a : algos) {
-    SCOPED_TRACE(std::string(restriction_name(a.r)) + (a.lazy ? " lazy" : ""));
-    Mlp classic(small(25, 10, 4, a.r, a.keep, a.lazy));
-    Mlp cache(cached(small(25, 10, 4, a.r, a.keep, a.lazy), 0.03, 100.0, 0.0));
-    std::int64_t moved = 0, consolidated = 0;
-    for (std::size_t i = 0; i < d.count; ++i) {
-      const Matrix w[2] = {classic.weights(0), classic.weights(1)};
-      const Matrix l[2] = {cache.persistent(0), cache.persistent(1)};
-      classic.train_sample(d.row(i), d.y[i]);
-      cache.train_sample(d.row(i), d.y[i]);
-      for (std::size_t k = 0; k < 2; ++k) {
-        moved += count_changed(w[k], classic.weights(k));
-        consolidated += count_changed(l[k], cache.persistent(k));
-      }
-    }
-    EXPECT_GT(moved, 0);
-    EXPECT_EQ(classic.updates(), moved);
-    EXPECT_EQ(classic.consolidation_events(), moved);  // classic: every change is persistent
-    EXPECT_GT(consolidated, 0);
-    EXPECT_EQ(cache.consolidation_events(), consolidated);
-    std::int64_t pending =
-        (cache.transient(0).array() != 0.0).count() + (cache.transient(1).array() != 0.0).count();
-    EXPECT_EQ(cache.pending_changes(), pending);
-    EXPECT_EQ(classic.pending_changes(), 0);
-  }
-}
+// The counts against the weights that moved, per layer and in total: test_mlp_layers.cpp.
 
 // No consolidation, no decay, no maintenance: the energy is the minimal one for every
 // algorithm (all changes stay transient, and sum |s| = sum |w - w(0)|).

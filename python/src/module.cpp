@@ -815,6 +815,29 @@ py::dict mlp(const py::dict& kw) {
   d["energy_minimal"] = minimal;
   d["updates"] = updates;
   d["consolidation_events"] = events;
+  // Per layer, the CSV's hidden_... and output_... columns.
+  for (std::size_t l = 0; l < 2; ++l) {
+    py::array_t<std::int64_t> lu(n), lev(n);
+    py::array_t<double> lt(n), lc(n), lm(n), lp(n), lmi(n);
+    for (std::size_t k = 0; k < n; ++k) {
+      const auto& e = points[k].layers[l];
+      lt.mutable_at(k) = e.total();
+      lc.mutable_at(k) = e.consolidation;
+      lm.mutable_at(k) = e.maintenance;
+      lp.mutable_at(k) = e.pending;
+      lmi.mutable_at(k) = e.minimal;
+      lu.mutable_at(k) = e.updates;
+      lev.mutable_at(k) = e.consolidation_events;
+    }
+    const std::string pre = syncache::kMlpLayerNames[l];
+    d[py::str(pre + "_energy_total")] = lt;
+    d[py::str(pre + "_energy_consolidation")] = lc;
+    d[py::str(pre + "_energy_maintenance")] = lm;
+    d[py::str(pre + "_energy_pending")] = lp;
+    d[py::str(pre + "_energy_minimal")] = lmi;
+    d[py::str(pre + "_updates")] = lu;
+    d[py::str(pre + "_consolidation_events")] = lev;
+  }
   return d;
 }
 

@@ -207,12 +207,16 @@ def mlp(**kw):
     """``syncache mlp``: trains the 784-H-10 network on MNIST one sample at a time; returns
     its learning curve as a dict of NumPy arrays, one per column of the command's CSV
     (samples, epoch, accuracy, energy_total, energy_consolidation, energy_maintenance,
-    energy_pending, energy_minimal, updates, consolidation_events).
+    energy_pending, energy_minimal, updates, consolidation_events, then the same energies and
+    counts of each layer: hidden_energy_total, ..., hidden_consolidation_events,
+    output_energy_total, ..., output_consolidation_events).
 
     Keywords: the network's hidden, eta, rule, theta, tau, c, seed, backprop (``"exact"``
     or ``"authors"``), lazy, lazy_margin, restrict (``"synapse"``, ``"neuron"``,
-    ``"path"``), keep; the stopping rule's epochs, target_accuracy, patience,
-    eval_every; the data's train_limit, test_limit and data (the MNIST folder)."""
+    ``"path"``), keep (one fraction, or ``(hidden, output)``), keep_rounding (``"ceil"`` or
+    ``"authors"``); the stopping rule's epochs, target_accuracy, patience,
+    eval_every; the data's train_limit, test_limit, data (the MNIST folder), inputs
+    (``"raw"`` or ``"centred-noise"``) and input_noise."""
     return _core.mlp(_command(kw, "mlp", "training", "mlp_data"))
 
 

@@ -102,6 +102,9 @@ def _existing(key, path, folder=False):
 _KINDS = {"integer": _integer, "seed": _integer, "real": _real, "flag": _flag, "text": _text}
 # Text parameters that are files or folders.
 _PATHS = {"patterns": False, "data": True}
+# Parameters that also take a list or tuple of values of their kind, at most this many
+# (keep: one fraction, or one per layer: hidden, output).
+_LISTS = {"keep": 2}
 
 
 def _command(kw, *tables):
@@ -113,6 +116,10 @@ def _command(kw, *tables):
         kind = kinds.get(key)
         if key in _PATHS and kind == "text":
             value = _existing(key, value, folder=_PATHS[key])
+        elif key in _LISTS and isinstance(value, (list, tuple)):
+            if not 1 <= len(value) <= _LISTS[key]:
+                raise ValueError(f"{key}: one to {_LISTS[key]} values (got {len(value)})")
+            value = [_KINDS[kind](key, v) for v in value]
         elif kind is not None:
             value = _KINDS[kind](key, value)
         out[key] = value

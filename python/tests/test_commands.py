@@ -114,6 +114,19 @@ def test_mlp_equals_cli():
         assert column.tolist() == [type(column[0].item())(r[name]) for r in rows], name
 
 
+@pytest.mark.skipif(not os.path.isdir(MNIST), reason="MNIST not fetched (scripts/bootstrap)")
+def test_mlp_keep_per_layer_equals_cli():
+    # keep=(hidden, output) is --keep F0,F1; F = 1 leaves all 10 x 20 output synapses
+    # changing on each of the 200 samples.
+    kw = dict(hidden=20, train_limit=200, test_limit=100, epochs=1, eval_every=200,
+              restrict="neuron", keep_rounding="authors")
+    got = syncache.mlp(data=MNIST, keep=(0.3, 1), **kw)
+    rows = list(csv.DictReader(io.StringIO(
+        cli("mlp", "--data", MNIST, "--keep", "0.3,1", *options(**kw)))))
+    assert got["output_updates"].tolist() == [int(r["output_updates"]) for r in rows] == [40000]
+    assert got["hidden_updates"].tolist() == [int(r["hidden_updates"]) for r in rows]
+
+
 def test_sweep_dict_equals_cli_file(tmp_path):
     spec = {"name": "small", "repeats": 2, "master_seed": 5,
             "fixed": {"N": 60, "rule": "neuron", "theta": 3.0, "max_epochs": 2000},

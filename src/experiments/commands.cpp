@@ -9,6 +9,7 @@
 #include "syncache/core/rule.hpp"
 #include "syncache/experiments/mlp_training.hpp"
 #include "syncache/io/format.hpp"
+#include "syncache/io/input_preprocessing.hpp"
 #include "syncache/io/mnist.hpp"
 #include "syncache/models/mlp.hpp"
 #include "syncache/models/perceptron.hpp"
@@ -203,6 +204,15 @@ std::span<const ParamSpec> mlp_data_parameters() {
           .with_default("0")
           .in(0, 1e9),
       ParamSpec("data", ParamKind::text, "directory with the four MNIST IDX files"),
+      ParamSpec("inputs", ParamKind::text,
+                "raw pixels, or centred-noise: zero mean plus N(0, input_noise^2) noise per "
+                "pixel, as van Rossum & Pache's code (docs/beyond.md)")
+          .with_default("raw")
+          .one_of("raw|centred-noise"),
+      ParamSpec("input_noise", ParamKind::real,
+                "with inputs centred-noise: the noise's standard deviation (authors: 0.001)")
+          .with_default("0.001")
+          .in(0.0, 1.0),
   };
   return specs;
 }
@@ -213,6 +223,8 @@ void mlp(const nlohmann::json& given, const std::function<void(const LearningPoi
   nlohmann::json net = nlohmann::json::object(), training = net;
   std::size_t train_limit = 0, test_limit = 0;
   std::string dir;
+  bool centred = false;
+  double noise = 0.001;
   for (const auto& [key, value] : given.items()) {
     if (find_param(mlp_parameters(), key) != nullptr) {
       net[key] = value;
@@ -224,11 +236,16 @@ void mlp(const nlohmann::json& given, const std::function<void(const LearningPoi
         train_limit = static_cast<std::size_t>(spec->read_json_integer(value));
       if (key == "test_limit")
         test_limit = static_cast<std::size_t>(spec->read_json_integer(value));
+      if (key == "inputs") centred = spec->read_json_text(value) == "centred-noise";
+      if (key == "input_noise") noise = spec->read_json_real(value);
     } else {
       throw ParamError(key, "unknown parameter (allowed: " + param_names(mlp_parameters()) + ", " +
                                 param_names(training_parameters()) + ", " +
                                 param_names(mlp_data_parameters()) + ")");
     }
+  }
+  if (given.contains("input_noise") && !centred) {
+    throw ParamError("input_noise", "only with inputs centred-noise");
   }
   const TrainingOptions opt = training_options_from_json(training);
   Mlp network(mlp_config_from_json(net));
@@ -240,16 +257,26 @@ void mlp(const nlohmann::json& given, const std::function<void(const LearningPoi
   } catch (const std::exception& e) {
     throw ParamError("data", e.what());  // missing, truncated or corrupt files
   }
+  if (centred) {  // the noise from the network's seed, one stream per set
+    centre_and_add_noise(data.train, noise, network.config().seed, 0x747261696eu);  // "train"
+    centre_and_add_noise(data.test, noise, network.config().seed, 0x74657374u);     // "test"
+  }
   train_mlp(network, data.train, data.test, opt, on_point);
 }
 
-std::string mlp_csv_line(const LearningPoint& p) {
-  const EnergyTally& e = p.energy;
-  // Shortest round-trip forms: full precision (the energies add up exactly), no noise.
-  return std::to_string(p.samples) + ',' + std::to_string(p.epoch) + ',' + round_trip(p.accuracy) +
-         ',' + round_trip(e.total()) + ',' + round_trip(e.consolidation) + ',' +
+namespace {
+// energy_total, ..., energy_minimal, updates, consolidation_events of one tally.
+std::string energy_csv(const EnergyTally& e) {
+  return round_trip(e.total()) + ',' + round_trip(e.consolidation) + ',' +
          round_trip(e.maintenance) + ',' + round_trip(e.pending) + ',' + round_trip(e.minimal) +
          ',' + std::to_string(e.updates) + ',' + std::to_string(e.consolidation_events);
+}
+}  // namespace
+
+std::string mlp_csv_line(const LearningPoint& p) {
+  // Shortest round-trip forms: full precision (the energies add up exactly), no noise.
+  return std::to_string(p.samples) + ',' + std::to_string(p.epoch) + ',' + round_trip(p.accuracy) +
+         ',' + energy_csv(p.energy) + ',' + energy_csv(p.layers[0]) + ',' + energy_csv(p.layers[1]);
 }
 
 }  // namespace syncache::commands

@@ -94,6 +94,7 @@ TrainingResult train_mlp(Mlp& net, const mnist::Dataset& train, const mnist::Dat
     p.energy = net.energy();  // with updates() and consolidation_events()
     p.pending_changes = net.pending_changes();
     p.plastic_samples = net.plastic_samples();
+    for (std::size_t l = 0; l < 2; ++l) p.layers[l] = net.layer_energy(l);
     result.curve.push_back(p);
     if (on_point) on_point(p);
     return p.accuracy;
@@ -154,19 +155,42 @@ json training_json(const TrainingResult& r) {
     pending.push_back(p.energy.pending);
     minimal.push_back(p.energy.minimal);
   }
-  return json{{"samples", samples},
-              {"epoch", epoch},
-              {"accuracy", acc},
-              {"total", total},
-              {"consolidation", cons},
-              {"maintenance", maint},
-              {"pending", pending},
-              {"minimal", minimal},
-              {"updates", updates},
-              {"consolidation_events", events},
-              {"pending_changes", pending_n},
-              {"plastic_samples", plastic},
-              {"stop", stop_reason_name(r.stop)}};
+  json out{{"samples", samples},
+           {"epoch", epoch},
+           {"accuracy", acc},
+           {"total", total},
+           {"consolidation", cons},
+           {"maintenance", maint},
+           {"pending", pending},
+           {"minimal", minimal},
+           {"updates", updates},
+           {"consolidation_events", events},
+           {"pending_changes", pending_n},
+           {"plastic_samples", plastic},
+           {"stop", stop_reason_name(r.stop)}};
+  // Per layer: the same energies and counts, keyed "hidden_..." and "output_...".
+  for (std::size_t l = 0; l < 2; ++l) {
+    json t = json::array(), c = t, m = t, pe = t, mi = t, u = t, ev = t;
+    for (const auto& p : r.curve) {
+      const EnergyTally& e = p.layers[l];
+      t.push_back(e.total());
+      c.push_back(e.consolidation);
+      m.push_back(e.maintenance);
+      pe.push_back(e.pending);
+      mi.push_back(e.minimal);
+      u.push_back(e.updates);
+      ev.push_back(e.consolidation_events);
+    }
+    const std::string pre = kMlpLayerNames[l];
+    out[pre + "_total"] = t;
+    out[pre + "_consolidation"] = c;
+    out[pre + "_maintenance"] = m;
+    out[pre + "_pending"] = pe;
+    out[pre + "_minimal"] = mi;
+    out[pre + "_updates"] = u;
+    out[pre + "_consolidation_events"] = ev;
+  }
+  return out;
 }
 
 std::vector<LearningPoint> curve_from_json(const json& r) {
@@ -187,6 +211,19 @@ std::vector<LearningPoint> curve_from_json(const json& r) {
     p.energy.consolidation_events = count("consolidation_events");
     p.pending_changes = count("pending_changes");
     p.plastic_samples = count("plastic_samples");
+    for (std::size_t l = 0; l < 2; ++l) {
+      const std::string pre = std::string(kMlpLayerNames[l]) + "_";
+      auto real = [&](const char* name) {
+        return r.contains(pre + name) ? r[pre + name][k].get<double>() : 0.0;
+      };
+      EnergyTally& e = p.layers[l];
+      e.consolidation = real("consolidation");
+      e.maintenance = real("maintenance");
+      e.pending = real("pending");
+      e.minimal = real("minimal");
+      e.updates = count((pre + "updates").c_str());
+      e.consolidation_events = count((pre + "consolidation_events").c_str());
+    }
   }
   return curve;
 }
@@ -218,7 +255,10 @@ json mlp_run_params(const MlpRun& run, const MlpDataOptions& data) {
   }
   if (c.restriction != Restriction::none) {
     p["restrict"] = std::string(restriction_name(c.restriction));
-    p["keep"] = c.keep;
+    p["keep"] = c.keep;  // the hidden layer's F, and "keep_output" when it differs
+    if (c.keep_output) p["keep_output"] = *c.keep_output;
+    if (c.keep_rounding != KeepRounding::ceil)
+      p["keep_rounding"] = keep_rounding_name(c.keep_rounding);
   }
   if (c.cache.rule != Rule::classic) {
     p["theta"] = number_or_inf(c.cache.theta);
@@ -229,7 +269,8 @@ json mlp_run_params(const MlpRun& run, const MlpDataOptions& data) {
   // to 1 while no transient weight is left (last-digit changes with decay). 3 (every run):
   // the test accuracy from the float evaluation kernel with its own sigmoid, which may
   // differ from Eigen's in the last bit and so, rarely, decide a near-tie differently.
-  p["revision"] = 3;
+  // 4 (every run): the energies and counts per layer stored beside the totals.
+  p["revision"] = 4;
   return p;
 }
 

@@ -13,6 +13,7 @@
 
 #include "evaluation.hpp"
 #include "syncache/core/kernels.hpp"
+#include "syncache/core/normal.hpp"
 #include "syncache/io/limits.hpp"
 #include "syncache/io/params.hpp"
 #include "syncache/io/text_input.hpp"
@@ -28,40 +29,6 @@ std::string num(double v) {
 double logistic(double z) {
   return 1.0 / (1.0 + std::exp(-z));
 }
-
-// Uniform double with 53 random bits from two raw pcg32 outputs, k 2^-53 for k in
-// [0, 2^53).
-std::uint64_t bits53(pcg32& rng) {
-  const std::uint64_t a = rng() >> 5;  // 27 bits
-  const std::uint64_t b = rng() >> 6;  // 26 bits
-  return (a << 26) | b;
-}
-
-// Standard normal deviates by the Box-Muller transform, two per pair of uniforms:
-// u1 in (0, 1], u2 in [0, 1), r = sqrt(-2 ln u1), z = r cos(2 pi u2), r sin(2 pi u2).
-class Normal {
- public:
-  explicit Normal(std::uint64_t seed) : rng_(seed) {}
-  double operator()() {
-    if (has_spare_) {
-      has_spare_ = false;
-      return spare_;
-    }
-    constexpr double kUnit = 0x1p-53;
-    const double u1 = static_cast<double>(bits53(rng_) + 1) * kUnit;
-    const double u2 = static_cast<double>(bits53(rng_)) * kUnit;
-    const double r = std::sqrt(-2.0 * std::log(u1));
-    const double phi = 2.0 * std::numbers::pi * u2;
-    spare_ = r * std::sin(phi);
-    has_spare_ = true;
-    return r * std::cos(phi);
-  }
-
- private:
-  pcg32 rng_;
-  double spare_ = 0.0;
-  bool has_spare_ = false;
-};
 
 }  // namespace
 
@@ -87,7 +54,18 @@ Restriction parse_restriction(const std::string& name) {
   throw ParamError("restrict", "must be none, synapse, neuron or path (got '" + name + "')");
 }
 
-std::size_t keep_count(double keep, std::size_t n) {
+const char* keep_rounding_name(KeepRounding r) {
+  return r == KeepRounding::authors ? "authors" : "ceil";
+}
+
+std::size_t keep_count(double keep, std::size_t n, KeepRounding rounding) {
+  if (rounding == KeepRounding::authors) {
+    // k = n - round((1 - F)(n - 1)): std::nearbyint rounds half to even in the default
+    // rounding mode, as Python's round and numpy.round do.
+    const double dropped = std::nearbyint((1.0 - keep) * static_cast<double>(n - 1));
+    const auto d = static_cast<std::size_t>(std::clamp(dropped, 0.0, static_cast<double>(n - 1)));
+    return n - d;
+  }
   const double k = std::ceil(keep * static_cast<double>(n) - 1e-9);
   return std::clamp<std::size_t>(k < 1.0 ? 1 : static_cast<std::size_t>(k), 1, n);
 }
@@ -118,8 +96,15 @@ void MlpConfig::validate() const {
     default:
       throw ParamError("restrict", "must be none, synapse, neuron or path");
   }
-  if (!(keep > 0.0 && keep <= 1.0)) {
-    throw ParamError("keep", "must lie in (0, 1] (got " + num(keep) + ")");
+  for (double f : {keep, keep_output.value_or(keep)}) {
+    if (!(f > 0.0 && f <= 1.0)) throw ParamError("keep", "must lie in (0, 1] (got " + num(f) + ")");
+  }
+  if (restriction == Restriction::path && keep_output) {
+    throw ParamError("keep", "one fraction with restrict path (its plastic hidden units)");
+  }
+  if (keep_rounding != KeepRounding::ceil && restriction != Restriction::synapse &&
+      restriction != Restriction::neuron) {
+    throw ParamError("keep_rounding", "only with restrict synapse or neuron");
   }
   // theta, tau and c are checked for every rule, so that a bad value never passes silently.
   CacheParams p = cache;
@@ -163,8 +148,15 @@ std::span<const ParamSpec> mlp_parameters() {
                     .with_default("none")
                     .one_of("none|synapse|neuron|path"));
     v.push_back(ParamSpec("keep", ParamKind::real,
-                          "with a restriction: the fraction F of weights that may change")
-                    .in(0.0, 1.0, true));
+                          "with a restriction: the fraction F of weights that may change "
+                          "(F or F_hidden,F_output)")
+                    .in(0.0, 1.0, true)
+                    .up_to(2));
+    v.push_back(ParamSpec("keep_rounding", ParamKind::text,
+                          "with restrict synapse or neuron: k = ceil(F n), or the authors' n - "
+                          "round((1 - F)(n - 1)) with ties kept")
+                    .with_default("ceil")
+                    .one_of("ceil|authors"));
     return v;
   }();
   return specs;
@@ -190,7 +182,22 @@ MlpConfig mlp_config_from_json(const nlohmann::json& params) {
     if (key == "lazy") cfg.lazy = spec->read_json_flag(value);
     if (key == "lazy_margin") cfg.lazy_margin = spec->read_json_real(value);
     if (key == "restrict") cfg.restriction = parse_restriction(spec->read_json_text(value));
-    if (key == "keep") cfg.keep = spec->read_json_real(value);
+    if (key == "keep") {
+      if (value.is_array()) {  // [F] or [F_hidden, F_output]
+        if (value.empty() || value.size() > 2) {
+          throw ParamError("keep", "one or two fractions (hidden, output) (got " +
+                                       std::to_string(value.size()) + ")");
+        }
+        cfg.keep = spec->read_json_real(value[0]);
+        if (value.size() == 2) cfg.keep_output = spec->read_json_real(value[1]);
+      } else {
+        cfg.keep = spec->read_json_real(value);
+      }
+    }
+    if (key == "keep_rounding") {
+      cfg.keep_rounding =
+          spec->read_json_text(value) == "authors" ? KeepRounding::authors : KeepRounding::ceil;
+    }
   }
   if (cfg.cache.rule != Rule::classic && !params.contains("theta")) {
     throw ParamError("theta", "required for rule '" + std::string(rule_name(cfg.cache.rule)) +
@@ -198,6 +205,9 @@ MlpConfig mlp_config_from_json(const nlohmann::json& params) {
   }
   if (params.contains("lazy_margin") && !cfg.lazy) {
     throw ParamError("lazy_margin", "only with lazy learning (lazy)");
+  }
+  if (params.contains("keep_rounding") && cfg.restriction == Restriction::none) {
+    throw ParamError("keep_rounding", "only with restrict synapse or neuron");
   }
   if (params.contains("keep") && cfg.restriction == Restriction::none) {
     throw ParamError("keep", "only with a restriction (restrict synapse, neuron or path)");
@@ -467,6 +477,7 @@ void Mlp::dense_change(Layer& L, const std::vector<double>& delta, const double*
       nonzero_rows += a != 0.0;
     }
     classic_energy_ += scale_abs * sum_abs;
+    L.classic_abs += scale_abs * sum_abs;
   } else {
     for (std::size_t i = 0; i < L.cols; ++i) nonzero_in += v[i] != 0.0;
     const Input<double> input{v, L.cols};
@@ -477,7 +488,7 @@ void Mlp::dense_change(Layer& L, const std::vector<double>& delta, const double*
       nonzero_rows += a != 0.0;
     }
   }
-  updates_ += nonzero_rows * nonzero_in;
+  L.updates += nonzero_rows * nonzero_in;
 }
 
 void Mlp::column_change(Layer& L, const std::vector<double>& delta, const char* row_mask,
@@ -503,8 +514,9 @@ void Mlp::column_change(Layer& L, const std::vector<double>& delta, const char* 
   } else {  // classic: w_row += eta delta x; M += sum |Delta w|
     kernels::column_axpy(L.wt.data(), padded_rows(L.rows), scale_.data(), p.in);
     classic_energy_ += scale_abs * p.x_abs_sum;
+    L.classic_abs += scale_abs * p.x_abs_sum;
   }
-  updates_ += nonzero_rows * p.x_nonzero;
+  L.updates += nonzero_rows * p.x_nonzero;
 }
 
 void Mlp::check_column_bound(const Pass& p) {
@@ -546,14 +558,21 @@ void Mlp::to_row_major(Layer& L) {
   }
 }
 
-void Mlp::synapse_change(Layer& L, const std::vector<double>& delta, const double* v,
+std::size_t Mlp::keep_count_of(std::size_t layer, std::size_t n) const {
+  return keep_count(cfg_.keep_of(layer), n, cfg_.keep_rounding);
+}
+
+void Mlp::synapse_change(std::size_t l, const std::vector<double>& delta, const double* v,
                          const Pass& p) {
+  Layer& L = layer_[l];
   // Competitive plasticity per synapse (van Rossum & Pache 2024): of the layer's n_l =
   // rows x cols synapses (this network has no biases), keep the k = ceil(F n_l) changes
   // with the largest |Delta w| = |eta delta_r v_c|; equal sizes are taken in row-major
-  // order (lower index first); a zero change is never kept. The rest are discarded.
+  // order (lower index first); a zero change is never kept. The rest are discarded. With the
+  // authors' rounding, k = n_l - round((1 - F)(n_l - 1)) and every change equal to the k-th
+  // largest is kept too.
   const double eta = cfg_.eta;
-  const std::size_t k = keep_count(cfg_.keep, L.rows * L.cols);
+  const std::size_t k = keep_count_of(l, L.rows * L.cols);
   nz_rows_.clear();
   by_a_.clear();
   by_v_.clear();
@@ -605,7 +624,8 @@ void Mlp::synapse_change(Layer& L, const std::vector<double>& delta, const doubl
     }
   }
   const double cut = std::bit_cast<double>(lo);
-  std::size_t ties = k - count_ge(std::nextafter(cut, std::numeric_limits<double>::infinity()));
+  const std::size_t kept = cfg_.keep_rounding == KeepRounding::authors ? count_ge(cut) : k;
+  std::size_t ties = kept - count_ge(std::nextafter(cut, std::numeric_limits<double>::infinity()));
   // Rows in ascending order; in each, the columns above the cut, then the equal ones with
   // the lowest column indices while ties are left.
   for (std::size_t r : nz_rows_) {
@@ -637,10 +657,11 @@ void Mlp::synapse_change(Layer& L, const std::vector<double>& delta, const doubl
       for (std::size_t i = 0; i < cols_.size(); ++i) {
         w[cols_[i] * stride] += dw_[i];
         classic_energy_ += std::fabs(dw_[i]);
+        L.classic_abs += std::fabs(dw_[i]);
       }
     }
   }
-  updates_ += static_cast<std::int64_t>(k);
+  L.updates += static_cast<std::int64_t>(kept);
 }
 
 void Mlp::change_layer(int l, const Pass& p) {
@@ -660,13 +681,14 @@ void Mlp::change_layer(int l, const Pass& p) {
       change(v, nullptr);
       return;
     case Restriction::synapse:
-      synapse_change(L, delta, v, p);
+      synapse_change(static_cast<std::size_t>(l), delta, v, p);
       return;
     case Restriction::neuron: {
       // Competitive plasticity per neuron (van Rossum & Pache 2024): the ceil(F rows)
       // postsynaptic units with the largest |delta| (equal ones: lower index first) change
-      // their incoming weights. delta_h came from the unrestricted output error.
-      const std::size_t k = keep_count(cfg_.keep, L.rows);
+      // their incoming weights. delta_h came from the unrestricted output error. With the
+      // authors' rounding, the units tied with the k-th largest |delta| change too.
+      const std::size_t k = keep_count_of(static_cast<std::size_t>(l), L.rows);
       order_.resize(L.rows);
       for (std::size_t r = 0; r < L.rows; ++r) order_[r] = r;
       std::partial_sort(order_.begin(), order_.begin() + static_cast<std::ptrdiff_t>(k),
@@ -676,6 +698,10 @@ void Mlp::change_layer(int l, const Pass& p) {
                         });
       row_keep_.assign(L.rows, 0);
       for (std::size_t i = 0; i < k; ++i) row_keep_[order_[i]] = 1;
+      if (cfg_.keep_rounding == KeepRounding::authors) {
+        const double cut = std::fabs(delta[order_[k - 1]]);
+        for (std::size_t r = 0; r < L.rows; ++r) row_keep_[r] |= std::fabs(delta[r]) == cut;
+      }
       change(v, row_keep_.data());
       return;
     }
@@ -718,14 +744,14 @@ void Mlp::train_sample(const float* x, int label) {
 }
 
 std::int64_t Mlp::consolidation_events() const {
-  if (cfg_.cache.rule == Rule::classic) return updates_;
-  std::int64_t n = 0;
-  for (std::size_t l = 0; l < 2; ++l) {
-    const Layer& L = layer_[l];
-    n += (L.store ? L.store->consolidation_events() : L.cstore->consolidation_events()) -
-         init_events_[l];
-  }
-  return n;
+  return layer_consolidation_events(0) + layer_consolidation_events(1);
+}
+
+std::int64_t Mlp::layer_consolidation_events(std::size_t layer) const {
+  const Layer& L = layer_.at(layer);
+  if (cfg_.cache.rule == Rule::classic) return L.updates;
+  return (L.store ? L.store->consolidation_events() : L.cstore->consolidation_events()) -
+         init_events_[layer];
 }
 
 std::int64_t Mlp::pending_changes() const {
@@ -808,30 +834,53 @@ double Mlp::accuracy(const SparseImages& images, const std::uint8_t* labels) con
   return static_cast<double>(correct) / static_cast<double>(images.count);
 }
 
-EnergyTally Mlp::energy() const {
-  EnergyTally e;
-  for (const Layer& L : layer_) {
-    const EnergyTally* tally = L.tally();
-    if (tally == nullptr) continue;
-    const EnergyTally& t = *tally;
-    e.classic += t.classic - L.init_classic;
-    e.consolidation += t.consolidation - L.init_consolidation;
-    e.maintenance += t.maintenance;
-    e.change += t.change;  // 0: the network's stores have b = 0
-    e.pending += L.store ? L.store->transient_abs_sum() : L.cstore->transient_abs_sum();
-  }
-  if (cfg_.cache.rule == Rule::classic) e.classic = e.consolidation = classic_energy_;
-  e.updates = updates_;
-  e.consolidation_events = consolidation_events();
-  for (int l = 0; l < 2; ++l) {  // M_min = sum |w(T) - w(0)|
-    const Layer& L = layer_[l];
-    for (std::size_t r = 0; r < L.rows; ++r) {
-      for (std::size_t c = 0; c < L.cols; ++c) {
-        e.minimal += std::fabs(L.weight(r, c) -
-                               w0_[l](static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(c)));
-      }
+void Mlp::add_minimal(std::size_t layer, double& sum) const {
+  const Layer& L = layer_[layer];
+  for (std::size_t r = 0; r < L.rows; ++r) {
+    for (std::size_t c = 0; c < L.cols; ++c) {
+      sum += std::fabs(L.weight(r, c) -
+                       w0_[layer](static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(c)));
     }
   }
+}
+
+EnergyTally Mlp::layer_energy(std::size_t layer) const {
+  const Layer& L = layer_.at(layer);
+  EnergyTally e;
+  if (const EnergyTally* tally = L.tally()) {
+    const EnergyTally& t = *tally;
+    e.classic = t.classic - L.init_classic;
+    e.consolidation = t.consolidation - L.init_consolidation;
+    e.maintenance = t.maintenance;
+    e.change = t.change;  // 0: the network's stores have b = 0
+    e.pending = L.store ? L.store->transient_abs_sum() : L.cstore->transient_abs_sum();
+  }
+  if (cfg_.cache.rule == Rule::classic) e.classic = e.consolidation = L.classic_abs;
+  e.updates = L.updates;
+  e.consolidation_events = layer_consolidation_events(layer);
+  add_minimal(layer, e.minimal);  // M_min of the layer: sum |w(T) - w(0)|
+  return e;
+}
+
+EnergyTally Mlp::energy() const {
+  // The layers' terms added to 0 in the order hidden, output: for the cached store each
+  // total is exactly layer_energy(0) + layer_energy(1). Classic energy is summed change by
+  // change over both layers, and M_min synapse by synapse, so those totals may differ from
+  // the sum of the layers' in the last bits.
+  EnergyTally e;
+  for (std::size_t l = 0; l < 2; ++l) {
+    if (layer_[l].tally() == nullptr) continue;
+    const EnergyTally t = layer_energy(l);
+    e.classic += t.classic;
+    e.consolidation += t.consolidation;
+    e.maintenance += t.maintenance;
+    e.change += t.change;
+    e.pending += t.pending;
+  }
+  if (cfg_.cache.rule == Rule::classic) e.classic = e.consolidation = classic_energy_;
+  e.updates = updates();
+  e.consolidation_events = consolidation_events();
+  for (std::size_t l = 0; l < 2; ++l) add_minimal(l, e.minimal);  // M_min = sum |w(T) - w(0)|
   return e;
 }
 

@@ -53,10 +53,15 @@ Json theory_transient(const nlohmann::json& given);
 std::span<const ParamSpec> mlp_data_parameters();
 void mlp(const nlohmann::json& given, const std::function<void(const LearningPoint&)>& on_point);
 // The CSV columns of the learning curve, and one point as a CSV line (shortest round-trip
-// numbers, no newline).
+// numbers, no newline): the totals, then the same energies and counts of the hidden and
+// the output layer (LearningPoint::layers).
 inline constexpr const char* kMlpColumns =
     "samples,epoch,accuracy,energy_total,energy_consolidation,energy_maintenance,"
-    "energy_pending,energy_minimal,updates,consolidation_events";
+    "energy_pending,energy_minimal,updates,consolidation_events,"
+    "hidden_energy_total,hidden_energy_consolidation,hidden_energy_maintenance,"
+    "hidden_energy_pending,hidden_energy_minimal,hidden_updates,hidden_consolidation_events,"
+    "output_energy_total,output_energy_consolidation,output_energy_maintenance,"
+    "output_energy_pending,output_energy_minimal,output_updates,output_consolidation_events";
 std::string mlp_csv_line(const LearningPoint& p);
 
 }  // namespace commands

@@ -4,6 +4,7 @@
 // the figures run it through the runner and the results store (run_mlp_curves).
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -54,7 +55,13 @@ struct LearningPoint {
   // More counts: Mlp::pending_changes(), plastic_samples(). Results stored before these
   // (or energy.updates and energy.consolidation_events) existed read them back as -1.
   std::int64_t pending_changes = 0, plastic_samples = 0;
+  // Mlp::layer_energy of the hidden (0) and output (1) layer. Results stored before these
+  // existed read them back as 0 terms and -1 counts.
+  std::array<EnergyTally, 2> layers{};
 };
+
+// The layers' names in results: "hidden" (inputs -> H, layer 0), "output" (H -> outputs).
+inline constexpr const char* kMlpLayerNames[2] = {"hidden", "output"};
 
 /// An MNIST run's learning curve and why it stopped.
 struct TrainingResult {
@@ -77,7 +84,9 @@ std::optional<std::size_t> first_reaching(const std::vector<LearningPoint>& curv
 
 // A result as stored: arrays "samples", "epoch", "accuracy", "total", "consolidation",
 // "maintenance", "pending", "minimal", "updates", "consolidation_events",
-// "pending_changes", "plastic_samples" (one entry per point) and "stop".
+// "pending_changes", "plastic_samples", then per layer the same energies and counts
+// prefixed "hidden_" and "output_" ("hidden_total", ..., "output_consolidation_events"),
+// one entry per point, and "stop".
 nlohmann::json training_json(const TrainingResult& r);
 // The points back from training_json (for first_reaching on stored runs). "total" is not
 // read: energy.total() recomputes it from its terms (the same sum, so the same number);
@@ -99,7 +108,8 @@ struct MlpDataOptions {
 };
 
 // The key of one run (experiment "mlp"): network, caching and stopping settings, limits;
-// "lazy" (with "lazy_margin") and "restrict" (with "keep") only when they are on, so that
+// "lazy" (with "lazy_margin") and "restrict" (with "keep", and "keep_output" and
+// "keep_rounding" when set) only when they are on, so that
 // the keys of plain runs are those stored before they existed.
 nlohmann::json mlp_run_params(const MlpRun& run, const MlpDataOptions& data);
 

@@ -54,6 +54,9 @@ struct ParamSpec {
   bool allow_inf = false;    // real: +inf accepted besides [lo, hi]
   std::string_view unit;     // "" when dimensionless
   std::string_view choices;  // text: "a|b|c"; "" = any text
+  // real: up to this many values ("a,b" on the command line, an array in JSON), read by
+  // the table that owns the parameter.
+  std::size_t max_values = 1;
 
   ParamSpec(std::string_view name_, ParamKind kind_, std::string_view doc_)
       : name(name_), kind(kind_), doc(doc_) {}
@@ -76,6 +79,11 @@ struct ParamSpec {
   ParamSpec in_unit(std::string_view u) const {
     ParamSpec s = *this;
     s.unit = u;
+    return s;
+  }
+  ParamSpec up_to(std::size_t n) const {
+    ParamSpec s = *this;
+    s.max_values = n;
     return s;
   }
   ParamSpec one_of(std::string_view c) const {

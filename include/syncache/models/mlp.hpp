@@ -37,9 +37,16 @@ enum class Restriction { none, synapse, neuron, path };
 const char* restriction_name(Restriction r);  // "none", "synapse", "neuron", "path"
 // The restriction of a name; throws ParamError("restrict", ...) otherwise.
 Restriction parse_restriction(const std::string& name);
-// ceil(F n) of n items (at least 1, at most n), with F n taken to be an integer when it is
-// within 1e-9 of one (so that 0.07 * 100 keeps 7, not 8). 0 < F <= 1, n >= 1.
-std::size_t keep_count(double keep, std::size_t n);
+/// How a keep fraction F of n elements becomes a count k. ceil: k = ceil(F n), exactly k
+/// kept (equal sizes: lower index first). authors (van Rossum & Pache 2024, their code's
+/// thr_array): k = n - round((1 - F)(n - 1)) with round half to even (Python's and NumPy's
+/// round), and every element equal to the k-th largest is kept too.
+enum class KeepRounding { ceil, authors };
+const char* keep_rounding_name(KeepRounding r);  // "ceil", "authors"
+// ceil: ceil(F n) of n items (at least 1, at most n), with F n taken to be an integer when
+// it is within 1e-9 of one (so that 0.07 * 100 keeps 7, not 8). authors: n - round((1 -
+// F)(n - 1)) in double precision, as NumPy computes it. 0 < F <= 1, n >= 1.
+std::size_t keep_count(double keep, std::size_t n, KeepRounding rounding = KeepRounding::ceil);
 
 // theta, tau and c with the network's time unit (samples), as MlpConfig::validate checks
 // them.
@@ -59,7 +66,14 @@ struct MlpConfig {
   bool lazy = false;
   double lazy_margin = 0.0;  // in [0, 1]; 0 = errors only
   Restriction restriction = Restriction::none;
-  double keep = 1.0;  // the fraction F, 0 < F <= 1
+  // The fraction F, 0 < F <= 1: of the hidden layer (layer 0), and of the output layer
+  // unless keep_output is set (synapse and neuron only; path has one F, its hidden units).
+  double keep = 1.0;
+  std::optional<double> keep_output;
+  KeepRounding keep_rounding = KeepRounding::ceil;  // synapse and neuron
+  double keep_of(std::size_t layer) const {
+    return layer == 1 && keep_output ? *keep_output : keep;
+  }
   // false (the default): the first layer's weights are kept by input, and its forward pass
   // and change touch only the inputs that are not 0 (kernels::ColumnInput), with the same
   // results; true: every weight row by row through the dense kernels, the reference the
@@ -67,13 +81,15 @@ struct MlpConfig {
   bool dense_reference = false;
 
   // Throws ParamError keyed by the parameter (inputs, hidden, outputs, eta, theta, tau, c,
-  // rule, lazy_margin, keep) with what is allowed.
+  // rule, lazy_margin, keep, keep_rounding) with what is allowed.
   void validate() const;
 };
 
 // The network's parameters, described once (io/params.hpp): the `syncache mlp` options
 // and the keys mlp_config_from_json reads (hidden, eta, rule, theta, tau, c, seed,
-// backprop, lazy, lazy_margin, restrict, keep).
+// backprop, lazy, lazy_margin, restrict, keep, keep_rounding). keep is one fraction (both
+// layers) or, on the command line "F0,F1" and in JSON [F0, F1], one per layer (hidden,
+// output).
 std::span<const ParamSpec> mlp_parameters();
 
 // A network from its parameters (the command line's values): every key read and
@@ -129,11 +145,18 @@ class Mlp {
   EnergyTally energy() const;
   // Non-zero synaptic changes eta delta_i x_j made so far (delta_i != 0 and x_j != 0): the
   // alpha = 0 energy of the learning rule, transient or not.
-  std::int64_t updates() const { return updates_; }
+  std::int64_t updates() const { return layer_[0].updates + layer_[1].updates; }
   // Synapse consolidations so far, each synapse consolidating once counts 1 (the alpha = 0
   // consolidation energy); classic: every update is written into the persistent weight,
   // so this equals updates().
   std::int64_t consolidation_events() const;
+  // The same terms and counts of one layer (0: hidden, inputs -> H; 1: output, H ->
+  // outputs). For the cached rules energy()'s consolidation, maintenance and pending are
+  // exactly layer 0's plus layer 1's; classic energy and M_min are summed term by term
+  // over both layers in one sum, so they may differ from the layers' sum in the last bits.
+  // updates and consolidation_events add up exactly.
+  EnergyTally layer_energy(std::size_t layer) const;
+  std::int64_t layer_consolidation_events(std::size_t layer) const;
   // Synapses whose transient weight is non-zero now (classic: 0).
   std::int64_t pending_changes() const;
   // Samples on which the weights changed (lazy learning skips the others).
@@ -162,6 +185,8 @@ class Mlp {
     mutable std::optional<CachedColumnStore> cstore;  // cached: l and s
     double init_consolidation = 0.0;  // M_cons of loading w(0) into the store, not charged
     double init_classic = 0.0;        // its sum |Delta w|, not charged either
+    double classic_abs = 0.0;         // classic: sum |Delta w| of this layer's changes
+    std::int64_t updates = 0;         // this layer's non-zero changes (Mlp::updates)
     bool by_column() const { return !wt.empty() || cstore.has_value(); }
     double field(std::size_t row, const double* x, const double* zeros) const;  // row-major
     double weight(std::size_t row, std::size_t col) const;
@@ -197,9 +222,12 @@ class Mlp {
   // Delta w_rc = eta delta_r v_c on the rows r with row_mask[r] (all rows if null).
   void dense_change(Layer& L, const std::vector<double>& delta, const double* v,
                     const char* row_mask);
-  void synapse_change(Layer& L, const std::vector<double>& delta, const double* v, const Pass& p);
+  void synapse_change(std::size_t l, const std::vector<double>& delta, const double* v,
+                      const Pass& p);
+  std::size_t keep_count_of(std::size_t layer, std::size_t n) const;  // F of the layer
   Pass make_pass() const;
   void check_label(int label) const;
+  void add_minimal(std::size_t layer, double& sum) const;   // sum += |w - w(0)| of the layer
   MatrixF output_fields(const SparseImages& images) const;  // W1 sigma(W0 x)
 
   MlpConfig cfg_;
@@ -210,7 +238,7 @@ class Mlp {
   double drift_ = 0.0;                     // bound on |w| of the first layer by column
   double classic_energy_ = 0.0;            // classic: sum |Delta w|
   std::int64_t samples_ = 0;
-  std::int64_t updates_ = 0, plastic_samples_ = 0;
+  std::int64_t plastic_samples_ = 0;
   std::array<std::int64_t, 2> init_events_{};  // consolidations of loading w(0), not counted
   std::vector<std::size_t> path_units_;        // plastic hidden units
   std::vector<char> path_mask_;                // 1 for a plastic hidden unit

@@ -102,7 +102,10 @@ FigureData figure_efficiency(FigureContext& ctx) {
     net.lazy = a.lazy;
     net.lazy_margin = a.lazy ? margin : 0.0;
     net.restriction = a.restriction;
-    if (!a.keep_key.empty()) net.keep = cfg.number(a.keep_key);
+    if (!a.keep_key.empty()) figmlp::read_keep(cfg, a.keep_key, net);
+    if (net.restriction == Restriction::synapse || net.restriction == Restriction::neuron) {
+      figmlp::read_keep_rounding(cfg, net);
+    }
     try {
       net.validate();
     } catch (const ParamError& e) {
@@ -204,11 +207,18 @@ FigureData figure_efficiency(FigureContext& ctx) {
                       std::string(rule_name(cache_base.cache.rule)) +
                       ", tau = " + short_number(cache_base.cache.tau) + ", c = " +
                       short_number(cache_base.cache.c) + "; " + figmlp::training_note(set));
-  fig.notes.push_back("keep fraction F: synapse " + short_number(cfg.number("keep_synapse")) +
-                      ", neuron " + short_number(cfg.number("keep_neuron")) + ", path " +
-                      short_number(cfg.number("keep_path")) + ", lazy+synapse " +
-                      short_number(cfg.number("keep_lazy_synapse")) + "; lazy margin " +
-                      short_number(margin));
+  // F, or F_hidden/F_output when the file gives one per layer; the rounding when not ceil.
+  const auto keep = [&cfg](const char* key) {
+    MlpConfig net;
+    figmlp::read_keep(cfg, key, net);
+    return short_number(net.keep) +
+           (net.keep_output ? " (hidden), " + short_number(*net.keep_output) + " (output)" : "");
+  };
+  fig.notes.push_back(
+      "keep fraction F: synapse " + keep("keep_synapse") + ", neuron " + keep("keep_neuron") +
+      ", path " + keep("keep_path") + ", lazy+synapse " + keep("keep_lazy_synapse") +
+      (cfg.has("keep_rounding") ? "; keep rounding " + cfg.text("keep_rounding") : std::string()) +
+      "; lazy margin " + short_number(margin));
   std::string scanned;
   for (std::size_t t = 0; t < thetas.size(); ++t) {
     scanned += (t == 0 ? "" : ", ") + short_number(thetas[t]);

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
@@ -19,9 +20,42 @@ namespace syncache::figmlp {
 
 // The keys read by read_settings (a figure adds its own to check_keys).
 inline std::vector<std::string> settings_keys() {
-  return {"description", "master_seed", "hidden",      "eta",        "max_epochs",
-          "patience",    "eval_every",  "train_limit", "test_limit", "repeats",
-          "data",        "lazy",        "lazy_margin", "restrict",   "keep"};
+  return {"description", "master_seed", "hidden",     "eta",          "max_epochs", "patience",
+          "eval_every",  "train_limit", "test_limit", "repeats",      "data",       "lazy",
+          "lazy_margin", "restrict",    "keep",       "keep_rounding"};
+}
+
+// The keep fraction under `key`: F (both layers) or [F_hidden, F_output].
+inline void read_keep(const ExperimentConfig& cfg, const std::string& key, MlpConfig& net) {
+  std::exception_ptr not_a_number;
+  try {
+    net.keep = cfg.number(key);
+    return;
+  } catch (const std::invalid_argument&) {
+    not_a_number = std::current_exception();
+  }
+  std::vector<double> f;
+  try {
+    f = cfg.numbers(key);
+  } catch (const std::invalid_argument&) {
+    std::rethrow_exception(not_a_number);  // neither a number nor an array of them
+  }
+  if (f.size() > 2) {
+    throw std::invalid_argument(cfg.where(key) + ": one or two fractions (hidden, output)");
+  }
+  net.keep = f[0];
+  if (f.size() == 2) net.keep_output = f[1];
+}
+
+// keep_rounding ("ceil" or "authors"), when the file has it.
+inline void read_keep_rounding(const ExperimentConfig& cfg, MlpConfig& net) {
+  if (!cfg.has("keep_rounding")) return;
+  const std::string r = cfg.text("keep_rounding");
+  if (r != "ceil" && r != "authors") {
+    throw std::invalid_argument(cfg.where("keep_rounding") + ": must be ceil or authors (got '" +
+                                r + "')");
+  }
+  net.keep_rounding = r == "authors" ? KeepRounding::authors : KeepRounding::ceil;
 }
 
 struct Settings {
@@ -34,7 +68,8 @@ struct Settings {
 // max_epochs, eval_every and repeats are required; patience defaults to 0 (never),
 // limits to 0 (all images), data to mnist::default_dir(). Optional, as on `syncache mlp`
 // (docs/beyond.md): lazy (boolean) with lazy_margin, restrict (none, synapse, neuron,
-// path) with keep (required unless none); a figure that sets these per run itself passes
+// path) with keep (required unless none; F or [F_hidden, F_output]) and keep_rounding
+// (ceil or authors); a figure that sets these per run itself passes
 // plasticity = false, and they are left alone.
 inline Settings read_settings(const ExperimentConfig& cfg, const FigureContext& ctx,
                               bool plasticity = true) {
@@ -68,10 +103,11 @@ inline Settings read_settings(const ExperimentConfig& cfg, const FigureContext& 
       if (s.base.net.restriction == Restriction::none) {
         throw ParamError("keep", "needs restrict = synapse, neuron or path");
       }
-      s.base.net.keep = cfg.number("keep");
+      read_keep(cfg, "keep", s.base.net);
     } else if (s.base.net.restriction != Restriction::none) {
       throw ParamError("keep", "required with a restriction (a fraction in (0, 1])");
     }
+    if (plasticity) read_keep_rounding(cfg, s.base.net);
     s.base.net.validate();
     s.base.training.validate();
   } catch (const ParamError& e) {
