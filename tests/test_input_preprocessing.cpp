@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "syncache/io/input_preprocessing.hpp"
+#include "syncache/models/input_preprocessing.hpp"
 
 namespace syncache {
 namespace {

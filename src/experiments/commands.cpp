@@ -9,7 +9,7 @@
 #include "syncache/core/rule.hpp"
 #include "syncache/experiments/mlp_training.hpp"
 #include "syncache/io/format.hpp"
-#include "syncache/io/input_preprocessing.hpp"
+#include "syncache/models/input_preprocessing.hpp"
 #include "syncache/io/mnist.hpp"
 #include "syncache/models/mlp.hpp"
 #include "syncache/models/perceptron.hpp"

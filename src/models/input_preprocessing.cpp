@@ -1,4 +1,4 @@
-#include "syncache/io/input_preprocessing.hpp"
+#include "syncache/models/input_preprocessing.hpp"
 
 #include <stdexcept>
 

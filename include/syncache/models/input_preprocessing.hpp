@@ -1,6 +1,6 @@
 // The input preprocessing of van Rossum & Pache's competitive-plasticity code
-// (vanrossumlab/frugal_24, runnet.py: zeromeandataQ, then noise siin = 0.001), as an option
-// of `syncache mlp` (--inputs centred-noise, --input-noise SIGMA; docs/beyond.md). With it
+// (vanrossumlab/frugal_24, runnet.py: zeromeandataQ, then noise siin = 0.001), as the MLP
+// parameters inputs = centred-noise and input_noise (docs/beyond.md). With it
 // no input is 0, so every synapse changes on every sample, as in their update counts.
 #pragma once
 
